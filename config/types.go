@@ -1,0 +1,177 @@
+package config
+
+import (
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Config is a whole, validated configuration: every file given to -config
+// merged, defaults applied, the environment and the flags folded in.
+type Config struct {
+	// Files are the files that were read, in order.
+	Files []string
+
+	LogLevel       string // debug | info | warn | error
+	LogFormat      string // text | json
+	PidFile        string
+	KillSignal     Signal // default SIGINT; SIGTERM always stops too
+	ReloadSignal   Signal // default SIGHUP; zero disables
+	MaxStale       time.Duration
+	BlockQueryWait time.Duration
+	Wait           Wait // default quiescence of template jobs
+	Status         Status
+	Consul         Consul
+	Dedup          Dedup
+
+	Templates    []*Template
+	Registrators []*Registrator
+}
+
+// Signal is a signal given by name in the configuration.
+type Signal struct {
+	Name   string // as written, e.g. "SIGHUP"; empty when disabled
+	Signal syscall.Signal
+}
+
+// Wait is a quiescence window: render after Min without changes, and at most
+// Max after the first change. Zero Min disables it.
+type Wait struct {
+	Min time.Duration
+	Max time.Duration
+}
+
+// Enabled reports whether the window delays renders at all.
+func (w Wait) Enabled() bool { return w.Min > 0 }
+
+// Status is the HTTP listener for status, health and metrics.
+type Status struct {
+	Address string // empty: off
+}
+
+// Consul is how drcon reaches Consul. Empty fields were filled from the
+// CONSUL_HTTP_* environment as consul/api does; the file wins over the
+// environment and a flag over the file.
+type Consul struct {
+	Address    string
+	Token      string
+	TokenFile  string
+	Datacenter string
+	Namespace  string
+	// UseCache sends health and catalog queries through the agent's cache
+	// (?cached), the Consul-native way to spread watch load.
+	UseCache bool
+	TLS      TLS
+	Retry    Retry
+}
+
+// TLS configures HTTPS to Consul.
+type TLS struct {
+	Enabled            bool
+	CAFile             string
+	CAPath             string
+	CertFile           string
+	KeyFile            string
+	ServerName         string
+	InsecureSkipVerify bool
+}
+
+// Retry is the backoff of failing Consul queries. After Attempts consecutive
+// failures a dependency is reported as failed (and -once gives up); a running
+// agent keeps retrying at MaxBackoff so that it heals when Consul returns.
+type Retry struct {
+	Attempts   int // 0: never reported as failed
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+}
+
+// Dedup shares the data of dependencies among agents through Consul KV.
+type Dedup struct {
+	Enabled bool
+	Prefix  string
+	TTL     time.Duration
+}
+
+// Command is a command given either as one string, run by /bin/sh -c, or as a
+// list, run as argv without a shell. The zero value is no command.
+type Command struct {
+	Shell string
+	Argv  []string
+}
+
+// Empty reports whether no command is configured.
+func (c Command) Empty() bool { return c.Shell == "" && len(c.Argv) == 0 }
+
+// Template is one template job.
+type Template struct {
+	// Name is the block label or, for an unlabeled consul-template style
+	// block, the destination.
+	Name string
+	// DeclRange is where the block starts, for diagnostics.
+	DeclRange hcl.Range
+
+	Source string // path of the template file, "" when Contents is used
+	// Text is the template itself: the contents of Source, read when the
+	// configuration was loaded, or Contents.
+	Text        string
+	Destination string
+
+	CreateDestDirs bool        // default true
+	Perms          os.FileMode // 0: keep the existing file's mode, else 0644
+	User           string
+	Group          string
+	Backup         bool
+	// Atomic writes a temp file and renames it over the destination (the
+	// default). false writes in place, for single-file bind mounts.
+	Atomic bool
+
+	Wait Wait // the job's own window, or the top-level one
+
+	Command          Command
+	CommandTimeout   time.Duration // default 30s
+	OnCommandFailure string        // "log" (default) | "exit"
+	Check            Command
+
+	LeftDelimiter     string
+	RightDelimiter    string
+	ErrorOnMissingKey bool
+	FunctionDenylist  []string
+	SandboxPath       string
+}
+
+// Registrator is one registrator block: a Docker engine whose containers are
+// kept registered in Consul.
+type Registrator struct {
+	Name      string
+	DeclRange hcl.Range
+
+	DockerHost string // default DOCKER_HOST, else unix:///var/run/docker.sock
+	DockerTLS  DockerTLS
+
+	HostIP         string
+	Internal       bool
+	Network        string
+	Explicit       bool
+	UseIPFromLabel string
+	Tags           []string
+	Resync         time.Duration // 0: no periodic reconcile
+	Cleanup        bool          // default true
+	Deregister     string        // "always" (default) | "on-success"
+	// DeregisterOnExit removes this block's services when drcon stops or
+	// the block is removed by a reload. Default false.
+	DeregisterOnExit bool
+	Health           string            // "" | "docker"
+	Filter           map[string]string // container labels that must match; value "" matches any value
+	AddressFamily    string            // "ipv4" (default) | "ipv6"
+}
+
+// DockerTLS configures TLS to a remote Docker engine; the DOCKER_CERT_PATH and
+// DOCKER_TLS_VERIFY environment variables apply as in the docker CLI.
+type DockerTLS struct {
+	CAFile   string
+	CertFile string
+	KeyFile  string
+	Verify   bool
+}

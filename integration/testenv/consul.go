@@ -1,0 +1,171 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+const consulVersion = "1.14.11"
+
+// ConsulBinary finds the Consul binary: $DRCON_CONSUL, the cache that
+// integration/scripts/build-consul.sh fills, or PATH.
+func ConsulBinary() (string, error) {
+	return lookBinary("DRCON_CONSUL",
+		[]string{filepath.Join(cacheDir(), "consul-"+consulVersion, "consul")}, "consul")
+}
+
+// Consul is a Consul dev agent of the test's own.
+type Consul struct {
+	t       testing.TB
+	bin     string
+	ports   [6]int
+	node    string
+	extra   string
+	proc    *Process
+	Addr    string // host:port of the HTTP API
+	DataDir string
+}
+
+// ConsulOption adjusts a dev agent before it starts.
+type ConsulOption func(*Consul)
+
+// WithNodeName sets the agent's node name (default "drcon-test").
+func WithNodeName(n string) ConsulOption { return func(c *Consul) { c.node = n } }
+
+// WithHCL adds agent configuration.
+func WithHCL(hcl string) ConsulOption { return func(c *Consul) { c.extra += "\n" + hcl } }
+
+// StartConsul starts a dev agent on free loopback ports and waits until it
+// has a leader.
+func StartConsul(t testing.TB, opts ...ConsulOption) *Consul {
+	t.Helper()
+	bin, err := ConsulBinary()
+	if err != nil {
+		Missing(t, "consul", "run integration/scripts/build-consul.sh (builds v"+consulVersion+" from the Go module proxy)", err)
+	}
+	c := &Consul{t: t, bin: bin, node: "drcon-test", DataDir: t.TempDir()}
+	for i := range c.ports {
+		c.ports[i] = FreePort(t)
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	c.Addr = "127.0.0.1:" + strconv.Itoa(c.ports[0])
+	c.Start()
+	return c
+}
+
+// Start (re)starts the agent on the same ports; a dev agent starts empty.
+func (c *Consul) Start() {
+	c.t.Helper()
+	hcl := `limits { http_max_conns_per_client = 4096 }
+enable_script_checks = true` + c.extra
+	cmd := exec.Command(c.bin, "agent", "-dev", "-node", c.node,
+		"-client", "127.0.0.1", "-bind", "127.0.0.1",
+		"-http-port", strconv.Itoa(c.ports[0]), "-dns-port", strconv.Itoa(c.ports[1]),
+		"-server-port", strconv.Itoa(c.ports[2]), "-serf-lan-port", strconv.Itoa(c.ports[3]),
+		"-serf-wan-port", strconv.Itoa(c.ports[4]), "-grpc-port", strconv.Itoa(c.ports[5]),
+		"-hcl", hcl)
+	c.proc = Start(c.t, "consul", cmd)
+	if err := c.waitLeader(30 * time.Second); err != nil {
+		c.t.Fatalf("consul dev agent on %s: %v\n%s", c.Addr, err, c.proc.Output())
+	}
+}
+
+func (c *Consul) waitLeader(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	client := http.Client{Timeout: time.Second}
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-c.proc.Done():
+			return fmt.Errorf("exited")
+		default:
+		}
+		resp, err := client.Get("http://" + c.Addr + "/v1/status/leader")
+		if err == nil {
+			var b [128]byte
+			n, _ := resp.Body.Read(b[:])
+			resp.Body.Close()
+			if s := strings.Trim(strings.TrimSpace(string(b[:n])), `"`); s != "" {
+				return nil
+			}
+			last = fmt.Errorf("no leader yet")
+		} else {
+			last = err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready after %s: %v", timeout, last)
+}
+
+// Stop stops the agent gracefully.
+func (c *Consul) Stop() { c.proc.Stop() }
+
+// Kill kills the agent at once.
+func (c *Consul) Kill() { c.proc.Kill() }
+
+// Restart stops the agent and starts a fresh one (a dev agent forgets all
+// state) on the same ports.
+func (c *Consul) Restart() {
+	c.t.Helper()
+	c.Stop()
+	c.Start()
+}
+
+// Client is a consul/api client for the agent.
+func (c *Consul) Client() *api.Client {
+	c.t.Helper()
+	cfg := api.DefaultNonPooledConfig()
+	cfg.Address = c.Addr
+	cl, err := api.NewClient(cfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return cl
+}
+
+// Env returns CONSUL_HTTP_ADDR for child processes.
+func (c *Consul) Env() []string { return []string{"CONSUL_HTTP_ADDR=" + c.Addr} }
+
+// PutKV writes a key and fails the test on error.
+func (c *Consul) PutKV(key, value string) {
+	c.t.Helper()
+	if _, err := c.Client().KV().Put(&api.KVPair{Key: key, Value: []byte(value)}, nil); err != nil {
+		c.t.Fatalf("put %s: %v", key, err)
+	}
+}
+
+// Register registers a service on the agent and fails the test on error.
+func (c *Consul) Register(s *api.AgentServiceRegistration) {
+	c.t.Helper()
+	if err := c.Client().Agent().ServiceRegister(s); err != nil {
+		c.t.Fatalf("register %s: %v", s.ID, err)
+	}
+}
+
+// WaitFor polls cond every 20ms until it is true or timeout passes.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		if cond() {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
