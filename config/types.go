@@ -28,6 +28,12 @@ type Config struct {
 
 	Templates    []*Template
 	Registrators []*Registrator
+
+	// Warnings are deprecated or ignored consul-template keys that were
+	// accepted; WriteWarnings renders them with their source snippets.
+	Warnings hcl.Diagnostics
+	// files are the parsed configuration files, for rendering Warnings.
+	files map[string]*hcl.File
 }
 
 // Signal is a signal given by name in the configuration.
@@ -65,6 +71,15 @@ type Consul struct {
 	UseCache bool
 	TLS      TLS
 	Retry    Retry
+	Auth     Auth
+}
+
+// Auth is HTTP basic authentication to Consul (consul-template's
+// consul.auth, the CONSUL_HTTP_AUTH environment variable).
+type Auth struct {
+	Enabled  bool
+	Username string
+	Password string
 }
 
 // TLS configures HTTPS to Consul.

@@ -1,0 +1,126 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// consul resolves the consul block over the CONSUL_* environment, which
+// applies as in consul/api; the file wins over the environment.
+func (l *loader) consul(b *rawConsul) Consul {
+	c := Consul{Retry: Retry{Attempts: 12, Backoff: 250 * time.Millisecond, MaxBackoff: time.Minute}}
+	l.consulEnv(&c)
+	if b == nil {
+		return c
+	}
+	l.str(b.Address, &c.Address)
+	// consul/api lets a token file win over a token, so a token from the
+	// file must also clear a token file from the environment (and the
+	// other way round) for the file to win.
+	if b.Token != nil || b.TokenFile != nil {
+		c.Token, c.TokenFile = "", ""
+	}
+	l.str(b.Token, &c.Token)
+	l.str(b.TokenFile, &c.TokenFile)
+	l.str(b.Datacenter, &c.Datacenter)
+	l.str(b.Namespace, &c.Namespace)
+	l.boolean(b.UseCache, &c.UseCache)
+	if b.TLS != nil {
+		l.tls(b.TLS, &c.TLS)
+	}
+	if b.Retry != nil {
+		l.retry(b.Retry, &c.Retry)
+	}
+	if b.Auth != nil {
+		c.Auth = Auth{}
+		l.str(b.Auth.Username, &c.Auth.Username)
+		l.str(b.Auth.Password, &c.Auth.Password)
+		c.Auth.Enabled = c.Auth.Username != "" || c.Auth.Password != ""
+		// Consumers read the credentials, so disabled means none.
+		if l.boolean(b.Auth.Enabled, &c.Auth.Enabled) && !c.Auth.Enabled {
+			c.Auth = Auth{}
+		}
+	}
+	return c
+}
+
+// tls applies a tls (or ssl) block: as in consul-template, any setting in
+// it turns TLS on unless it says enabled = false.
+func (l *loader) tls(b *rawTLS, t *TLS) {
+	for _, a := range []*hcl.Attribute{b.CAFile, b.CAPath, b.CertFile, b.KeyFile, b.ServerName, b.InsecureSkipVerify, b.Verify} {
+		if a != nil {
+			t.Enabled = true
+		}
+	}
+	l.boolean(b.Enabled, &t.Enabled)
+	l.str(b.CAFile, &t.CAFile)
+	l.str(b.CAPath, &t.CAPath)
+	l.str(b.CertFile, &t.CertFile)
+	l.str(b.KeyFile, &t.KeyFile)
+	l.str(b.ServerName, &t.ServerName)
+	var verify bool
+	if l.boolean(b.Verify, &verify) {
+		t.InsecureSkipVerify = !verify
+	}
+	l.boolean(b.InsecureSkipVerify, &t.InsecureSkipVerify)
+}
+
+// retry applies a retry block. consul-template's enabled = false (never
+// retry) becomes one attempt: the dependency is reported failed at its
+// first failure.
+func (l *loader) retry(b *rawRetry, r *Retry) {
+	l.integer(b.Attempts, &r.Attempts, 1<<20)
+	enabled := true
+	if l.boolean(b.Enabled, &enabled) && !enabled {
+		r.Attempts = 1
+	}
+	if l.duration(b.Backoff, &r.Backoff) && r.Backoff == 0 {
+		l.errorf(b.Backoff, "Invalid retry backoff", "backoff must be more than 0.")
+	}
+	if l.duration(b.MaxBackoff, &r.MaxBackoff) && r.MaxBackoff < r.Backoff {
+		l.errorf(b.MaxBackoff, "Invalid retry max_backoff", "max_backoff (%s) is less than backoff (%s); drcon keeps retrying at max_backoff, so it must be set.", r.MaxBackoff, r.Backoff)
+	}
+}
+
+// consulEnv reads the CONSUL_* variables that consul/api reads.
+func (l *loader) consulEnv(c *Consul) {
+	env := l.getenv
+	c.Address = env("CONSUL_HTTP_ADDR")
+	c.Token = env("CONSUL_HTTP_TOKEN")
+	c.TokenFile = env("CONSUL_HTTP_TOKEN_FILE")
+	c.Namespace = env("CONSUL_NAMESPACE")
+	if a := env("CONSUL_HTTP_AUTH"); a != "" {
+		user, pass, _ := strings.Cut(a, ":")
+		c.Auth = Auth{Enabled: true, Username: user, Password: pass}
+	}
+	c.TLS.Enabled = l.envBool("CONSUL_HTTP_SSL", false)
+	c.TLS.InsecureSkipVerify = !l.envBool("CONSUL_HTTP_SSL_VERIFY", true)
+	c.TLS.CAFile = env("CONSUL_CACERT")
+	c.TLS.CAPath = env("CONSUL_CAPATH")
+	c.TLS.CertFile = env("CONSUL_CLIENT_CERT")
+	c.TLS.KeyFile = env("CONSUL_CLIENT_KEY")
+	c.TLS.ServerName = env("CONSUL_TLS_SERVER_NAME")
+}
+
+// envBool reads a boolean environment variable; def when unset. A bad value
+// is ignored with a warning, as consul/api does.
+func (l *loader) envBool(name string, def bool) bool {
+	s := l.getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Ignored environment variable",
+			Detail:   fmt.Sprintf("%s=%q is not true or false; it is ignored.", name, s),
+		})
+		return def
+	}
+	return v
+}

@@ -1,0 +1,40 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzLoad feeds arbitrary bytes to Load as one configuration file. Load
+// must never panic, and must return either a Config or a *Error.
+func FuzzLoad(f *testing.F) {
+	for _, dir := range []string{"good", "bad"} {
+		paths, _ := filepath.Glob(filepath.Join("testdata", dir, "*.hcl"))
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+	// The file sits in testdata/good so that relative source and file()
+	// paths can reach the fixtures' templates.
+	name := filepath.Join("testdata", "good", "fuzz.hcl")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l := newLoader(Overrides{Getenv: testEnv})
+		c, err := l.load([]source{{name: name, data: data}})
+		if (c == nil) == (err == nil) {
+			t.Fatalf("Load = %v, %v: want exactly one of a Config and an error", c, err)
+		}
+		if err != nil {
+			_ = err.Error()
+			return
+		}
+		for _, tm := range c.Templates {
+			_ = tm.Fingerprint()
+		}
+		_ = c.Fingerprint()
+	})
+}

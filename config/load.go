@@ -1,0 +1,165 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// Load reads the configuration in paths, merges it with the environment and
+// the flags in o, and returns it validated, defaults applied.
+//
+// Each path is a file or a directory; a directory contributes its *.hcl files
+// in lexical order, without descending into subdirectories. Files merge in
+// order: a setting given in two files takes the later value (key by key
+// inside singleton blocks such as consul {}), while template and registrator
+// blocks add up. With no paths, o.Templates alone may define the jobs.
+//
+// Precedence is environment < file < flag. On any problem Load returns a
+// *Error holding every diagnostic found, not just the first.
+func Load(paths []string, o Overrides) (*Config, error) {
+	l := newLoader(o)
+	var srcs []source
+	for _, p := range paths {
+		srcs = append(srcs, l.expand(p)...)
+	}
+	return l.load(srcs)
+}
+
+// source is one configuration file's name and contents.
+type source struct {
+	name string
+	data []byte
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	decoder
+	o     Overrides
+	files map[string]*hcl.File
+	order map[string]int // file name -> position, for sorting diagnostics
+	names []string
+}
+
+func newLoader(o Overrides) *loader {
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return &loader{
+		decoder: decoder{getenv: getenv, ctxs: map[string]*hcl.EvalContext{}},
+		o:       o,
+		files:   map[string]*hcl.File{},
+		order:   map[string]int{},
+	}
+}
+
+// expand reads path, or the *.hcl files directly inside it if it is a
+// directory.
+func (l *loader) expand(path string) []source {
+	fi, err := os.Stat(path)
+	if err != nil {
+		l.errorNoPos("Cannot read configuration", "%s.", err)
+		return nil
+	}
+	if !fi.IsDir() {
+		return l.read(path)
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		l.errorNoPos("Cannot read configuration directory", "%s.", err)
+		return nil
+	}
+	var srcs []source
+	for _, e := range entries { // ReadDir sorts by name
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") {
+			srcs = append(srcs, l.read(filepath.Join(path, e.Name()))...)
+		}
+	}
+	if len(srcs) == 0 {
+		l.errorNoPos("Empty configuration directory", "%s has no *.hcl files.", path)
+	}
+	return srcs
+}
+
+func (l *loader) read(path string) []source {
+	b, err := readFile(path)
+	if err != nil {
+		l.errorNoPos("Cannot read configuration", "%s.", err)
+		return nil
+	}
+	return []source{{name: path, data: b}}
+}
+
+// load parses, merges and resolves srcs; it is Load after reading files.
+func (l *loader) load(srcs []source) (*Config, error) {
+	if len(srcs) == 0 && len(l.o.Templates) == 0 && !l.diags.HasErrors() {
+		l.errorNoPos("No configuration", "Give a configuration file or directory with -config, or a template with -template \"src:dest[:command]\".")
+	}
+	merged := &rawFile{}
+	for _, s := range srcs {
+		if _, dup := l.files[s.name]; dup {
+			l.errorNoPos("Configuration given twice", "%s is given more than once.", s.name)
+			continue
+		}
+		if raw := l.parse(s); raw != nil {
+			mergeFile(merged, raw)
+		}
+	}
+	c := l.resolve(merged)
+	sortDiagnostics(l.diags, l.order)
+	if l.diags.HasErrors() {
+		return nil, &Error{Diagnostics: l.diags, Files: l.files}
+	}
+	c.Warnings = l.diags // no errors: only warnings are left
+	c.Files = l.names
+	c.files = l.files
+	return c, nil
+}
+
+// parse decodes one file into its raw form; nil when it does not parse.
+func (l *loader) parse(s source) *rawFile {
+	f, diags := hclsyntax.ParseConfig(s.data, s.name, hcl.InitialPos)
+	l.files[s.name] = f
+	l.order[s.name] = len(l.names)
+	l.names = append(l.names, s.name)
+	l.ctxs[s.name] = evalContext(s.name, l.getenv)
+	l.diags = append(l.diags, diags...)
+	body, ok := f.Body.(*hclsyntax.Body)
+	if diags.HasErrors() || !ok {
+		return nil
+	}
+	if diags := checkNumbers(body); diags.HasErrors() {
+		l.diags = append(l.diags, diags...)
+		return nil
+	}
+	// An unlabeled template block is consul-template's form; gohcl wants a
+	// fixed number of labels, so those blocks are decoded on their own.
+	rest := *body
+	rest.Blocks = nil
+	var unlabeled []*hclsyntax.Block
+	for _, b := range body.Blocks {
+		if b.Type == "template" && len(b.Labels) == 0 {
+			unlabeled = append(unlabeled, b)
+		} else {
+			rest.Blocks = append(rest.Blocks, b)
+		}
+	}
+	raw := &rawFile{}
+	l.diags = append(l.diags, gohcl.DecodeBody(&rest, nil, raw)...)
+	for _, b := range unlabeled {
+		t := &rawTemplate{DefRange: b.DefRange(), Unlabeled: true}
+		l.diags = append(l.diags, gohcl.DecodeBody(b.Body, nil, t)...)
+		raw.Templates = append(raw.Templates, t)
+	}
+	sort.SliceStable(raw.Templates, func(i, j int) bool {
+		return raw.Templates[i].DefRange.Start.Byte < raw.Templates[j].DefRange.Start.Byte
+	})
+	l.normalize(raw)
+	return raw
+}

@@ -1,0 +1,55 @@
+package config
+
+import "github.com/hashicorp/hcl/v2"
+
+// refuse reports the consul-template keys that drcon does not take, each
+// with what to do instead.
+func (l *loader) refuse(f *rawFile) {
+	blocks := []struct {
+		list   []*rawAny
+		name   string
+		detail string
+	}{
+		{f.Exec, "exec", "drcon does not supervise a child process (consul-template's exec mode). Run the process under your init system or in its own container, and reload it from a template's command."},
+		{f.Vault, "vault", "drcon reads Consul only; for Vault secrets use Vault Agent's templates."},
+		{f.Nomad, "nomad", "drcon reads Consul only; Nomad services and variables are not supported."},
+		{f.Syslog, "syslog", "drcon logs to stderr (log_format = \"json\" for structured logs); let your init system forward them to syslog."},
+		{f.LogFile, "log_file", "drcon logs to stderr; let your init system write and rotate the log."},
+	}
+	for _, b := range blocks {
+		for _, r := range b.list {
+			l.errorAt(r.DefRange, "Unsupported block", "%s {} is not supported by drcon. %s", b.name, b.detail)
+		}
+	}
+	attrs := []struct {
+		a      *hcl.Attribute
+		detail string
+	}{
+		{f.Once, "Use the -once flag."},
+		{f.ParseOnly, "Use the -once and -dry flags to check a configuration without writing files."},
+		{f.ParseOnlyCT, "Use the -once and -dry flags to check a configuration without writing files."},
+		{f.TemplateErrorFatal, "drcon never stops on a template error: the job keeps its last output, shows the error in its status and tries again when its data changes. Remove this setting."},
+	}
+	for _, r := range attrs {
+		if r.a != nil {
+			l.errorAt(r.a.NameRange, "Unsupported argument", "%s is not supported by drcon. %s", r.a.Name, r.detail)
+		}
+	}
+	l.refuseErrOnFailedLookup(f.ErrOnFailedLookup)
+}
+
+// refuseErrOnFailedLookup accepts consul-template's default (false) with a
+// warning, and refuses true: drcon cannot honour it, and silently ignoring it
+// would turn a fail-fast setup into one that waits.
+func (l *loader) refuseErrOnFailedLookup(a *hcl.Attribute) {
+	var on bool
+	if !l.boolean(a, &on) {
+		return
+	}
+	const why = "drcon never stops on a lookup without data: the job waits and its status names the missing dependency; use keyOrDefault where a default is wanted."
+	if on {
+		l.errorAt(a.NameRange, "Unsupported argument", "err_on_failed_lookup = true is not supported by drcon. %s", why)
+		return
+	}
+	l.warnAt(a.NameRange, "Ignored setting", "err_on_failed_lookup is ignored. %s", why)
+}

@@ -1,0 +1,148 @@
+package config
+
+import (
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Defaults that are not the zero value.
+const (
+	defaultMaxStale       = 2 * time.Second
+	defaultBlockQueryWait = 60 * time.Second
+	// Consul caps a blocking query's wait at 10 minutes.
+	maxBlockQueryWait = 10 * time.Minute
+)
+
+// resolve turns the merged raw configuration into a Config: defaults, then
+// the environment, then the file, then the flags.
+func (l *loader) resolve(f *rawFile) *Config {
+	c := &Config{
+		LogLevel:       "info",
+		LogFormat:      "text",
+		KillSignal:     Signal{Name: "SIGINT", Signal: syscall.SIGINT},
+		ReloadSignal:   Signal{Name: "SIGHUP", Signal: syscall.SIGHUP},
+		MaxStale:       defaultMaxStale,
+		BlockQueryWait: defaultBlockQueryWait,
+	}
+	if f.LogLevel != nil {
+		var s string
+		if l.str(f.LogLevel, &s) {
+			lvl, err := parseLogLevel(s)
+			if err != nil {
+				l.errorf(f.LogLevel, "Invalid log_level", "%s.", err)
+			}
+			c.LogLevel = lvl
+		}
+	}
+	l.enum(f.LogFormat, &c.LogFormat, "text", "json")
+	l.str(f.PidFile, &c.PidFile)
+	l.signal(f.KillSignal, &c.KillSignal, true)
+	l.signal(f.ReloadSignal, &c.ReloadSignal, true)
+	l.duration(f.MaxStale, &c.MaxStale)
+	if l.duration(f.BlockQueryWait, &c.BlockQueryWait) && (c.BlockQueryWait == 0 || c.BlockQueryWait > maxBlockQueryWait) {
+		l.errorf(f.BlockQueryWait, "Invalid block_query_wait", "block_query_wait must be more than 0 and at most 10m, the longest wait Consul allows.")
+	}
+	c.Wait = l.wait(f.WaitAttr, f.Wait)
+	if f.Status != nil && l.str(f.Status.Address, &c.Status.Address) {
+		if _, _, err := net.SplitHostPort(c.Status.Address); err != nil {
+			l.errorf(f.Status.Address, "Invalid status address", "%q is not host:port (such as \"127.0.0.1:8080\" or \":8080\").", c.Status.Address)
+		}
+	}
+	c.Consul = l.consul(f.Consul)
+	c.Dedup = l.dedup(f.Dedup)
+	l.applyGlobalOverrides(c)
+
+	var delims [2]string
+	if f.Delimiters != nil {
+		l.str(f.Delimiters.Left, &delims[0])
+		l.str(f.Delimiters.Right, &delims[1])
+	}
+	for _, t := range f.Templates {
+		if tmpl := l.template(t, c.Wait, delims); tmpl != nil {
+			c.Templates = append(c.Templates, tmpl)
+		}
+	}
+	c.Templates = append(c.Templates, l.flagTemplates(c.Wait, delims)...)
+	for _, r := range f.Registrators {
+		c.Registrators = append(c.Registrators, l.registrator(r))
+	}
+	l.checkJobs(c)
+	return c
+}
+
+// wait resolves a wait given as "min[:max]" or as a block; the zero Wait
+// when neither is given. max defaults to 4 x min, as in consul-template.
+func (l *loader) wait(attr *hcl.Attribute, b *rawWait) Wait {
+	var w Wait
+	switch {
+	case attr != nil:
+		var s string
+		if l.str(attr, &s) {
+			v, err := parseWaitString(s)
+			if err != nil {
+				l.errorf(attr, "Invalid wait", "%s.", err)
+			}
+			w = v
+		}
+	case b != nil:
+		minSet := l.duration(b.Min, &w.Min)
+		if !l.duration(b.Max, &w.Max) {
+			w.Max = 4 * w.Min
+			break
+		}
+		switch {
+		case !minSet && b.Min == nil:
+			l.errorf(b.Max, "Invalid wait", "max is set but min is not: quiescence starts after min without changes; set min.")
+		case minSet && w.Max < w.Min:
+			l.errorf(b.Max, "Invalid wait", "max (%s) is less than min (%s).", w.Max, w.Min)
+		}
+	}
+	return w
+}
+
+// dedup resolves the dedup block: as in consul-template, any setting in it
+// turns it on unless it says enabled = false; an empty block does not.
+func (l *loader) dedup(b *rawDedup) Dedup {
+	d := Dedup{Prefix: "drcon/dedup/", TTL: 15 * time.Second}
+	if b == nil {
+		return d
+	}
+	d.Enabled = b.Prefix != nil || b.TTL != nil || b.MaxStale != nil || b.BlockQueryWait != nil
+	l.boolean(b.Enabled, &d.Enabled)
+	l.str(b.Prefix, &d.Prefix)
+	if l.duration(b.TTL, &d.TTL) && (d.TTL < 10*time.Second || d.TTL > 24*time.Hour) {
+		l.errorf(b.TTL, "Invalid dedup ttl", "ttl is a Consul session TTL, which must be from 10s to 24h.")
+	}
+	return d
+}
+
+// checkJobs enforces that a name and a destination belong to one job only:
+// status is keyed by name, and two jobs writing one file would fight.
+func (l *loader) checkJobs(c *Config) {
+	names := map[string]hcl.Range{}
+	dests := map[string]hcl.Range{}
+	seen := func(m map[string]hcl.Range, key string, at hcl.Range, summary, what string) bool {
+		if first, ok := m[key]; ok {
+			l.errorAt(at, summary, "%s %q is also used at %s; each job needs its own.", what, key, pos(first))
+			return true
+		}
+		m[key] = at
+		return false
+	}
+	for _, t := range c.Templates {
+		// An unlabeled template is named by its destination: one error
+		// for a reused destination is enough.
+		if !seen(names, t.Name, t.DeclRange, "Duplicate job name", "The name") && t.Destination != "" {
+			seen(dests, cleanPath(t.Destination), t.DeclRange, "Duplicate destination", "The destination")
+		}
+	}
+	for _, r := range c.Registrators {
+		seen(names, r.Name, r.DeclRange, "Duplicate job name", "The name")
+	}
+	if len(c.Templates)+len(c.Registrators) == 0 && !l.diags.HasErrors() {
+		l.errorNoPos("No jobs", "The configuration has no template or registrator block and no -template flag, so drcon would have nothing to do.")
+	}
+}

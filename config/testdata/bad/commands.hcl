@@ -1,0 +1,23 @@
+template "a" {
+  contents    = "x"
+  destination = "/tmp/a"
+  command     = []
+}
+
+template "b" {
+  contents    = "x"
+  destination = "/tmp/b"
+  command     = ["", "reload"]
+}
+
+template "c" {
+  contents    = "x"
+  destination = "/tmp/c"
+  command     = 42
+}
+
+template "d" {
+  contents    = "x"
+  destination = "/tmp/d"
+  check       = { run = "nginx -t" }
+}

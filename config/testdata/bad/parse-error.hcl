@@ -1,0 +1,3 @@
+template "web" {
+  destination = "/tmp/web"
+  contents    = "x"

@@ -1,0 +1,27 @@
+once                 = true
+parse_only           = true
+template_error_fatal = false
+err_on_failed_lookup = true
+
+exec {
+  command = "nginx -g 'daemon off;'"
+}
+
+vault {
+  address = "https://vault:8200"
+}
+
+nomad {}
+
+syslog {
+  enabled = true
+}
+
+log_file {
+  path = "/var/log/consul-template.log"
+}
+
+template "web" {
+  contents    = "x"
+  destination = "/tmp/web"
+}

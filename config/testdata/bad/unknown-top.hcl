@@ -1,0 +1,6 @@
+log_levle = "debug"
+
+templat "web" {
+  contents    = "x"
+  destination = "/tmp/web"
+}

@@ -1,0 +1,4 @@
+template "hello" {
+  contents    = "hello {{ key \"greeting\" }}\n"
+  destination = "/tmp/drcon-hello.txt"
+}
