@@ -2,12 +2,22 @@
 // (Go text/template and its function map) with byte-identical output. It is
 // pure: executing a template reads dependency data from a Store and records
 // which dependencies it used and which had no data yet; it never calls Consul.
+// (The file, plugin, writeToFile, sockaddr and spew_* functions touch the
+// machine, as they do in consul-template.)
+//
+// A template is parsed once. Each execution runs on a clone of the parsed
+// template whose stateful functions are closures over that execution, so
+// concurrent executions share nothing mutable; clones are pooled, which keeps
+// the cost of binding functions out of the render path.
 package template
 
 import (
 	"bytes"
 	"fmt"
+	"strings"
+	"sync"
 	"text/template"
+	"time"
 
 	"github.com/drcon/drcon/template/dep"
 )
@@ -18,16 +28,21 @@ type Options struct {
 	Name string
 	// LeftDelim and RightDelim replace {{ and }} when set.
 	LeftDelim, RightDelim string
-	// ErrOnMissingKey makes a missing map key an error instead of "<no value>".
+	// ErrOnMissingKey makes a missing map key an error instead of the
+	// zero value.
 	ErrOnMissingKey bool
-	// FunctionDenylist lists glob patterns of functions that must not run.
+	// FunctionDenylist lists glob patterns ("*" only) of functions that must
+	// not run: calling one fails with "function is disabled".
 	FunctionDenylist []string
 	// SandboxPath, when set, confines the file function to that directory.
 	SandboxPath string
-	// Env is added before the process environment for env, mustEnv and
-	// envOrDefault ("NAME=value" entries), as consul-template adds
-	// CONSUL_HTTP_ADDR and friends.
+	// Env is looked up before the process environment by env, mustEnv and
+	// envOrDefault ("NAME=value" entries, first one wins), as consul-template
+	// adds CONSUL_HTTP_ADDR and friends.
 	Env []string
+
+	// now is the clock of timestamp; tests fix it.
+	now func() time.Time
 }
 
 // Store is where a template finds the data of its dependencies.
@@ -38,40 +53,159 @@ type Store interface {
 
 // Template is a parsed template, safe to Execute from several goroutines.
 type Template struct {
-	opts Options
-	text string
-	tmpl *template.Template
+	opts   Options
+	env    []envEntry
+	denied map[string]bool
+	base   *template.Template
+	pool   sync.Pool // of *execution, each with its own clone of base
 }
 
 // Result is the outcome of one execution.
 type Result struct {
 	// Output is the rendered text; meaningful only when Complete.
 	Output []byte
-	// Used lists every dependency the execution asked for, sorted.
+	// Used lists every dependency the execution asked for, sorted by their
+	// canonical string, each once.
 	Used []dep.Dependency
 	// Missing lists the used dependencies that had no data yet, sorted.
 	Missing []dep.Dependency
-	// Files lists the paths read by the file function.
+	// Files lists the paths read by the file function, sorted, each once.
 	Files []string
 }
 
 // Complete reports whether every dependency had data, so Output may be written.
 func (r *Result) Complete() bool { return len(r.Missing) == 0 }
 
-// Parse parses text. Errors name Options.Name and the line.
+// Parse parses text. Errors name Options.Name and the line. A template that
+// calls a consul-template function drcon does not support (Vault, Nomad,
+// partitions, peerings, exported services) is refused here, not when it runs.
 func Parse(text string, o Options) (*Template, error) {
-	t, err := template.New(o.Name).Delims(o.LeftDelim, o.RightDelim).Parse(text)
+	env, err := parseEnv(o.Env)
 	if err != nil {
-		return nil, fmt.Errorf("parse template %s: %w", o.Name, err)
+		return nil, fmt.Errorf("template %s: %w", o.Name, err)
 	}
-	return &Template{opts: o, text: text, tmpl: t}, nil
+	if o.now == nil {
+		o.now = time.Now
+	}
+	t := &Template{opts: o, env: env}
+	all := append(FuncNames(), unsupportedNames()...)
+	t.denied = denylist(o.FunctionDenylist, all)
+
+	t.base = template.New(o.Name).Delims(o.LeftDelim, o.RightDelim)
+	if o.ErrOnMissingKey {
+		t.base.Option("missingkey=error")
+	} else {
+		// consul-template's choice: a missing key of a map[string]string is "".
+		t.base.Option("missingkey=zero")
+	}
+	funcs := template.FuncMap{}
+	for name, fn := range helpers {
+		funcs[name] = fn
+	}
+	for name, fn := range t.templateFuncs() {
+		funcs[name] = fn
+	}
+	// Stand-ins with the right signatures, so that parsing checks names and
+	// arity; each execution binds its own.
+	for name, fn := range (&execution{t: t}).funcs() {
+		funcs[name] = fn
+	}
+	for name, fn := range unsupportedFuncs() {
+		funcs[name] = fn
+	}
+	for name := range t.denied {
+		funcs[name] = disabled
+	}
+	t.base.Funcs(funcs)
+	if _, err := t.base.Parse(text); err != nil {
+		return nil, err
+	}
+	if err := refuseUnsupported(t.base, t.denied); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
-// Execute renders the template against s.
+// Name is the template's name, as given in Options.
+func (t *Template) Name() string { return t.opts.Name }
+
+// Execute renders the template against s. On an error the Result still
+// lists what the execution used and found missing before it failed, so that
+// a caller can keep watching them; its Output is nil.
 func (t *Template) Execute(s Store) (*Result, error) {
-	var buf bytes.Buffer
-	if err := t.tmpl.Execute(&buf, nil); err != nil {
-		return nil, fmt.Errorf("execute template %s: %w", t.opts.Name, err)
+	x, _ := t.pool.Get().(*execution)
+	if x == nil {
+		var err error
+		if x, err = t.newExecution(); err != nil {
+			return nil, err
+		}
 	}
-	return &Result{Output: buf.Bytes()}, nil
+	out, err := x.run(s)
+	res := x.result()
+	if x.panicked {
+		// Its state is unknown: let it go rather than reuse it.
+		return res, err
+	}
+	t.pool.Put(x)
+	if err != nil {
+		return res, err
+	}
+	res.Output = out
+	return res, nil
+}
+
+// envEntry is one NAME=value of Options.Env.
+type envEntry struct{ name, value string }
+
+func parseEnv(env []string) ([]envEntry, error) {
+	out := make([]envEntry, 0, len(env))
+	for _, e := range env {
+		name, value, ok := strings.Cut(e, "=")
+		if !ok {
+			return nil, fmt.Errorf("environment entry %q is not NAME=value", e)
+		}
+		out = append(out, envEntry{name, value})
+	}
+	return out, nil
+}
+
+// newExecution clones the parsed template and binds the stateful functions
+// to a new execution.
+func (t *Template) newExecution() (*execution, error) {
+	c, err := t.base.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", t.opts.Name, err)
+	}
+	x := &execution{
+		t:       t,
+		tmpl:    c,
+		index:   map[string]int{},
+		files:   map[string]struct{}{},
+		queries: map[queryKey]parsedQuery{},
+	}
+	funcs := x.funcs()
+	for name := range t.denied {
+		delete(funcs, name)
+	}
+	c.Funcs(funcs)
+	return x, nil
+}
+
+// run executes the clone against s. A panic that escapes text/template (it
+// recovers those of functions it calls) becomes an error.
+func (x *execution) run(s Store) (out []byte, err error) {
+	x.begin(s)
+	defer x.end()
+	defer func() {
+		if r := recover(); r != nil {
+			x.panicked = true
+			err = fmt.Errorf("template: %s: internal error: %v", x.t.opts.Name, r)
+		}
+	}()
+	buf := bytes.NewBuffer(make([]byte, 0, x.size))
+	if err := x.tmpl.Execute(buf, nil); err != nil {
+		return nil, err
+	}
+	x.size = buf.Len()
+	return buf.Bytes(), nil
 }

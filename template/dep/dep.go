@@ -36,7 +36,7 @@ const (
 	KindCatalogNodes Kind = "catalog.nodes"
 	// Datacenters lists datacenters (datacenters). Value: []string.
 	KindDatacenters Kind = "catalog.datacenters"
-	// CARoots is the Connect CA roots (caRoots). Value: []*api.CARoot.
+	// CARoots is the Connect CA roots (caRoots). Value: []*CARoot.
 	KindCARoots Kind = "connect.caroots"
 	// CALeaf is a Connect leaf certificate (caLeaf). Value: *api.LeafCert.
 	KindCALeaf Kind = "connect.caleaf"

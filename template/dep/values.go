@@ -85,6 +85,19 @@ type CatalogNodeService struct {
 	EnableTagOverride bool
 }
 
+// CARoot is a Connect CA root certificate. It mirrors api.CARoot of the
+// consul/api consul-template v0.41.1 is built with (v1.32.1): later versions
+// add NotBefore, NotAfter and DaysRemaining, which would change the bytes of
+// {{ caRoots | toJSON }}.
+type CARoot struct {
+	ID          string
+	Name        string
+	RootCertPEM string `json:"RootCert"`
+	Active      bool
+	CreateIndex uint64
+	ModifyIndex uint64
+}
+
 // NewValue returns a pointer to a zero answer of the kind's type, for decoding.
 func NewValue(k Kind) (any, error) {
 	switch k {
@@ -103,7 +116,7 @@ func NewValue(k Kind) (any, error) {
 	case KindDatacenters:
 		return new([]string), nil
 	case KindCARoots:
-		return new([]*api.CARoot), nil
+		return new([]*CARoot), nil
 	case KindCALeaf:
 		return new(*api.LeafCert), nil
 	}
@@ -135,7 +148,7 @@ func DecodeValue(k Kind, raw []byte) (any, error) {
 		return *v, nil
 	case *[]string:
 		return *v, nil
-	case *[]*api.CARoot:
+	case *[]*CARoot:
 		return *v, nil
 	case **api.LeafCert:
 		return *v, nil

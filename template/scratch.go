@@ -1,0 +1,84 @@
+package template
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Scratch is a template's scratchpad, returned by the scratch function: a
+// map that lives for one execution, as in consul-template. An execution runs
+// on one goroutine, so it needs no lock.
+type Scratch struct {
+	values map[string]any
+}
+
+// Key reports whether k is set.
+func (s *Scratch) Key(k string) bool {
+	_, ok := s.values[k]
+	return ok
+}
+
+// Get returns the value at k, or nil.
+func (s *Scratch) Get(k string) any { return s.values[k] }
+
+// Set stores v at k, replacing any value.
+func (s *Scratch) Set(k string, v any) string {
+	s.init()
+	s.values[k] = v
+	return ""
+}
+
+// SetX stores v at k unless k is set.
+func (s *Scratch) SetX(k string, v any) string {
+	s.init()
+	if _, ok := s.values[k]; !ok {
+		s.values[k] = v
+	}
+	return ""
+}
+
+// MapSet stores v under mk in the map at k, creating the map.
+func (s *Scratch) MapSet(k, mk string, v any) (string, error) { return s.mapSet(k, mk, v, true) }
+
+// MapSetX is MapSet that does not replace an existing mk.
+func (s *Scratch) MapSetX(k, mk string, v any) (string, error) { return s.mapSet(k, mk, v, false) }
+
+func (s *Scratch) mapSet(k, mk string, v any, replace bool) (string, error) {
+	s.init()
+	if _, ok := s.values[k]; !ok {
+		s.values[k] = map[string]any{}
+	}
+	m, ok := s.values[k].(map[string]any)
+	if !ok {
+		return "", fmt.Errorf("%q is not a map", k)
+	}
+	if _, set := m[mk]; replace || !set {
+		m[mk] = v
+	}
+	return "", nil
+}
+
+// MapValues returns the values of the map at k sorted by their keys, or nil
+// when k is not a map.
+func (s *Scratch) MapValues(k string) ([]any, error) {
+	m, ok := s.values[k].(map[string]any)
+	if !ok {
+		return nil, nil
+	}
+	keys := make([]string, 0, len(m))
+	for mk := range m {
+		keys = append(keys, mk)
+	}
+	slices.Sort(keys)
+	out := make([]any, len(keys))
+	for i, mk := range keys {
+		out[i] = m[mk]
+	}
+	return out, nil
+}
+
+func (s *Scratch) init() {
+	if s.values == nil {
+		s.values = map[string]any{}
+	}
+}

@@ -1,0 +1,494 @@
+package template
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/drcon/drcon/template/dep"
+)
+
+// render parses and executes text once against s.
+func render(t *testing.T, text string, o Options, s Store) (*Result, error) {
+	t.Helper()
+	if o.Name == "" {
+		o.Name = "test.ctmpl"
+	}
+	tm, err := Parse(text, o)
+	if err != nil {
+		return nil, err
+	}
+	return tm.Execute(s)
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, text string
+		o          Options
+		want       string // substring of the error; "" means no error
+	}{
+		{"syntax", "ok\n{{ if }}", Options{}, "template: test.ctmpl:2: missing value for if"},
+		{"undefined", "ok\n\n{{ nope }}", Options{}, `template: test.ctmpl:3: function "nope" not defined`},
+		{"vault", "a\n  {{ secret \"x\" }}", Options{}, `template: test.ctmpl:2:5: function "secret" not supported by drcon: it reads Vault`},
+		{"nomad in pipe", `{{ "x" | nomadVar }}`, Options{}, `test.ctmpl:1:9: function "nomadVar" not supported by drcon`},
+		{"in define", `{{ define "d" }}{{ range peerings }}{{ end }}{{ end }}`, Options{}, `function "peerings" not supported by drcon`},
+		{"in else branch", `{{ if true }}{{ else if pkiCert "a" }}{{ end }}`, Options{}, `function "pkiCert" not supported`},
+		{"as argument", `{{ call secrets }}`, Options{}, `function "secrets" not supported`},
+		{"in text", "secret nomadService partitions {{ \"secret\" }} {{/* secret */}}", Options{}, ""},
+		{"variable", `{{ $secret := 1 }}{{ $secret }}`, Options{}, ""},
+		{"denied refused", `{{ if false }}{{ secret "x" }}{{ end }}`, Options{FunctionDenylist: []string{"secret*"}}, ""},
+		{"bad env", `x`, Options{Env: []string{"NOEQUALS"}}, `environment entry "NOEQUALS" is not NAME=value`},
+		{"delims", `[[ key "x" ]] {{ nope }}`, Options{LeftDelim: "[[", RightDelim: "]]"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.o
+			o.Name = "test.ctmpl"
+			_, err := Parse(tt.text, o)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestUsedMissingAndNPass(t *testing.T) {
+	text := `{{ range services }}{{ .Name }}:{{ range service .Name }} {{ .Address }}{{ end }}
+{{ end }}{{ key "a" }}{{ key "a" }}{{ keyOrDefault "a" "d" }}{{ keyExists "b" }}`
+	tm, err := Parse(text, Options{Name: "n.ctmpl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := dep.Dependency{Kind: dep.KindCatalogServices}
+	a := must(dep.ParseKV("a"))
+	b := must(dep.ParseKV("b"))
+	web := must(dep.ParseHealthService(dep.KindHealthService, "web"))
+	s := memStore{}
+
+	res, err := tm.Execute(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantUsed := dep.Sort([]dep.Dependency{services, a, b})
+	if !slices.Equal(res.Used, wantUsed) || !slices.Equal(res.Missing, wantUsed) || res.Complete() {
+		t.Fatalf("pass 1: used %v missing %v", res.Used, res.Missing)
+	}
+
+	s[services] = []*dep.CatalogSnippet{{Name: "web"}}
+	s[a] = dep.KVValue{Exists: true, Value: "A"}
+	s[b] = dep.KVValue{}
+	res, _ = tm.Execute(s)
+	if !slices.Equal(res.Missing, []dep.Dependency{web}) || len(res.Used) != 4 {
+		t.Fatalf("pass 2: used %v missing %v", res.Used, res.Missing)
+	}
+
+	s[web] = []*dep.HealthService{{Address: "10.0.0.1"}, {Address: "10.0.0.2"}}
+	res, _ = tm.Execute(s)
+	if !res.Complete() || string(res.Output) != "web: 10.0.0.1 10.0.0.2\nAAAfalse" {
+		t.Fatalf("pass 3: complete %v output %q", res.Complete(), res.Output)
+	}
+}
+
+func TestKV(t *testing.T) {
+	k := must(dep.ParseKV("k"))
+	tests := []struct {
+		name     string
+		value    any // nil: no data
+		text     string
+		want     string
+		complete bool
+	}{
+		{"key no data", nil, `[{{ key "k" }}]`, "[]", false},
+		{"key absent waits", dep.KVValue{}, `[{{ key "k" }}]`, "[]", false},
+		{"key empty", dep.KVValue{Exists: true}, `[{{ key "k" }}]`, "[]", true},
+		{"key value", dep.KVValue{Exists: true, Value: "v"}, `[{{ key "k" }}]`, "[v]", true},
+		{"exists no data", nil, `{{ keyExists "k" }}`, "false", false},
+		{"exists absent", dep.KVValue{}, `{{ keyExists "k" }}`, "false", true},
+		{"exists empty", dep.KVValue{Exists: true}, `{{ keyExists "k" }}`, "true", true},
+		{"default no data", nil, `{{ keyOrDefault "k" "d" }}`, "d", false},
+		{"default absent", dep.KVValue{}, `{{ keyOrDefault "k" "d" }}`, "d", true},
+		{"default empty", dep.KVValue{Exists: true}, `{{ keyOrDefault "k" "d" }}`, "d", true},
+		{"default value", dep.KVValue{Exists: true, Value: "v"}, `{{ keyOrDefault "k" "d" }}`, "v", true},
+		{"empty names", nil, `[{{ key "" }}{{ keyExists "" }}{{ keyOrDefault "" "d" }}]`, "[falsed]", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := memStore{}
+			if tt.value != nil {
+				s[k] = tt.value
+			}
+			res, err := render(t, tt.text, Options{}, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(res.Output) != tt.want || res.Complete() != tt.complete {
+				t.Fatalf("got %q complete=%v, want %q complete=%v", res.Output, res.Complete(), tt.want, tt.complete)
+			}
+		})
+	}
+}
+
+func TestKVLists(t *testing.T) {
+	p := must(dep.ParseKVList("p"))
+	pairs := []*dep.KeyPair{{Key: ""}, {Key: "a", Value: "1"}, {Key: "dir/"}, {Key: "dir/b", Value: "2"}, nil}
+	tests := []struct {
+		text, want string
+		value      []*dep.KeyPair
+		complete   bool
+	}{
+		{`{{ range ls "p" }}{{ .Key }} {{ end }}`, "a ", pairs, true},
+		{`{{ range tree "p" }}{{ .Key }} {{ end }}`, "a dir/b ", pairs, true},
+		{`{{ range safeLs "p" }}{{ .Key }} {{ end }}`, "a ", pairs, true},
+		{`{{ len (ls "p") }}`, "0", []*dep.KeyPair{{Key: "dir/x"}}, true},
+		{`{{ len (safeLs "p") }}`, "0", []*dep.KeyPair{{Key: "dir/x"}}, false},
+		{`{{ len (tree "p") }}`, "0", []*dep.KeyPair{}, true},
+		{`{{ len (safeTree "p") }}`, "0", []*dep.KeyPair{{Key: "dir/"}}, false},
+	}
+	for _, tt := range tests {
+		res, err := render(t, tt.text, Options{}, memStore{p: tt.value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(res.Output) != tt.want || res.Complete() != tt.complete {
+			t.Errorf("%s: got %q complete=%v, want %q complete=%v", tt.text, res.Output, res.Complete(), tt.want, tt.complete)
+		}
+	}
+}
+
+func TestConsulFunctions(t *testing.T) {
+	web := must(dep.ParseHealthService(dep.KindHealthService, "web|passing,warning"))
+	conn := must(dep.ParseHealthService(dep.KindHealthConnect, "web"))
+	node := must(dep.ParseCatalogNode("n1"))
+	self := must(dep.ParseCatalogNode(""))
+	s := memStore{
+		web:                   []*dep.HealthService{{ID: "w1"}},
+		conn:                  []*dep.HealthService{{ID: "c1"}},
+		node:                  (*dep.CatalogNode)(nil),
+		self:                  &dep.CatalogNode{Node: &dep.Node{Node: "me"}},
+		dep.Datacenters(true): []string{"dc1", "dc2"},
+		dep.CALeaf("web"):     nil,
+	}
+	tests := []struct{ text, want string }{
+		{`{{ range service "web" "warning,passing" }}{{ .ID }}{{ end }}`, "w1"},
+		{`{{ range service "web|warning,passing,passing" }}{{ .ID }}{{ end }}`, "w1"},
+		{`{{ range connect "web" }}{{ .ID }}{{ end }}`, "c1"},
+		{`[{{ service "" }}][{{ connect "" "any" }}][{{ service "web|," }}]`, "[[]][[]][[]]"},
+		{`{{ with node "n1" }}{{ printf "%v" .Node }} {{ len .Services }}{{ end }}`, "<nil> 0"},
+		{`{{ with node }}{{ .Node.Node }}{{ end }}`, "me"},
+		{`{{ datacenters true }}`, "[dc1 dc2]"},
+		{`[{{ caLeaf "" }}]`, "[<no value>]"},
+	}
+	for _, tt := range tests {
+		res, err := render(t, tt.text, Options{}, s)
+		if err != nil {
+			t.Errorf("%s: %v", tt.text, err)
+			continue
+		}
+		if string(res.Output) != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.text, res.Output, tt.want)
+		}
+	}
+	// A service filter list that names no state is answered without a query.
+	res, _ := render(t, `{{ service "web|," }}`, Options{}, memStore{})
+	if len(res.Used) != 0 {
+		t.Errorf("web|, used %v", res.Used)
+	}
+}
+
+func TestWrongAnswerTypeIsAnError(t *testing.T) {
+	web := must(dep.ParseHealthService(dep.KindHealthService, "web"))
+	k := must(dep.ParseKV("k"))
+	for text, s := range map[string]memStore{
+		`{{ service "web" }}`: {web: "not a list"},
+		`{{ key "k" }}`:       {k: []string{"x"}},
+		`{{ datacenters }}`:   {dep.Datacenters(false): nil},
+	} {
+		_, err := render(t, text, Options{}, s)
+		if err == nil || !strings.Contains(err.Error(), "answer of type") {
+			t.Errorf("%s: got %v, want an answer-type error", text, err)
+		}
+	}
+}
+
+type panickyStore struct{}
+
+func (panickyStore) Recall(dep.Dependency) (any, bool) { panic("store exploded") }
+
+func TestPanicsBecomeErrors(t *testing.T) {
+	res, err := render(t, "a\n{{ key \"k\" }}", Options{}, panickyStore{})
+	if err == nil || !strings.Contains(err.Error(), "store exploded") || !strings.Contains(err.Error(), "test.ctmpl:2") {
+		t.Fatalf("got %v", err)
+	}
+	if len(res.Used) != 1 || res.Output != nil {
+		t.Fatalf("the result of a failed execution lists what it used: %+v", res)
+	}
+}
+
+func TestExecuteTemplateRecursionIsBounded(t *testing.T) {
+	_, err := render(t, `{{ define "r" }}{{ executeTemplate "r" }}{{ end }}{{ executeTemplate "r" }}`, Options{}, memStore{})
+	if err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestScratchIsPerExecution(t *testing.T) {
+	tm, err := Parse(`{{ scratch.Key "x" }}{{ scratch.Set "x" 1 }}`, Options{Name: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		res, err := tm.Execute(memStore{})
+		if err != nil || string(res.Output) != "false" {
+			t.Fatalf("got %q, %v", res.Output, err)
+		}
+	}
+}
+
+func TestLoopLeaksNoGoroutine(t *testing.T) {
+	tm, err := Parse(`{{ range $i := loop 1000000 }}{{ if eq $i 2 }}{{ break }}{{ end }}{{ $i }}{{ end }}`, Options{Name: "l"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+	for range 50 {
+		res, err := tm.Execute(memStore{})
+		if err != nil || string(res.Output) != "01" {
+			t.Fatalf("got %q, %v", res.Output, err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines left behind", n-before)
+	}
+}
+
+// Executions of one Template from many goroutines see their own stores and
+// record their own dependencies.
+func TestConcurrentExecute(t *testing.T) {
+	tm, err := Parse(`{{ range services }}{{ .Name }}={{ range service .Name }}{{ .ID }}{{ end }};{{ end }}{{ scratch.Set "a" 1 }}{{ range loop 2 }}{{ . }}{{ end }}`,
+		Options{Name: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("svc%d", g)
+			d := must(dep.ParseHealthService(dep.KindHealthService, name))
+			s := memStore{
+				{Kind: dep.KindCatalogServices}: []*dep.CatalogSnippet{{Name: name}},
+				d:                               []*dep.HealthService{{ID: name + "-1"}},
+			}
+			for range 200 {
+				res, err := tm.Execute(s)
+				if err != nil {
+					errs <- err
+					return
+				}
+				want := fmt.Sprintf("%s=%s-1;01", name, name)
+				if string(res.Output) != want || len(res.Used) != 2 || !res.Complete() {
+					errs <- fmt.Errorf("goroutine %d: got %q used %v", g, res.Output, res.Used)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// must is for dependencies the test itself spells; a typo there is a bug
+// in the test.
+func must(d dep.Dependency, err error) dep.Dependency {
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	text := fmt.Sprintf(`{{ file "%[1]s/b" }}{{ file "%[1]s/a" }}{{ file "%[1]s/b" }}`, dir)
+	writeFile(t, dir+"/a", "A")
+	writeFile(t, dir+"/b", "B")
+	res, err := render(t, text, Options{}, memStore{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(res.Output) != "BAB" || !slices.Equal(res.Files, []string{dir + "/a", dir + "/b"}) || len(res.Used) != 0 {
+		t.Fatalf("got %q files %v used %v", res.Output, res.Files, res.Used)
+	}
+	res, err = render(t, fmt.Sprintf(`{{ file "%s/missing" }}`, dir), Options{}, memStore{})
+	if err == nil || !slices.Equal(res.Files, []string{dir + "/missing"}) {
+		t.Fatalf("a missing file is an error and still listed: %v %v", err, res.Files)
+	}
+	_, err = render(t, fmt.Sprintf(`{{ file "%s/a" }}`, dir), Options{SandboxPath: t.TempDir()}, memStore{})
+	if err == nil || !strings.Contains(err.Error(), "outside of sandbox") {
+		t.Fatalf("sandbox: %v", err)
+	}
+}
+
+func TestEnvFunctions(t *testing.T) {
+	t.Setenv("DRCON_T_SET", "process")
+	t.Setenv("DRCON_T_EMPTY", "")
+	o := Options{Env: []string{"DRCON_T_OPT=opt", "DRCON_T_SET=overridden", "DRCON_T_OPT=second", "DRCON_T_OPTEMPTY="}}
+	tests := []struct{ text, want, err string }{
+		{`{{ env "DRCON_T_OPT" }} {{ env "DRCON_T_SET" }} [{{ env "DRCON_T_UNSET" }}]`, "opt overridden []", ""},
+		{`{{ envOrDefault "DRCON_T_EMPTY" "d" }}|{{ envOrDefault "DRCON_T_UNSET" "d" }}|{{ envOrDefault "DRCON_T_OPTEMPTY" "d" }}`, "|d|", ""},
+		{`{{ mustEnv "DRCON_T_SET" }}`, "overridden", ""},
+		{`{{ mustEnv "DRCON_T_EMPTY" }}`, "", "required environment variable DRCON_T_EMPTY is empty"},
+		{`{{ mustEnv "DRCON_T_OPTEMPTY" }}`, "", "required environment variable DRCON_T_OPTEMPTY is empty"},
+	}
+	for _, tt := range tests {
+		res, err := render(t, tt.text, o, memStore{})
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: got %v, want %q", tt.text, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || string(res.Output) != tt.want {
+			t.Errorf("%s: got %q %v, want %q", tt.text, res.Output, err, tt.want)
+		}
+	}
+}
+
+func TestTimestamp(t *testing.T) {
+	at := time.Date(2024, 2, 29, 13, 4, 5, 0, time.FixedZone("X", 3600))
+	o := Options{now: func() time.Time { return at }}
+	res, err := render(t, `{{ timestamp }} {{ timestamp "unix" }} {{ timestamp "2006-01-02 15:04" }}`, o, memStore{})
+	if err != nil || string(res.Output) != "2024-02-29T12:04:05Z 1709208245 2024-02-29 12:04" {
+		t.Fatalf("got %q %v", res.Output, err)
+	}
+}
+
+func TestOptions(t *testing.T) {
+	tests := []struct {
+		name, text string
+		o          Options
+		want, err  string
+	}{
+		{"missing key zero", `[{{ (parseJSON "{}").a }}] [{{ (splitToMap "," "=" "a=1").b }}]`, Options{}, "[<no value>] []", ""},
+		{"missing key error", `{{ (parseJSON "{}").a }}`, Options{ErrOnMissingKey: true}, "", `map has no entry for key "a"`},
+		{"delims", `<<"x" | toUpper>> {{ x }}`, Options{LeftDelim: "<<", RightDelim: ">>"}, "X {{ x }}", ""},
+		{"denied", `{{ "x" | sprig_upper }}`, Options{FunctionDenylist: []string{"sprig_*"}}, "", "function is disabled"},
+		{"denied consul", `{{ key "k" }}`, Options{FunctionDenylist: []string{"k*y"}}, "", "function is disabled"},
+		{"not denied", `{{ "x" | toUpper }}`, Options{FunctionDenylist: []string{"sprig_*", "to"}}, "X", ""},
+		{"denied arg types", `{{ add 1 2 }}`, Options{FunctionDenylist: []string{"add"}}, "", "expected string"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := render(t, tt.text, tt.o, memStore{})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || string(res.Output) != tt.want {
+				t.Fatalf("got %q %v, want %q", res.Output, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestGlob(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"*", "anything", true}, {"key", "key", true}, {"key", "keys", false}, {"sprig_*", "sprig_upper", true},
+		{"sprig_*", "xsprig_upper", false}, {"*Env", "mustEnv", true}, {"to*er", "toUpper", true},
+		{"to*er", "toTitle", false}, {"a*b*c", "aXbYc", true}, {"a*b*c", "acb", false}, {"ab*ba", "aba", false},
+		{"[a]", "a", false}, {"?", "a", false}, {"", "", true},
+	} {
+		if got := glob(tt.pattern, tt.name); got != tt.want {
+			t.Errorf("glob(%q, %q) = %v", tt.pattern, tt.name, got)
+		}
+	}
+}
+
+// consulTemplateFuncs is consul-template v0.41.1's funcMap without sprig_*.
+var consulTemplateFuncs = []string{
+	"add", "base64Decode", "base64Encode", "base64URLDecode", "base64URLEncode", "byKey", "byMeta", "byPort",
+	"byTag", "caLeaf", "caRoots", "connect", "contains", "containsAll", "containsAny", "containsNone",
+	"containsNotAll", "datacenters", "divide", "env", "envOrDefault", "executeTemplate", "explode", "explodeMap",
+	"exportedServices", "file", "hmacSHA256Hex", "in", "indent", "join", "key", "keyExists", "keyOrDefault",
+	"loop", "ls", "maximum", "md5sum", "mergeMap", "mergeMapWithOverride", "minimum", "modulo", "multiply",
+	"mustEnv", "node", "nodes", "nomadService", "nomadServices", "nomadVar", "nomadVarExists", "nomadVarList",
+	"nomadVarListSafe", "parseBool", "parseFloat", "parseInt", "parseJSON", "parseUint", "parseYAML",
+	"partitions", "peerings", "pkiCert", "plugin", "regexMatch", "regexReplaceAll", "replaceAll", "safeLs",
+	"safeTree", "scratch", "secret", "secrets", "service", "services", "sha256Hex", "sockaddr", "split",
+	"splitToMap", "spew_dump", "spew_printf", "spew_sdump", "spew_sprintf", "subtract", "timestamp", "toJSON",
+	"toJSONPretty", "toLower", "toTOML", "toTitle", "toUnescapedJSON", "toUnescapedJSONPretty", "toUpper",
+	"toYAML", "tree", "trim", "trimPrefix", "trimSpace", "trimSuffix", "writeToFile",
+}
+
+func TestFuncNames(t *testing.T) {
+	names := FuncNames()
+	if !slices.IsSorted(names) || len(slices.Compact(slices.Clone(names))) != len(names) {
+		t.Fatal("FuncNames must be sorted and distinct")
+	}
+	var own, sprig []string
+	for _, n := range names {
+		if strings.HasPrefix(n, "sprig_") {
+			sprig = append(sprig, n)
+		} else {
+			own = append(own, n)
+		}
+	}
+	var want []string
+	for _, n := range consulTemplateFuncs {
+		if _, refused := unsupported[n]; !refused {
+			want = append(want, n)
+		}
+	}
+	slices.Sort(want)
+	if !slices.Equal(own, want) {
+		t.Fatalf("FuncNames differ from consul-template's supported functions:\n got %v\nwant %v", own, want)
+	}
+	for _, n := range []string{"sprig_upper", "sprig_default", "sprig_fail", "sprig_toJson"} {
+		if !slices.Contains(sprig, n) {
+			t.Errorf("missing %s", n)
+		}
+	}
+	for _, n := range []string{"sprig_now", "sprig_date", "sprig_env", "sprig_randAlpha", "sprig_uuidv4", "sprig_getHostByName"} {
+		if slices.Contains(sprig, n) {
+			t.Errorf("%s is not repeatable and consul-template excludes it", n)
+		}
+	}
+	// Every listed function parses.
+	for _, n := range names {
+		if _, err := Parse(fmt.Sprintf("{{ if false }}{{ %s }}{{ end }}", n), Options{Name: n}); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+}
+
+func TestExecuteErrorNamesTemplateAndLine(t *testing.T) {
+	_, err := render(t, "a\nb {{ parseInt \"x\" }}", Options{}, memStore{})
+	var want = "template: test.ctmpl:2:5"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("got %v, want prefix %q", err, want)
+	}
+	if errors.Is(err, errDisabled) {
+		t.Fatal("wrong error")
+	}
+}
