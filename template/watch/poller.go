@@ -1,0 +1,115 @@
+package watch
+
+import (
+	"context"
+	"log/slog"
+	"reflect"
+	"time"
+)
+
+// poll runs the queries of one dependency until ctx ends: one query in flight
+// at a time, each waiting on the index of the last answer.
+func (p *Pool) poll(ctx context.Context, w *watcher) {
+	log := p.o.Logger.With("dependency", w.key)
+	cur := cursor{maxStale: p.o.MaxStale}
+	failures := 0
+	for {
+		q := cur.options(p.o.BlockQueryWait)
+		start := time.Now()
+		v, m, err := p.fetch(ctx, w, q)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			failures++
+			cur.failed()
+			p.failed(w, err, failures, log)
+			if !sleep(ctx, jitterDown(p.o.Retry.delay(failures))) {
+				return
+			}
+			continue
+		}
+		if failures >= p.o.Retry.Attempts {
+			log.Info("dependency recovered", "failures", failures)
+		}
+		failures = 0
+		verdict := cur.answer(q, m)
+		// Only this poller writes w.value, so it may read it unlocked; the
+		// comparison stays outside the lock that Recall takes.
+		changed := verdict == moved && !(w.has && reflect.DeepEqual(w.value, v))
+		p.answered(w, cur.index, v, changed)
+		switch verdict {
+		case tooStale:
+			continue // ask the leader at once
+		case rewound:
+			log.Debug("index went backwards; asking afresh", "index", m.LastIndex)
+		}
+		if changed {
+			log.Debug("data changed", "index", cur.index)
+		}
+		if !sleep(ctx, jitterUp(p.o.MinGap)-time.Since(start)) {
+			return
+		}
+	}
+}
+
+// fetch sends one query, bounded by the query deadline.
+func (p *Pool) fetch(ctx context.Context, w *watcher, q QueryOptions) (any, ResponseMeta, error) {
+	p.queries.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, p.o.queryDeadline())
+	defer cancel()
+	return p.f.Fetch(ctx, w.d, q)
+}
+
+// answered publishes a successful answer; when changed, v becomes the data
+// and every subscriber of w is signalled.
+func (p *Pool) answered(w *watcher, index uint64, v any, changed bool) {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w.index = index
+	w.answeredAt = now
+	w.failures = 0
+	w.failing = false
+	if !changed {
+		return
+	}
+	w.value, w.has, w.changedAt = v, true, now
+	p.changes.Add(1)
+	for s := range w.subs {
+		s.signal()
+	}
+}
+
+// failed publishes the n-th consecutive failure; the data is kept.
+func (p *Pool) failed(w *watcher, err error, n int, log *slog.Logger) {
+	p.queryErrors.Add(1)
+	attempts := p.o.Retry.Attempts
+	p.mu.Lock()
+	w.lastErr, w.lastErrAt = err.Error(), time.Now()
+	w.failures, w.failing = n, n >= attempts
+	p.mu.Unlock()
+	switch {
+	case n == attempts:
+		log.Error("dependency failing; keeping its last data and retrying", "failures", n, "every", p.o.Retry.MaxBackoff, "error", err)
+	case n == 1:
+		log.Warn("query failed; retrying", "error", err)
+	default:
+		log.Debug("query failed; retrying", "failures", n, "error", err)
+	}
+}
+
+// sleep waits d, and reports false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

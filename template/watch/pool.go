@@ -1,0 +1,136 @@
+// Package watch is drcon's watcher pool: one poller per distinct dependency
+// for the whole process, shared by every subscriber that wants it, started
+// when the first subscriber wants the dependency and stopped when the last
+// one lets go. A poller runs Consul blocking queries in a loop with
+// consul-template's hygiene (last index, identical-data suppression, reset on
+// a backwards index, max_stale, a jittered minimum gap, capped exponential
+// backoff) and keeps the last data through outages. Subscribers read the
+// latest answers and get a coalesced signal when one of theirs changes.
+//
+// The pool outlives configuration reloads: the agent keeps one Pool and gives
+// each new job a new Subscription; a dependency that someone still wants keeps
+// its poller and its data.
+package watch
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/drcon/drcon/template/dep"
+)
+
+// Pool is the set of watched dependencies. Its methods are safe for
+// concurrent use.
+type Pool struct {
+	f Fetcher
+	o Options
+
+	mu       sync.RWMutex
+	watchers map[dep.Dependency]*watcher
+	subs     int
+	runCtx   context.Context // set by Run; pollers start only once it is set
+	stopped  bool            // Run is returning; no poller may start
+	pollers  sync.WaitGroup
+
+	queries, queryErrors, changes atomic.Uint64
+}
+
+// watcher is one watched dependency. Fields below mu are guarded by Pool.mu;
+// value and has are written only by the dependency's poller.
+type watcher struct {
+	d      dep.Dependency
+	key    string
+	since  time.Time
+	cancel context.CancelFunc // nil until the poller starts
+
+	subs map[*Subscription]struct{}
+
+	value      any
+	has        bool
+	index      uint64
+	changedAt  time.Time
+	answeredAt time.Time
+	lastErr    string
+	lastErrAt  time.Time
+	failures   int
+	failing    bool
+}
+
+// New returns a pool that fetches with f. Pollers run once Run is called.
+func New(f Fetcher, o Options) *Pool {
+	return &Pool{f: f, o: o.withDefaults(), watchers: map[dep.Dependency]*watcher{}}
+}
+
+// Run runs the pollers until ctx ends, then stops them all and waits for
+// them. Dependencies wanted before Run start when it starts. It returns nil
+// when ctx ends, and an error if the pool was already run.
+func (p *Pool) Run(ctx context.Context) error {
+	p.mu.Lock()
+	if p.runCtx != nil {
+		p.mu.Unlock()
+		return errors.New("watch: pool already running")
+	}
+	p.runCtx = ctx
+	for _, w := range p.watchers {
+		p.start(w)
+	}
+	p.mu.Unlock()
+
+	<-ctx.Done()
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	p.pollers.Wait()
+	return nil
+}
+
+// Subscribe returns a new subscription that wants nothing yet.
+func (p *Pool) Subscribe() *Subscription {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.subs++
+	return &Subscription{p: p, changed: make(chan struct{}, 1), want: map[dep.Dependency]*watcher{}}
+}
+
+// acquire adds s to the subscribers of d, creating and starting its watcher
+// if nobody wanted d. Called with p.mu held.
+func (p *Pool) acquire(d dep.Dependency, s *Subscription) *watcher {
+	w, ok := p.watchers[d]
+	if !ok {
+		w = &watcher{d: d, key: d.String(), since: time.Now(), subs: map[*Subscription]struct{}{}}
+		p.watchers[d] = w
+		p.start(w)
+	}
+	w.subs[s] = struct{}{}
+	return w
+}
+
+// release removes s from the subscribers of w and stops w's poller (aborting
+// its query) when s was the last. Called with p.mu held.
+func (p *Pool) release(w *watcher, s *Subscription) {
+	delete(w.subs, s)
+	if len(w.subs) > 0 {
+		return
+	}
+	delete(p.watchers, w.d)
+	if w.cancel != nil {
+		w.cancel()
+	}
+}
+
+// start starts w's poller if Run is running. Called with p.mu held, which
+// orders every pollers.Go before Run's pollers.Wait.
+func (p *Pool) start(w *watcher) {
+	if p.runCtx == nil || p.stopped {
+		return
+	}
+	ctx, cancel := context.WithCancel(p.runCtx)
+	w.cancel = cancel
+	p.pollers.Go(func() {
+		defer cancel()
+		p.poll(ctx, w)
+	})
+}

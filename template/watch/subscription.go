@@ -1,0 +1,107 @@
+package watch
+
+import "github.com/drcon/drcon/template/dep"
+
+// Subscription is one subscriber's view of the pool: the dependencies it
+// wants, their latest answers, and a signal when one of them changes. It
+// implements the Source that template jobs consume. Its methods are safe for
+// concurrent use.
+type Subscription struct {
+	p       *Pool
+	changed chan struct{} // buffer 1; sent to without blocking, never closed
+
+	// Guarded by p.mu.
+	want   map[dep.Dependency]*watcher
+	closed bool
+}
+
+// Want replaces the set of dependencies s wants. Newly wanted dependencies
+// that are already watched for another subscriber answer Recall at once and
+// signal Changed once, without a new query; the others start a poller.
+// Dependencies no longer wanted are released, stopping their poller if s was
+// their last subscriber. Want after Close does nothing.
+func (s *Subscription) Want(ds []dep.Dependency) {
+	p := s.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s.closed {
+		return
+	}
+	next := make(map[dep.Dependency]*watcher, len(ds))
+	fresh := false
+	for _, d := range ds {
+		if _, dup := next[d]; dup {
+			continue
+		}
+		if w, ok := s.want[d]; ok {
+			next[d] = w
+			continue
+		}
+		w := p.acquire(d, s)
+		next[d] = w
+		fresh = fresh || w.has
+	}
+	for d, w := range s.want {
+		if _, keep := next[d]; !keep {
+			p.release(w, s)
+		}
+	}
+	s.want = next
+	if fresh {
+		s.signal()
+	}
+}
+
+// Changed is signalled when the data of a wanted dependency changed since the
+// signal was last received. Signals coalesce: one receive may stand for many
+// changes, so a receiver re-reads everything it uses.
+func (s *Subscription) Changed() <-chan struct{} { return s.changed }
+
+// Recall returns the latest answer to d, and false while d has none or s
+// does not want d. The answer is shared and must not be modified.
+func (s *Subscription) Recall(d dep.Dependency) (any, bool) {
+	s.p.mu.RLock()
+	defer s.p.mu.RUnlock()
+	w, ok := s.want[d]
+	if !ok || !w.has {
+		return nil, false
+	}
+	return w.value, true
+}
+
+// Close releases every dependency of s. It is idempotent.
+func (s *Subscription) Close() {
+	p := s.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s.closed {
+		return
+	}
+	for _, w := range s.want {
+		p.release(w, s)
+	}
+	s.want = nil
+	s.closed = true
+	p.subs--
+}
+
+// signal marks that data changed, without ever blocking the sender.
+func (s *Subscription) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Wanted lists the dependencies s wants now, sorted. The agent uses it to
+// have a replacement job's subscription want the same before the old one
+// closes, so that a reload keeps their watchers (no new query).
+func (s *Subscription) Wanted() []dep.Dependency {
+	s.p.mu.RLock()
+	out := make([]dep.Dependency, 0, len(s.want))
+	for d := range s.want {
+		out = append(out, d)
+	}
+	s.p.mu.RUnlock()
+	return dep.Sort(out)
+}
