@@ -1,0 +1,244 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drcon/drcon/config"
+	"github.com/drcon/drcon/jobs/render/rendertest"
+)
+
+// Options.Env reaches the template's env function and the command, whose
+// output is logged line by line under the job's name.
+func TestCommandEnvironmentAndOutput(t *testing.T) {
+	store := rendertest.NewStore()
+	store.SetKey("k", "v")
+	cfg := newConfig(t, "web", `{{ key "k" }} {{ env "FOO" }}`)
+	cfg.Command = config.Command{Shell: `echo "out $FOO"; echo "err line" >&2; printf 'no newline'`}
+	var l logs
+	j := mustNew(t, cfg, store.Subscribe(), Options{Commands: startRunner(t, &l), Env: []string{"FOO=bar"}})
+	startJob(t, j)
+	eventually(t, "the command", func() bool { return j.Status().Command != nil })
+	if got := content(cfg.Destination); got != "v bar" {
+		t.Errorf("destination %q, want the template to see FOO", got)
+	}
+	got := map[string]string{}
+	for _, r := range l.find("command output") {
+		if attr(r, "job") != "web" || attr(r, "command") != cfg.Command.Shell {
+			t.Errorf("output logged without the job's name and command: job=%q", attr(r, "job"))
+		}
+		got[attr(r, "line")] = attr(r, "stream")
+	}
+	want := map[string]string{"out bar": "stdout", "err line": "stderr", "no newline": "stdout"}
+	if len(got) != len(want) {
+		t.Errorf("logged lines %v, want %v", got, want)
+	}
+	for line, stream := range want {
+		if got[line] != stream {
+			t.Errorf("line %q on %q, want %q", line, got[line], stream)
+		}
+	}
+}
+
+func TestLineLogBoundsLines(t *testing.T) {
+	var l logs
+	w := &lineLog{log: l.logger(), stream: "stdout"}
+	long := strings.Repeat("x", 3*maxLine)
+	for _, chunk := range []string{long[:maxLine-10], long[maxLine-10:], "\nnext", "\n", "\n", "tail"} {
+		w.Write([]byte(chunk))
+	}
+	w.flush()
+	r := l.find("command output")
+	if len(r) != 3 {
+		t.Fatalf("%d lines logged, want 3", len(r))
+	}
+	if len(attr(r[0], "line")) != maxLine || attr(r[0], "truncated") != "true" {
+		t.Errorf("a long line is logged cut to %d bytes and marked", maxLine)
+	}
+	if attr(r[1], "line") != "next" || attr(r[2], "line") != "tail" {
+		t.Errorf("lines %q %q", attr(r[1], "line"), attr(r[2], "line"))
+	}
+}
+
+// A failed command is reported, and the next render runs it again even when
+// the file did not change: the reload is owed.
+func TestCommandFailureIsRetried(t *testing.T) {
+	store := rendertest.NewStore()
+	store.SetKey("k", "v")
+	store.SetKey("noise", "0")
+	cfg := newConfig(t, "web", `{{ key "k" }}{{ key "noise" | printf "%.0s" }}`)
+	dir := t.TempDir()
+	marker, runs := filepath.Join(dir, "marker"), filepath.Join(dir, "runs")
+	cfg.Command = config.Command{Shell: "test -e " + marker + " || exit 3; echo ok >>" + runs}
+	m := newMetrics()
+	var l logs
+	runner := NewCommandRunner(CommandRunnerOptions{Logger: l.logger(), Metrics: m})
+	background(t, runner.Run)
+	j := mustNew(t, cfg, store.Subscribe(), Options{Commands: runner, Metrics: m, Logger: l.logger()})
+	startJob(t, j)
+	eventually(t, "the failure", func() bool { return j.Status().Command != nil })
+	s := j.Status()
+	if s.Command.ExitCode != 3 || s.Command.Error != "" || !strings.Contains(s.LastError, "exit code 3") || s.State != StateError {
+		t.Errorf("status %+v, command %+v", s, s.Command)
+	}
+	if got := value(t, m.Commands.WithLabelValues("web", "failed")); got != 1 {
+		t.Errorf("failed commands metric %v", got)
+	}
+	if r := l.find("command failed"); len(r) != 1 || attr(r[0], "exit_code") != "3" {
+		t.Errorf("want one log of the failure with its exit code")
+	}
+
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store.SetKey("noise", "1") // the output stays the same
+	eventually(t, "the retry", func() bool { return len(lines(runs)) == 1 })
+	eventually(t, "the status", func() bool { c := j.Status().Command; return c != nil && c.ExitCode == 0 })
+	if s := j.Status(); s.Writes != 1 || s.LastError != "" {
+		t.Errorf("status %+v: the retry needs no write, and clears the error", s)
+	}
+	if got := value(t, m.Commands.WithLabelValues("web", "ok")); got != 1 {
+		t.Errorf("ok commands metric %v", got)
+	}
+}
+
+// alive reports whether a process exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return !strings.HasPrefix(rest, "Z")
+}
+
+// On timeout the whole process group dies, the shell's children too.
+func TestCommandTimeoutKillsTheGroup(t *testing.T) {
+	store := rendertest.NewStore()
+	store.SetKey("k", "v")
+	cfg := newConfig(t, "web", `{{ key "k" }}`)
+	pidfile := filepath.Join(t.TempDir(), "pid")
+	cfg.Command = config.Command{Shell: "sleep 60 & echo $! >" + pidfile + "; wait"}
+	cfg.CommandTimeout = 200 * time.Millisecond
+	m := newMetrics()
+	runner := NewCommandRunner(CommandRunnerOptions{Metrics: m})
+	background(t, runner.Run)
+	j := mustNew(t, cfg, store.Subscribe(), Options{Commands: runner})
+	startJob(t, j)
+	eventually(t, "the timeout", func() bool { return j.Status().Command != nil })
+	if c := j.Status().Command; !c.TimedOut || c.ExitCode != -1 || !strings.Contains(c.Error, "timed out after 200ms") {
+		t.Errorf("command %+v", c)
+	}
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the shell's child to die", func() bool { return !alive(pid) })
+	if got := value(t, m.Commands.WithLabelValues("web", "timeout")); got != 1 {
+		t.Errorf("timeout metric %v", got)
+	}
+}
+
+func TestOnCommandFailureExit(t *testing.T) {
+	store := rendertest.NewStore()
+	store.SetKey("k", "v")
+	cfg := newConfig(t, "web", `{{ key "k" }}`)
+	cfg.Command = config.Command{Argv: []string{"false"}}
+	cfg.OnCommandFailure = "exit"
+	j := mustNew(t, cfg, store.Subscribe(), Options{Commands: startRunner(t, &logs{})})
+	err := <-startJob(t, j)
+	if !errors.Is(err, ErrExitRequested) || !strings.Contains(err.Error(), `render job "web"`) ||
+		!strings.Contains(err.Error(), "exit code 1") {
+		t.Errorf("Run returned %v, want ErrExitRequested naming the job and the exit code", err)
+	}
+}
+
+// gate is a command that records its start and end and blocks until a
+// file exists: a way to hold a run open.
+func gate(t *testing.T) (cmd config.Command, log, open string) {
+	dir := t.TempDir()
+	log, open = filepath.Join(dir, "log"), filepath.Join(dir, "open")
+	return config.Command{Shell: "echo start >>" + log + "; while [ ! -e " + open + " ]; do sleep 0.01; done; echo end >>" + log}, log, open
+}
+
+// A request while the command runs queues exactly one more run, which all
+// later requests join; runs of one command never overlap.
+func TestRunnerOneRunAtATime(t *testing.T) {
+	cmd, log, open := gate(t)
+	runner := startRunner(t, &logs{})
+	first := runner.Request(CommandRequest{Job: "a", Command: cmd})
+	eventually(t, "the first run", func() bool { return len(lines(log)) == 1 })
+	var more []*CommandRun
+	for _, job := range []string{"a", "b", "c", "b"} {
+		more = append(more, runner.Request(CommandRequest{Job: job, Command: cmd}))
+	}
+	for _, r := range more[1:] {
+		if r != more[0] {
+			t.Fatal("requests while the command runs must join one queued run")
+		}
+	}
+	if err := os.WriteFile(open, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	<-first.Done()
+	<-more[0].Done()
+	if got := strings.Join(lines(log), " "); got != "start end start end" {
+		t.Errorf("runs %q, want two runs one after the other", got)
+	}
+	if got := strings.Join(more[0].jobs, ","); got != "a,b,c" {
+		t.Errorf("the queued run serves %s, want a,b,c", got)
+	}
+}
+
+// Different commands do not wait for each other; a stop lets the running
+// command finish, drops the queued one, and refuses new requests.
+func TestRunnerStop(t *testing.T) {
+	cmd, log, open := gate(t)
+	runner := NewCommandRunner(CommandRunnerOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- runner.Run(ctx) }()
+
+	running := runner.Request(CommandRequest{Job: "a", Command: cmd})
+	eventually(t, "the run", func() bool { return len(lines(log)) == 1 })
+	other := runner.Request(CommandRequest{Job: "b", Command: config.Command{Argv: []string{"true"}}})
+	<-other.Done()
+	queued := runner.Request(CommandRequest{Job: "a", Command: cmd})
+
+	cancel()
+	<-queued.Done()
+	if r := queued.Result(); !strings.Contains(r.Error, "not run") {
+		t.Errorf("queued run: %+v, want dropped", r)
+	}
+	select {
+	case <-stopped:
+		t.Fatal("Run returned while a command was running")
+	case <-running.Done():
+		t.Fatal("the running command was cut short")
+	default:
+	}
+	if err := os.WriteFile(open, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if r := running.Result(); failed(r) {
+		t.Errorf("running command: %+v", r)
+	}
+	late := runner.Request(CommandRequest{Job: "a", Command: cmd})
+	<-late.Done()
+	if !strings.Contains(late.Result().Error, "not run") || len(lines(log)) != 2 {
+		t.Errorf("a request after the stop ran: %+v", late.Result())
+	}
+}

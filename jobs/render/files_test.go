@@ -1,0 +1,84 @@
+package render
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drcon/drcon/jobs/render/rendertest"
+)
+
+// replace saves path the way editors do: a new file renamed over the old.
+func replace(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".swp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func content(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+// An edited template is re-read and rendered; an edit that does not parse
+// keeps the last good template and is reported, with its line, until fixed.
+func TestTemplateEdits(t *testing.T) {
+	store := rendertest.NewStore()
+	store.SetKey("k", "v1")
+	src := filepath.Join(t.TempDir(), "web.tmpl")
+	replace(t, src, `one {{ key "k" }}`)
+	cfg := newConfig(t, "web", `one {{ key "k" }}`)
+	cfg.Source = src
+	j := mustNew(t, cfg, store.Subscribe(), Options{})
+	startJob(t, j)
+	eventually(t, "the first render", func() bool { return content(cfg.Destination) == "one v1" })
+
+	replace(t, src, `two {{ key "k" }}`)
+	eventually(t, "the edit (replaced)", func() bool { return content(cfg.Destination) == "two v1" })
+
+	if err := os.WriteFile(src, []byte(`three {{ key "k" }}`), 0o644); err != nil { // written in place
+		t.Fatal(err)
+	}
+	eventually(t, "the edit (in place)", func() bool { return content(cfg.Destination) == "three v1" })
+
+	replace(t, src, "three\n{{ key \"k\" }\n")
+	eventually(t, "the parse error", func() bool { return strings.Contains(j.Status().LastError, "web.tmpl:2") })
+	store.SetKey("k", "v2") // data still renders, with the last good template
+	eventually(t, "a render with the last good template", func() bool { return content(cfg.Destination) == "three v2" })
+	if s := j.Status(); !strings.Contains(s.LastError, "keeping the last good template") {
+		t.Errorf("the parse error must stay reported until fixed: %q", s.LastError)
+	}
+
+	replace(t, src, `four {{ key "k" }}`)
+	eventually(t, "the fix, and its error gone", func() bool {
+		return content(cfg.Destination) == "four v2" && j.Status().LastError == ""
+	})
+}
+
+// Files read by the template's file function are watched too.
+func TestFileFunctionIsWatched(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data.txt")
+	replace(t, data, "a")
+	cfg := newConfig(t, "web", `{{ file "`+data+`" }}`)
+	j := mustNew(t, cfg, rendertest.NewStore().Subscribe(), Options{})
+	startJob(t, j)
+	eventually(t, "the first render", func() bool { return content(cfg.Destination) == "a" })
+	replace(t, data, "b")
+	eventually(t, "the re-render", func() bool { return content(cfg.Destination) == "b" })
+}
+
+func TestParseErrorNamesFileAndLine(t *testing.T) {
+	cfg := newConfig(t, "web", "ok\n{{ if }}\n")
+	cfg.Source = "/etc/drcon/web.tmpl"
+	_, err := New(cfg, rendertest.NewStore().Subscribe(), Options{})
+	if err == nil || !strings.Contains(err.Error(), `render job "web"`) || !strings.Contains(err.Error(), "/etc/drcon/web.tmpl:2") {
+		t.Errorf("error %v, want the job, the file and the line", err)
+	}
+}

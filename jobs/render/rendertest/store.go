@@ -1,0 +1,116 @@
+// Package rendertest is an in-memory stand-in for the watcher pool, for
+// tests of template jobs: a data store whose subscriptions are
+// render.Sources that signal only the dependencies they want.
+package rendertest
+
+import (
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/drcon/drcon/template/dep"
+)
+
+// Store holds the latest answer of each dependency, like the watcher pool.
+type Store struct {
+	mu   sync.Mutex
+	data map[dep.Dependency]any
+	subs map[*Sub]bool
+}
+
+// NewStore returns an empty store.
+func NewStore() *Store { return &Store{data: map[dep.Dependency]any{}, subs: map[*Sub]bool{}} }
+
+// Set stores v as d's answer and signals the subscriptions that want d.
+func (s *Store) Set(d dep.Dependency, v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.data[d] = v
+	for sub := range s.subs {
+		if sub.wants(d) {
+			sub.signal()
+		}
+	}
+}
+
+// SetKey stores a KV value.
+func (s *Store) SetKey(key, value string) { s.Set(KV(key), dep.KVValue{Exists: true, Value: value}) }
+
+// SetService stores the passing instances of a service.
+func (s *Store) SetService(name string, instances ...*dep.HealthService) {
+	s.Set(Service(name), instances)
+}
+
+// Subscribe returns a new subscription: one job's Source.
+func (s *Store) Subscribe() *Sub {
+	sub := &Sub{store: s, changed: make(chan struct{}, 1), wanted: map[dep.Dependency]bool{}}
+	s.mu.Lock()
+	s.subs[sub] = true
+	s.mu.Unlock()
+	return sub
+}
+
+func (s *Store) recall(d dep.Dependency) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.data[d]
+	return v, ok
+}
+
+// Sub is one job's view of the store.
+type Sub struct {
+	store   *Store
+	changed chan struct{}
+
+	mu     sync.Mutex
+	wanted map[dep.Dependency]bool
+}
+
+// Want replaces the set of wanted dependencies.
+func (s *Sub) Want(ds []dep.Dependency) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wanted = map[dep.Dependency]bool{}
+	for _, d := range ds {
+		s.wanted[d] = true
+	}
+}
+
+// Changed signals, coalesced, a change of a wanted dependency.
+func (s *Sub) Changed() <-chan struct{} { return s.changed }
+
+// Recall returns d's latest answer.
+func (s *Sub) Recall(d dep.Dependency) (any, bool) { return s.store.recall(d) }
+
+// Wanted is the set last passed to Want, sorted.
+func (s *Sub) Wanted() []dep.Dependency {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return dep.Sort(slices.Collect(maps.Keys(s.wanted)))
+}
+
+func (s *Sub) wants(d dep.Dependency) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wanted[d]
+}
+
+func (s *Sub) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// KV is the dependency of {{ key "k" }}.
+func KV(key string) dep.Dependency { return dep.Dependency{Kind: dep.KindKV, Name: key} }
+
+// Service is the dependency of {{ service "name" }}.
+func Service(name string) dep.Dependency {
+	return dep.Dependency{Kind: dep.KindHealthService, Name: name, Filter: "passing"}
+}
+
+// Instance is a passing instance of a service.
+func Instance(name, addr string, port int) *dep.HealthService {
+	return &dep.HealthService{Name: name, ID: name + "-" + addr, Address: addr, Port: port, Status: "passing"}
+}

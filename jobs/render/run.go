@@ -1,0 +1,405 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/drcon/drcon/jobs"
+	"github.com/drcon/drcon/template"
+	"github.com/drcon/drcon/template/dep"
+)
+
+// run is the state of one Run, owned by its goroutine.
+type run struct {
+	j       *Job
+	tmpl    *template.Template
+	text    string // of tmpl, to skip re-parsing an unchanged file
+	tmplErr error  // a template edit that does not parse; reported until fixed
+	wanted  []dep.Dependency
+	files   fileWatch
+
+	ready bool // rendered completely once: later changes are spaced by quiescence
+	owed  bool // a render is due but waits for missing data: the next change renders at once
+	win   window
+	edits window
+
+	missing []dep.Dependency // of the latest execution
+	refused *[sha256.Size]byte
+	printed []byte // Dry: the last output printed
+
+	pending     *CommandRun
+	commandOwed bool // the last command failed: the next render runs it even if the file is unchanged
+}
+
+// Run renders until ctx ends (or once, per Options.Mode). It returns an
+// error only in Once mode, or wrapping ErrExitRequested.
+func (j *Job) Run(ctx context.Context) error {
+	r := &run{j: j, tmpl: j.tmpl, text: j.cfg.Text, files: fileWatch{log: j.log},
+		win: newWindow(j.cfg.Wait.Min, j.cfg.Wait.Max), edits: newWindow(editQuiet, editMax)}
+	defer r.files.close()
+	defer j.update(func(s *jobs.Status) { s.State = StateStopped })
+	if j.o.Mode&ModeDry == 0 {
+		if err := j.target.removeStale(); err != nil {
+			j.log.Warn("could not remove stale temp files", "error", err)
+		}
+	}
+	if j.o.Mode&ModeOnce != 0 {
+		return r.once(ctx)
+	}
+	return r.daemon(ctx)
+}
+
+func (r *run) daemon(ctx context.Context) error {
+	j := r.j
+	renderAt := time.NewTimer(time.Hour)
+	renderAt.Stop()
+	defer renderAt.Stop()
+	editsSettled := time.NewTimer(time.Hour)
+	editsSettled.Stop()
+	defer editsSettled.Stop()
+	renderNow := func() {
+		r.win.close()
+		renderAt.Stop()
+		complete, err := r.render(ctx) // errors are in the status and the log
+		r.owed = !complete && err == nil
+	}
+
+	r.files.watch(r.watchList(nil))
+	renderNow()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+
+		case <-j.src.Changed():
+			now := time.Now()
+			if r.owed || !r.ready || !j.cfg.Wait.Enabled() {
+				renderNow()
+				continue
+			}
+			if r.win.expired(now) {
+				// The window ends at this very instant: render it, and let
+				// this change open the next one.
+				renderNow()
+			}
+			renderAt.Reset(r.win.change(now).Sub(now))
+			j.update(func(s *jobs.Status) { s.State = StateWaiting })
+
+		case <-renderAt.C:
+			if r.win.expired(time.Now()) {
+				renderNow()
+			}
+
+		case <-r.commandDone():
+			if err := r.commandFinished(ctx); err != nil {
+				return err
+			}
+
+		case ev := <-r.files.events():
+			if r.files.relevant(ev) {
+				now := time.Now()
+				editsSettled.Reset(r.edits.change(now).Sub(now))
+			}
+
+		case err := <-r.files.errors():
+			j.log.Warn("watching template files", "error", err)
+
+		case <-editsSettled.C:
+			if r.edits.expired(time.Now()) {
+				r.edits.close()
+				r.reloadTemplate()
+				renderNow()
+			}
+		}
+	}
+}
+
+// once renders as soon as the data is complete and returns.
+func (r *run) once(ctx context.Context) error {
+	j := r.j
+	for {
+		complete, err := r.render(ctx)
+		if err != nil {
+			return err
+		}
+		if complete {
+			return r.awaitCommand(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("render job %q: gave up waiting for data (%w): missing %s",
+				j.cfg.Name, context.Cause(ctx), strings.Join(depStrings(r.missing), ", "))
+		case <-j.src.Changed():
+		}
+	}
+}
+
+// awaitCommand waits for the command of a once render and reports it.
+func (r *run) awaitCommand(ctx context.Context) error {
+	if r.pending == nil {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("render job %q: command %s did not finish: %w",
+			r.j.cfg.Name, commandString(r.j.cfg.Command), context.Cause(ctx))
+	case <-r.pending.Done():
+	}
+	res := r.pending.Result()
+	r.recordCommand(res)
+	if failed(res) {
+		return fmt.Errorf("render job %q: command %s: %s", r.j.cfg.Name, res.Command, describe(res))
+	}
+	return nil
+}
+
+// render executes the template, as many passes as it takes to discover its
+// dependencies, and activates a complete output. complete is false when
+// data is missing; err is what failed, already logged and in the status.
+func (r *run) render(ctx context.Context) (complete bool, err error) {
+	j := r.j
+	if !j.cfg.Command.Empty() && j.o.Mode&ModeDry == 0 {
+		// Jobs woken by the same change then share one run of the command.
+		defer j.o.Commands.hold(j.cfg.Command, j.o.Env)()
+	}
+	for {
+		out, err := r.tmpl.Execute(j.src)
+		if err != nil {
+			if j.o.Metrics != nil {
+				j.o.Metrics.RenderErrors.WithLabelValues(j.cfg.Name).Inc()
+			}
+			return false, r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
+		}
+		r.missing = out.Missing
+		r.files.watch(r.watchList(out.Files))
+		grew := r.want(out.Used)
+		j.update(func(s *jobs.Status) {
+			s.Dependencies, s.Missing = depStrings(out.Used), depStrings(out.Missing)
+		})
+		// Newly wanted dependencies may already have data (another job
+		// shares them), so an incomplete pass that asked for new ones is
+		// worth another at once; with the same set, only a change will help.
+		if out.Complete() || !grew {
+			if !out.Complete() {
+				j.update(func(s *jobs.Status) { s.State = StateMissing })
+				return false, nil
+			}
+			return true, r.activate(ctx, out.Output)
+		}
+	}
+}
+
+// want tells the source the dependencies of the latest execution and
+// reports whether they changed.
+func (r *run) want(used []dep.Dependency) bool {
+	if slices.Equal(used, r.wanted) {
+		return false
+	}
+	r.wanted = slices.Clone(used)
+	r.j.src.Want(slices.Clone(used))
+	return true
+}
+
+// watchList is the template file and the files the template read.
+func (r *run) watchList(read []string) []string {
+	if r.j.o.Mode&ModeOnce != 0 {
+		return nil
+	}
+	if r.j.cfg.Source != "" {
+		return append([]string{r.j.cfg.Source}, read...)
+	}
+	return read
+}
+
+// activate puts a complete output in place: printed in Dry mode, else
+// checked, written and followed by the command, unless the destination
+// already holds it.
+func (r *run) activate(ctx context.Context, out []byte) error {
+	j := r.j
+	at := time.Now()
+	if j.o.Metrics != nil {
+		j.o.Metrics.Renders.WithLabelValues(j.cfg.Name).Inc()
+	}
+	j.update(func(s *jobs.Status) { s.Renders++; s.LastRender = at })
+
+	if j.o.Mode&ModeDry != 0 {
+		if r.ready && bytes.Equal(out, r.printed) {
+			r.ok()
+			return nil
+		}
+		msg := make([]byte, 0, len(j.cfg.Destination)+3+len(out))
+		msg = append(append(append(msg, "> "...), j.cfg.Destination...), '\n')
+		if _, err := j.o.DryOut.Write(append(msg, out...)); err != nil {
+			return r.fail(StateError, fmt.Errorf("render job %q: print dry render: %w", j.cfg.Name, err))
+		}
+		r.printed = out
+		r.ok()
+		return nil
+	}
+
+	sum := sha256.Sum256(out)
+	if r.refused != nil && *r.refused == sum {
+		// The check refused this very content already; checking it again
+		// would refuse it again, on every signal, for nothing. The status
+		// keeps the refusal.
+		j.update(func(s *jobs.Status) { s.State = StateRefused })
+		return nil
+	}
+	cur, err := j.target.read()
+	if err != nil {
+		return r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
+	}
+	if j.target.upToDate(cur, out) {
+		r.refused = nil
+		r.ok()
+		if r.commandOwed {
+			r.requestCommand()
+		}
+		return nil
+	}
+	var check func(string) error
+	if !j.cfg.Check.Empty() {
+		check = func(candidate string) error { return r.check(ctx, candidate) }
+	}
+	if err := j.target.write(cur, out, check); err != nil {
+		if ctx.Err() != nil {
+			// Stopped during the check: no verdict on this content.
+			return fmt.Errorf("render job %q: stopped before the write: %w", j.cfg.Name, context.Cause(ctx))
+		}
+		state := StateError
+		if errors.As(err, new(*checkError)) {
+			r.refused, state = &sum, StateRefused
+		}
+		return r.fail(state, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
+	}
+	r.refused = nil
+	if j.o.Metrics != nil {
+		j.o.Metrics.Writes.WithLabelValues(j.cfg.Name).Inc()
+	}
+	written := time.Now()
+	j.update(func(s *jobs.Status) { s.Writes++; s.LastWrite = written })
+	j.log.Info("wrote destination", "destination", j.cfg.Destination, "bytes", len(out))
+	r.ok()
+	if !j.cfg.Command.Empty() {
+		r.requestCommand()
+	}
+	return nil
+}
+
+func (r *run) requestCommand() {
+	j := r.j
+	r.commandOwed = false
+	r.pending = j.o.Commands.Request(CommandRequest{Job: j.cfg.Name, Command: j.cfg.Command, Env: j.o.Env,
+		Timeout: j.cfg.CommandTimeout})
+}
+
+// commandDone is ready when the pending command has run; nil (never ready)
+// when none is pending.
+func (r *run) commandDone() <-chan struct{} {
+	if r.pending == nil {
+		return nil
+	}
+	return r.pending.Done()
+}
+
+// commandFinished records the pending command's result. A failure is
+// retried by the next render, and ends the job if so configured.
+func (r *run) commandFinished(ctx context.Context) error {
+	res := r.pending.Result()
+	r.pending = nil
+	if ctx.Err() != nil {
+		return nil // stopping: the run may have been dropped, which is no failure
+	}
+	if !failed(res) {
+		r.recordCommand(res)
+		return nil
+	}
+	r.commandOwed = true
+	// The runner logged the failure, with the command's output.
+	r.report(StateError, fmt.Errorf("render job %q: command %s: %s", r.j.cfg.Name, res.Command, describe(res)))
+	r.recordCommand(res)
+	if r.j.cfg.OnCommandFailure == "exit" {
+		return fmt.Errorf("render job %q: %w: command %s: %s", r.j.cfg.Name, ErrExitRequested, res.Command, describe(res))
+	}
+	return nil
+}
+
+func (r *run) recordCommand(res jobs.CommandResult) {
+	r.j.update(func(s *jobs.Status) { s.Command = &res })
+}
+
+// reloadTemplate re-reads and re-parses the template file after an edit.
+// A file that cannot be read or parsed leaves the last good template in
+// use and is reported until fixed.
+func (r *run) reloadTemplate() {
+	j := r.j
+	if j.cfg.Source == "" {
+		return
+	}
+	b, err := os.ReadFile(j.cfg.Source)
+	if err != nil {
+		r.tmplErr = r.fail(StateError, fmt.Errorf("render job %q: keeping the last good template: %w", j.cfg.Name, err))
+		return
+	}
+	if string(b) == r.text {
+		r.tmplErr = nil
+		return
+	}
+	t, err := j.parse(string(b))
+	if err != nil {
+		r.tmplErr = r.fail(StateError, fmt.Errorf("render job %q: keeping the last good template: %w", j.cfg.Name, err))
+		return
+	}
+	r.tmpl, r.text, r.tmplErr = t, string(b), nil
+	j.log.Info("template reloaded", "source", j.cfg.Source)
+}
+
+// ok records a render that reached the destination (or DryOut). The
+// error of a broken template edit stays until the edit is fixed.
+func (r *run) ok() {
+	r.ready = true
+	r.j.update(func(s *jobs.Status) {
+		s.Ready, s.State = true, StateIdle
+		if r.tmplErr != nil {
+			s.LastError = r.tmplErr.Error() // at the time of the edit
+		} else {
+			s.LastError = ""
+		}
+	})
+}
+
+// fail records and logs err and returns it.
+func (r *run) fail(state string, err error) error {
+	r.report(state, err)
+	r.j.log.Error("render failed", "error", err)
+	return err
+}
+
+// report records err in the status.
+func (r *run) report(state string, err error) {
+	at := time.Now()
+	r.j.update(func(s *jobs.Status) { s.State, s.LastError, s.LastErrorAt = state, err.Error(), at })
+}
+
+// describe is a failed run in words.
+func describe(res jobs.CommandResult) string {
+	if res.Error != "" {
+		return res.Error
+	}
+	return fmt.Sprintf("exit code %d", res.ExitCode)
+}
+
+func depStrings(ds []dep.Dependency) []string {
+	s := make([]string, len(ds))
+	for i, d := range ds {
+		s[i] = d.String()
+	}
+	return s
+}

@@ -1,0 +1,294 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+const (
+	defaultPerms os.FileMode = 0o644
+	dirPerms     os.FileMode = 0o755
+)
+
+// target is a destination file and how it is written.
+type target struct {
+	path       string
+	perms      os.FileMode // 0: keep the existing file's mode, else defaultPerms
+	uid, gid   int         // -1: keep the existing file's owner, else the process's
+	backup     bool
+	atomic     bool
+	createDirs bool
+}
+
+// onDisk is the destination as it is before a write.
+type onDisk struct {
+	exists   bool
+	content  []byte
+	mode     os.FileMode
+	uid, gid int
+}
+
+// read returns the destination as it is now. Its errors name the file.
+func (t target) read() (onDisk, error) {
+	f, err := os.Open(t.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return onDisk{}, nil
+	}
+	if err != nil {
+		return onDisk{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return onDisk{}, err
+	}
+	content, err := io.ReadAll(f)
+	if err != nil {
+		return onDisk{}, err
+	}
+	cur := onDisk{exists: true, content: content, mode: fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky),
+		uid: -1, gid: -1}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		cur.uid, cur.gid = int(st.Uid), int(st.Gid)
+	}
+	return cur, nil
+}
+
+// upToDate reports whether the destination already holds out with the
+// configured mode and owner.
+func (t target) upToDate(cur onDisk, out []byte) bool {
+	return cur.exists && bytes.Equal(cur.content, out) &&
+		(t.perms == 0 || cur.mode == t.perms) &&
+		(t.uid < 0 || cur.uid == t.uid) && (t.gid < 0 || cur.gid == t.gid)
+}
+
+// mode is the new file's mode: perms, else the existing file's, else 0644.
+func (t target) mode(cur onDisk) os.FileMode {
+	switch {
+	case t.perms != 0:
+		return t.perms
+	case cur.exists:
+		return cur.mode
+	}
+	return defaultPerms
+}
+
+// tempPrefix starts the names of this destination's temp files. They are
+// hidden and end in .tmp, so that globs like nginx's conf.d/*.conf never
+// include a candidate, and removeStale can find the ones a kill -9 left.
+func (t target) tempPrefix() string { return "." + filepath.Base(t.path) + ".drcon-" }
+
+// write replaces the destination with out. When check is not nil it is
+// called with the path of the candidate, a file in the destination's
+// directory with the final content, mode and owner, and may refuse it; the
+// destination is then left untouched. The candidate never outlives write.
+//
+// With atomic (the default) the candidate is fsynced and renamed over the
+// destination, and the directory fsynced: readers, and a crash at any
+// moment, see the old file or the new one, never a mix.
+//
+// Without atomic the destination is rewritten in place (write at offset 0,
+// truncate, fsync), which keeps its inode: a Docker bind mount of the single
+// file keeps seeing it (consul-template #1410), whereas a rename leaves the
+// container with the old inode. The price: a reader during the write, or a
+// crash, can see a partly written file. Writing before truncating means the
+// file is never empty and, when the new content is at least as long as the
+// old, never has a stale tail.
+func (t target) write(cur onDisk, out []byte, check func(candidate string) error) (err error) {
+	dir := filepath.Dir(t.path)
+	if err := t.ensureDir(dir); err != nil {
+		return err
+	}
+	mode := t.mode(cur)
+	if t.atomic || check != nil {
+		tmp, err := t.stage(dir, out, mode, &cur)
+		if err != nil {
+			return err
+		}
+		installed := false
+		defer func() {
+			if !installed {
+				os.Remove(tmp) // best effort: the write already failed
+			}
+		}()
+		if check != nil {
+			if err := check(tmp); err != nil {
+				return err
+			}
+		}
+		if err := t.keepBackup(dir, cur); err != nil {
+			return err
+		}
+		if t.atomic {
+			if err := os.Rename(tmp, t.path); err != nil {
+				return fmt.Errorf("rename %s to %s: %w", tmp, t.path, err)
+			}
+			installed = true
+			return syncDir(dir)
+		}
+	} else if err := t.keepBackup(dir, cur); err != nil {
+		return err
+	}
+	return t.writeInPlace(cur, out, mode)
+}
+
+func (t target) ensureDir(dir string) error {
+	if t.createDirs {
+		if err := os.MkdirAll(dir, dirPerms); err != nil {
+			return fmt.Errorf("create directory %s: %w", dir, err)
+		}
+		return nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("directory of %s (create_dest_dirs is off): %w", t.path, err)
+	}
+	return nil
+}
+
+// stage writes out to a new temp file in dir with its final mode and, when
+// cur is not nil, owner, fsynced and closed, and returns its path.
+func (t target) stage(dir string, out []byte, mode os.FileMode, cur *onDisk) (path string, err error) {
+	f, err := os.CreateTemp(dir, t.tempPrefix()+"*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("write %s: create temp file: %w", t.path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := f.Write(out); err != nil {
+		return "", fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	// Explicit, because CreateTemp makes 0600 files and the umask applies.
+	if err := f.Chmod(mode); err != nil {
+		return "", fmt.Errorf("write %s: chmod %s: %w", t.path, mode, err)
+	}
+	if cur != nil {
+		if err := t.chown(f, *cur); err != nil {
+			return "", err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return "", fmt.Errorf("write %s: fsync: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	return f.Name(), nil
+}
+
+// chown gives f the configured owner, or else the existing file's. Failing
+// to set a configured owner is an error; keeping the existing one is best
+// effort, as it is bound to fail for a process that is not root.
+func (t target) chown(f *os.File, cur onDisk) error {
+	uid, gid := t.uid, t.gid
+	if uid < 0 && cur.exists && cur.uid != os.Geteuid() {
+		uid = cur.uid
+	}
+	if gid < 0 && cur.exists && cur.gid != os.Getegid() {
+		gid = cur.gid
+	}
+	if uid < 0 && gid < 0 {
+		return nil
+	}
+	if err := f.Chown(uid, gid); err != nil && (t.uid >= 0 || t.gid >= 0) {
+		// Name the destination, which the operator knows, not the temp file.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("set owner of %s to %d:%d: %w", t.path, uid, gid, err)
+	}
+	return nil
+}
+
+// keepBackup saves the current content as DEST.bak, atomically, so that a
+// crash never leaves a half backup either. It copies rather than hard-links
+// so that the in-place mode, which rewrites the same inode, keeps a real
+// copy too.
+func (t target) keepBackup(dir string, cur onDisk) error {
+	if !t.backup || !cur.exists {
+		return nil
+	}
+	// The owner of the backup is the process's: it is a copy for the
+	// operator, not a file that a service reads.
+	tmp, err := t.stage(dir, cur.content, cur.mode, nil)
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", t.path, err)
+	}
+	if err := os.Rename(tmp, t.path+".bak"); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("backup %s: %w", t.path, err)
+	}
+	return nil
+}
+
+func (t target) writeInPlace(cur onDisk, out []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(t.path, os.O_WRONLY|os.O_CREATE, mode)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", t.path, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(out, 0); err != nil {
+		return fmt.Errorf("write %s: %w", t.path, err)
+	}
+	if err := f.Truncate(int64(len(out))); err != nil {
+		return fmt.Errorf("write %s: truncate: %w", t.path, err)
+	}
+	if err := f.Chmod(mode); err != nil {
+		return fmt.Errorf("write %s: chmod %s: %w", t.path, mode, err)
+	}
+	if err := t.chown(f, cur); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: fsync: %w", t.path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", t.path, err)
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// removeStale deletes temp files of this destination that a killed process
+// left behind.
+func (t target) removeStale() error {
+	entries, err := os.ReadDir(filepath.Dir(t.path))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("look for stale temp files of %s: %w", t.path, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if name := e.Name(); strings.HasPrefix(name, t.tempPrefix()) && strings.HasSuffix(name, ".tmp") {
+			if err := os.Remove(filepath.Join(filepath.Dir(t.path), name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
