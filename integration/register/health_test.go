@@ -1,0 +1,60 @@
+package register
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// TestDockerHealth: with health = "docker" the container's HEALTHCHECK
+// drives a TTL check: starting is critical, healthy passing, unhealthy
+// critical (registrator #578). whoami's HEALTHCHECK probes every second.
+func TestDockerHealth(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Health = "docker"
+	e.start()
+	id := e.run(e.image, "-p", "127.0.0.1::80")
+	svc := ofContainer(e.waitServices("registered", count(1)), id)[0]
+	check := "drcon-health:" + svc.ID
+	if s := e.checkStatus(check); s != api.HealthCritical && e.inspect(id).State.Health.Status == "starting" {
+		t.Fatalf("health check %q while Docker says starting", s)
+	}
+	e.waitCheck(check, api.HealthPassing)
+
+	port := e.hostPort(id, "80/tcp")
+	post(t, port, "/health?status=fail")
+	e.waitCheck(check, api.HealthCritical)
+	post(t, port, "/health?status=ok")
+	e.waitCheck(check, api.HealthPassing)
+}
+
+// TestCheckTTLRefreshed: drcon keeps a SERVICE_CHECK_TTL check passing
+// while the container runs (registrator #580): it is still passing after
+// several of its TTLs, which without refreshes would have made it critical.
+func TestCheckTTLRefreshed(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	id := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_TTL=1s")
+	svc := ofContainer(e.waitServices("registered", count(1)), id)[0]
+	check := "service:" + svc.ID
+	e.waitCheck(check, api.HealthPassing)
+	time.Sleep(3 * time.Second)
+	if s := e.checkStatus(check); s != api.HealthPassing {
+		t.Fatalf("TTL check %q after 3 TTLs", s)
+	}
+}
+
+// TestChecks: the checks SERVICE_CHECK_* asks for run in Consul and pass: an
+// HTTP check on the published port, and a script check split into argv the
+// way a shell would (registrator passed it as one argument, #687).
+func TestChecks(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	web := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_HTTP=/health", "--label", "SERVICE_CHECK_INTERVAL=1s")
+	script := e.run(e.image, "-p", "127.0.0.1::80", "--label", `SERVICE_CHECK_SCRIPT=sh -c 'test "$1" = 127.0.0.1' check $SERVICE_IP`,
+		"--label", "SERVICE_CHECK_INTERVAL=1s")
+	got := e.waitServices("registered", count(2))
+	e.waitCheck("service:"+ofContainer(got, web)[0].ID, api.HealthPassing)
+	e.waitCheck("service:"+ofContainer(got, script)[0].ID, api.HealthPassing)
+}

@@ -1,0 +1,158 @@
+package register
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/drcon/drcon/integration/testenv"
+	"github.com/hashicorp/consul/api"
+)
+
+// byName indexes services by name.
+func byName(s []*api.AgentService) map[string]*api.AgentService {
+	out := map[string]*api.AgentService{}
+	for _, v := range s {
+		out[v.Service] = v
+	}
+	return out
+}
+
+// TestMultiPortAndUDP: several ports give NAME-PORT services; a UDP port
+// gets the :udp ID suffix and the udp tag, also with SERVICE_ID (PR #599).
+func TestMultiPortAndUDP(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	id := e.run(e.image, "--expose", "81", "--expose", "53/udp", "--expose", "53",
+		"-p", "127.0.0.1::80", "-p", "127.0.0.1::81", "-p", "127.0.0.1::53/udp", "-p", "127.0.0.1::53",
+		"--label", "SERVICE_53_ID=dns", "--label", "SERVICE_53_NAME=dns")
+	got := byName(ofContainer(e.waitServices("four services", count(4)), id))
+	for _, name := range []string{"drcon-whoami-80", "drcon-whoami-81", "dns"} {
+		if got[name] == nil {
+			t.Fatalf("no service %q in %v", name, got)
+		}
+	}
+	if p := e.hostPort(id, "81/tcp"); got["drcon-whoami-81"].Port != p {
+		t.Errorf("port 81 registered at %d, published at %d", got["drcon-whoami-81"].Port, p)
+	}
+	var udp, tcp *api.AgentService
+	for _, s := range e.services() {
+		switch s.ID {
+		case "dns:udp":
+			udp = s
+		case "dns":
+			tcp = s
+		}
+	}
+	if udp == nil || tcp == nil {
+		t.Fatalf("want services dns and dns:udp, have %v", e.services())
+	}
+	if !slices.Contains(udp.Tags, "udp") || slices.Contains(tcp.Tags, "udp") {
+		t.Errorf("udp tag: udp %v, tcp %v", udp.Tags, tcp.Tags)
+	}
+	if udp.Port != e.hostPort(id, "53/udp") || tcp.Port != e.hostPort(id, "53/tcp") {
+		t.Errorf("dns ports %d/%d", tcp.Port, udp.Port)
+	}
+}
+
+// TestPrecedence: a label beats a variable, a port-specific key beats a
+// generic one whatever its source, an empty value is unset, and other keys
+// become meta, a key Consul would refuse being dropped.
+func TestPrecedence(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	id := e.run(e.image, "-p", "127.0.0.1::80",
+		"-e", "SERVICE_NAME=from-env", "--label", "SERVICE_NAME=from-label",
+		"--label", "SERVICE_TAGS=generic", "-e", "SERVICE_80_TAGS=port\\,one,two",
+		"-e", "SERVICE_REGION=eu", "--label", "SERVICE_REGION=",
+		"--label", "SERVICE_bad.key=x")
+	svc := ofContainer(e.waitServices("registered", count(1)), id)[0]
+	if svc.Service != "from-label" {
+		t.Errorf("name %q, want from-label", svc.Service)
+	}
+	if !slices.Equal(svc.Tags, []string{"port,one", "two"}) {
+		t.Errorf("tags %q", svc.Tags)
+	}
+	if svc.Meta["region"] != "eu" {
+		t.Errorf("meta %v", svc.Meta)
+	}
+	if _, ok := svc.Meta["bad.key"]; ok {
+		t.Errorf("a meta key Consul refuses was sent")
+	}
+}
+
+// TestIgnoreAndExplicit: SERVICE_IGNORE (any value) and SERVICE_<port>_IGNORE;
+// with explicit only named ports register.
+func TestIgnoreAndExplicit(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Explicit = true
+	e.start()
+	e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_NAME=ignored", "--label", "SERVICE_IGNORE=false")
+	e.run(e.image, "-p", "127.0.0.1::80") // no name: explicit skips it
+	partial := e.run(e.image, "--expose", "81", "-p", "127.0.0.1::80", "-p", "127.0.0.1::81",
+		"--label", "SERVICE_NAME=part", "--label", "SERVICE_81_IGNORE=1")
+	named := e.run(e.image, "--expose", "81", "-p", "127.0.0.1::80", "-p", "127.0.0.1::81", "--label", "SERVICE_81_NAME=only81")
+	last := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_NAME=last")
+	got := e.waitServices("the last container registered", func(s map[string]*api.AgentService) bool {
+		return len(ofContainer(s, last)) == 1
+	})
+	if len(got) != 3 {
+		t.Fatalf("want part-80, only81 and last, have %v", got)
+	}
+	if s := ofContainer(got, partial); len(s) != 1 || s[0].Service != "part-80" {
+		t.Errorf("partially ignored container: %v", s)
+	}
+	if s := ofContainer(got, named); len(s) != 1 || s[0].Service != "only81" {
+		t.Errorf("explicit container: %v", s)
+	}
+}
+
+// TestHostNetwork: with host networking only the ports SERVICE_<port>_*
+// declares register, not the image's EXPOSE 80 (registrator #608).
+func TestHostNetwork(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	port := testenv.FreePort(t)
+	p := strconv.Itoa(port)
+	id := e.run(e.image, "--network", "host", "-e", "ADDR=127.0.0.1:"+p, "--label", "SERVICE_"+p+"_NAME=hostweb")
+	got := ofContainer(e.waitServices("registered", count(1)), id)
+	if got[0].Service != "hostweb" || got[0].Port != port || !strings.HasSuffix(got[0].ID, ":"+p) {
+		t.Fatalf("registered %+v", got[0])
+	}
+}
+
+// TestInternal: internal mode registers the container's address on its
+// network and the container port, published or not. The address is only
+// compared, never called.
+func TestInternal(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Internal = true
+	e.start()
+	id := e.run(e.image)
+	svc := ofContainer(e.waitServices("registered", count(1)), id)[0]
+	want := e.inspect(id).NetworkSettings.Networks["bridge"].IPAddress
+	if svc.Address != want || svc.Port != 80 {
+		t.Fatalf("registered %s:%d, want %s:80", svc.Address, svc.Port, want)
+	}
+}
+
+// TestNetworkConnect: with network set, a container registers once it is
+// connected to that network and goes when it is disconnected: network
+// events make drcon inspect it again.
+func TestNetworkConnect(t *testing.T) {
+	e := newEnv(t)
+	network := "drcon-reg-" + e.runID
+	e.must("network", "create", "--label", testLabel+"=register", network)
+	t.Cleanup(func() { _, _ = e.docker("network", "rm", network) })
+	e.cfg.Internal, e.cfg.Network = true, network
+	e.start()
+	id := e.run(e.image)
+	e.must("network", "connect", network, id)
+	svc := ofContainer(e.waitServices("registered on the network", count(1)), id)[0]
+	if want := e.inspect(id).NetworkSettings.Networks[network].IPAddress; svc.Address != want || want == "" {
+		t.Fatalf("registered %s, want %s", svc.Address, want)
+	}
+	e.must("network", "disconnect", network, id)
+	e.waitServices("deregistered when it left the network", count(0))
+}

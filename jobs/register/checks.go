@@ -1,0 +1,194 @@
+package register
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// Check IDs. The user's check keeps the ID Consul gives a service's only
+// check ("service:<id>"), as under registrator; drcon's own checks get a
+// prefix of their own.
+const (
+	userCheckPrefix   = "service:"
+	healthCheckPrefix = "drcon-health:"
+	maintCheckPrefix  = "_service_maintenance:" // Consul's, for maintenance mode
+)
+
+const (
+	// healthTTL is the TTL of the check that mirrors a Docker HEALTHCHECK.
+	// drcon refreshes it every third of that; if drcon itself stops, the
+	// check turns critical after it rather than claim a health nobody
+	// watches any more.
+	healthTTL = time.Minute
+	// outputRunning is the output of a SERVICE_CHECK_TTL check drcon keeps.
+	outputRunning = "drcon: container running"
+	// defaultInterval is registrator's interval of script, HTTP, TCP and
+	// gRPC checks.
+	defaultInterval = "10s"
+)
+
+// checkKinds are the SERVICE_CHECK_* keys, in registrator's order of
+// precedence: a service gets the first kind it has.
+var checkKinds = []string{"check_http", "check_https", "check_script", "check_ttl", "check_tcp", "check_grpc"}
+
+// ttlCheck is a TTL check whose status drcon sends.
+type ttlCheck struct {
+	ID     string
+	Status string // passing | critical
+	Output string
+	TTL    time.Duration
+}
+
+// userCheck builds the check a service's SERVICE_CHECK_* keys ask for, at
+// most one as in registrator. A TTL check is drcon's to keep passing while
+// the container runs (#580), so it is returned as a ttlCheck too.
+func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck, *ttlCheck, []warning) {
+	var warns []warning
+	warn := func(key, format string, args ...any) {
+		warns = append(warns, warning{src: v[key].src, msg: fmt.Sprintf(format, args...)})
+	}
+	if v.get("check_cmd") != "" {
+		warn("check_cmd", "SERVICE_CHECK_CMD needs registrator's check-cmd helper, which Consul images lack; use SERVICE_CHECK_SCRIPT")
+	}
+	kind := ""
+	for _, k := range checkKinds {
+		if v.get(k) != "" {
+			kind = k
+			break
+		}
+	}
+	if kind == "" {
+		return nil, nil, warns
+	}
+	val := v.get(kind)
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	chk := &api.AgentServiceCheck{CheckID: userCheckPrefix + serviceID}
+	duration := func(key string) string {
+		d, w := durationKey(v, key)
+		warns = append(warns, w...)
+		return d
+	}
+	boolean := func(key string) bool {
+		b := v.get(key)
+		if b == "" {
+			return false
+		}
+		parsed, err := strconv.ParseBool(b)
+		if err != nil {
+			warn(key, "%q is not a boolean; ignored", b)
+		}
+		return parsed
+	}
+	needsHost := func() bool {
+		if host == "" {
+			warn(kind, "no address to check: set host_ip or publish the port on a specific address")
+			return false
+		}
+		return true
+	}
+	var ttl *ttlCheck
+	switch kind {
+	case "check_http", "check_https":
+		if !needsHost() {
+			return nil, nil, warns
+		}
+		scheme := strings.TrimPrefix(kind, "check_")
+		path := val
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		chk.HTTP = scheme + "://" + addr + path
+		chk.Method = v.get(kind + "_method")
+		chk.TLSSkipVerify = boolean("check_tls_skip_verify")
+	case "check_script":
+		args, err := shellSplit(val)
+		if err != nil || len(args) == 0 {
+			if err == nil {
+				err = fmt.Errorf("no command")
+			}
+			warn(kind, "cannot split %q into arguments: %v; no check registered", val, err)
+			return nil, nil, warns
+		}
+		for i, a := range args {
+			a = strings.ReplaceAll(a, "$SERVICE_IP", host)
+			args[i] = strings.ReplaceAll(a, "$SERVICE_PORT", strconv.Itoa(port))
+		}
+		chk.Args = args
+	case "check_ttl":
+		d := duration(kind)
+		if d == "" {
+			return nil, nil, warns
+		}
+		parsed, _ := time.ParseDuration(d)
+		chk.TTL = d
+		chk.Status = api.HealthPassing
+		ttl = &ttlCheck{ID: chk.CheckID, Status: api.HealthPassing, Output: outputRunning, TTL: parsed}
+	case "check_tcp":
+		if !needsHost() {
+			return nil, nil, warns
+		}
+		chk.TCP = addr
+	case "check_grpc":
+		if !needsHost() {
+			return nil, nil, warns
+		}
+		chk.GRPC = addr
+		chk.GRPCUseTLS = boolean("check_grpc_use_tls")
+		chk.TLSSkipVerify = boolean("check_tls_skip_verify")
+	}
+	if kind != "check_ttl" {
+		chk.Interval = duration("check_interval")
+		if chk.Interval == "" {
+			chk.Interval = defaultInterval
+		}
+		if kind != "check_script" {
+			chk.Timeout = duration("check_timeout")
+		}
+		switch s := v.get("check_initial_status"); s {
+		case "", api.HealthPassing, api.HealthWarning, api.HealthCritical:
+			chk.Status = s
+		default:
+			warn("check_initial_status", "%q is not passing, warning or critical; ignored", s)
+		}
+	}
+	chk.DeregisterCriticalServiceAfter = duration("check_deregister_after")
+	return chk, ttl, warns
+}
+
+// durationKey is the value of key if it is a positive duration.
+func durationKey(v view, key string) (string, []warning) {
+	d := v.get(key)
+	if d == "" {
+		return "", nil
+	}
+	if parsed, err := time.ParseDuration(d); err != nil || parsed <= 0 {
+		return "", []warning{{src: v[key].src, msg: fmt.Sprintf("%q is not a positive duration; ignored", d)}}
+	}
+	return d, nil
+}
+
+// dockerHealth is the TTL check that mirrors a container's HEALTHCHECK:
+// healthy is passing; starting, unhealthy and anything else critical.
+func dockerHealth(serviceID, status, deregisterAfter string) (*api.AgentServiceCheck, ttlCheck) {
+	t := ttlCheck{
+		ID:     healthCheckPrefix + serviceID,
+		Status: api.HealthCritical,
+		Output: "docker health: " + status,
+		TTL:    healthTTL,
+	}
+	if status == "healthy" {
+		t.Status = api.HealthPassing
+	}
+	return &api.AgentServiceCheck{
+		CheckID:                        t.ID,
+		Name:                           "Docker health",
+		TTL:                            t.TTL.String(),
+		Status:                         t.Status,
+		DeregisterCriticalServiceAfter: deregisterAfter,
+	}, t
+}

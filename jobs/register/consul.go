@@ -1,0 +1,130 @@
+package register
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// agentAPI is what a registrator needs of the Consul agent it registers
+// with.
+type agentAPI interface {
+	// self is the agent's address.
+	self(ctx context.Context) (addr string, err error)
+	// owned lists the services with owner's drcon-owner meta, and only
+	// container's when that is not "".
+	owned(ctx context.Context, owner, container string) (map[string]*api.AgentService, error)
+	checks(ctx context.Context) (map[string]*api.AgentCheck, error)
+	register(ctx context.Context, reg *api.AgentServiceRegistration) error
+	// deregister succeeds when the service is already gone.
+	deregister(ctx context.Context, id string) error
+	maintenance(ctx context.Context, id string, on bool, reason string) error
+	updateTTL(ctx context.Context, check, status, output string) error
+	// waitService blocks until the agent's definition of service id
+	// differs from hash, or a while passes, and returns its hash; found is
+	// false when the agent has no such service.
+	waitService(ctx context.Context, id, hash string) (next string, found bool, err error)
+}
+
+// agentWait is how long waitService blocks: short enough that a connection
+// that died silently is found out.
+const agentWait = time.Minute
+
+// agent is agentAPI over consul/api.
+type agent struct {
+	c *api.Client
+}
+
+func opts(ctx context.Context) *api.QueryOptions { return (&api.QueryOptions{}).WithContext(ctx) }
+
+func (a agent) self(ctx context.Context) (string, error) {
+	// The agent answers /v1/agent/self from memory, so this also tells
+	// whether the agent is up without bothering the servers.
+	var out struct {
+		Member struct{ Addr string }
+	}
+	if _, err := a.c.Raw().Query("/v1/agent/self", &out, opts(ctx)); err != nil {
+		return "", fmt.Errorf("consul agent self: %w", err)
+	}
+	return out.Member.Addr, nil
+}
+
+func ownerFilter(owner, container string) string {
+	f := fmt.Sprintf("Meta[%q] == %s", metaOwner, strconv.Quote(owner))
+	if container != "" {
+		f += fmt.Sprintf(" and Meta[%q] == %s", metaContainer, strconv.Quote(container))
+	}
+	return f
+}
+
+func (a agent) owned(ctx context.Context, owner, container string) (map[string]*api.AgentService, error) {
+	s, err := a.c.Agent().ServicesWithFilterOpts(ownerFilter(owner, container), opts(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("list the agent's services: %w", err)
+	}
+	return s, nil
+}
+
+func (a agent) checks(ctx context.Context) (map[string]*api.AgentCheck, error) {
+	c, err := a.c.Agent().ChecksWithFilterOpts(`ServiceID != ""`, opts(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("list the agent's checks: %w", err)
+	}
+	return c, nil
+}
+
+func (a agent) register(ctx context.Context, reg *api.AgentServiceRegistration) error {
+	// Replacing the checks removes those a changed registration no longer
+	// has; the service's state is otherwise kept.
+	opts := api.ServiceRegisterOpts{ReplaceExistingChecks: true}.WithContext(ctx)
+	return a.c.Agent().ServiceRegisterOpts(reg, opts)
+}
+
+func (a agent) deregister(ctx context.Context, id string) error {
+	err := a.c.Agent().ServiceDeregisterOpts(id, opts(ctx))
+	if isNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func (a agent) maintenance(ctx context.Context, id string, on bool, reason string) error {
+	if on {
+		return a.c.Agent().EnableServiceMaintenanceOpts(id, reason, opts(ctx))
+	}
+	return a.c.Agent().DisableServiceMaintenanceOpts(id, opts(ctx))
+}
+
+func (a agent) updateTTL(ctx context.Context, check, status, output string) error {
+	return a.c.Agent().UpdateTTLOpts(check, output, status, opts(ctx))
+}
+
+func (a agent) waitService(ctx context.Context, id, hash string) (string, bool, error) {
+	// The agent answers from its own state: no servers, no leader needed.
+	q := &api.QueryOptions{WaitHash: hash, WaitTime: agentWait}
+	_, meta, err := a.c.Agent().Service(id, q.WithContext(ctx))
+	if isNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("watch service %s on the agent: %w", id, err)
+	}
+	return meta.LastContentHash, true, nil
+}
+
+func isNotFound(err error) bool {
+	var se api.StatusError
+	return errors.As(err, &se) && se.Code == http.StatusNotFound
+}
+
+// isStatus reports whether err is an answer of the agent with an error
+// status, rather than a failure to reach it.
+func isStatus(err error) bool {
+	var se api.StatusError
+	return errors.As(err, &se)
+}

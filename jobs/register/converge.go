@@ -1,0 +1,264 @@
+package register
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// entry is drcon's memory of one container. The queue hands a container to
+// one worker at a time, and only that worker touches the entry's fields,
+// except running and serviceIDs, which are for Status and kept under Job.mu.
+type entry struct {
+	name string // container name, for log lines
+	// actual is what the agent has for the container; nil when unknown
+	// (after a failed write, or before the first reconcile), and then
+	// read from the agent.
+	actual   map[string]actualService
+	seq      uint64 // when actual was last written or listed (Job.seq)
+	stopping time.Time
+	ttls     []ttlCheck    // the TTL checks to refresh
+	every    time.Duration // refresh period of the TTL checks
+	warned   map[string]bool
+	attempts int // failed passes in a row
+
+	running    bool
+	serviceIDs []string
+}
+
+// Bounds of the retries of a container whose pass failed.
+const (
+	retryMin = 100 * time.Millisecond
+	retryMax = 30 * time.Second
+)
+
+// work is one worker: it converges containers as their work comes.
+func (j *Job) work(ctx context.Context) error {
+	for {
+		id, w, ok := j.q.next(ctx)
+		if !ok {
+			return nil
+		}
+		err := j.handle(ctx, id, w)
+		j.q.done(id)
+		for _, r := range w.rounds {
+			r.finish(err)
+		}
+	}
+}
+
+// handle does a container's pending work and schedules what comes next: a
+// retry after a failure, the next refresh of its TTL checks.
+func (j *Job) handle(ctx context.Context, id string, w *work) error {
+	e := j.entry(id)
+	if w.stopping.After(e.stopping) {
+		e.stopping = w.stopping
+	}
+	if w.snap != nil && w.snap.seq > e.seq {
+		e.actual, e.seq = w.snap.services, w.snap.seq
+	}
+	var err error
+	if w.converge || e.actual == nil {
+		err = j.converge(ctx, id, e, w.event)
+	} else if w.refresh {
+		err = j.refresh(ctx, e)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		e.attempts++
+		delay := min(retryMin<<min(e.attempts-1, 16), retryMax)
+		j.fail(fmt.Sprintf("container %s: will retry in %s", e.label(id), delay), err)
+		j.q.later(id, delay, &work{converge: true, event: w.event})
+		return err
+	}
+	e.attempts = 0
+	if len(e.ttls) > 0 {
+		j.q.later(id, e.every, &work{refresh: true})
+	}
+	return nil
+}
+
+// entry returns the container's entry, creating it. Once a reconcile has
+// listed the agent, a container it did not see has no services.
+func (j *Job) entry(id string) *entry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	e, ok := j.entries[id]
+	if !ok {
+		e = &entry{warned: map[string]bool{}}
+		if j.st.baseline {
+			e.actual = map[string]actualService{}
+		}
+		j.entries[id] = e
+	}
+	return e
+}
+
+func (e *entry) label(id string) string {
+	if e.name != "" {
+		return e.name
+	}
+	return shortID(id)
+}
+
+// converge inspects the container, decides its services and applies the
+// difference with what the agent has.
+func (j *Job) converge(ctx context.Context, id string, e *entry, event bool) error {
+	c, err := j.docker.inspect(ctx, id)
+	if err != nil {
+		return fmt.Errorf("inspect: %w", err)
+	}
+	o := observation{c: c, event: event, stopping: e.stopping}
+	if c != nil {
+		e.name = containerName(c)
+		if target, ok := strings.CutPrefix(networkMode(c), "container:"); ok && c.State.Running {
+			if o.netc, err = j.docker.inspect(ctx, target); err != nil {
+				return fmt.Errorf("inspect network namespace owner %s: %w", shortID(target), err)
+			}
+		}
+	}
+	id2 := j.identity()
+	if e.actual == nil {
+		if e.actual, err = j.agentState(ctx, id2.Owner, id); err != nil {
+			return err
+		}
+	}
+	d := decide(o, j.set, id2)
+	for _, w := range d.warnings {
+		if s := w.String(); !e.warned[s] {
+			e.warned[s] = true
+			j.log.Warn("container setting ignored", "container", e.label(id), "problem", s)
+		}
+	}
+	p := diff(d, e.actual)
+	applyErr := j.apply(ctx, e.label(id), p.actions)
+	if len(p.actions) > 0 {
+		e.seq = j.seq.Add(1)
+	}
+	if applyErr != nil {
+		e.actual = nil
+		return applyErr
+	}
+	for _, outcome := range p.outcomes {
+		j.countOutcome(outcome)
+	}
+	e.actual = after(d, e.actual)
+	e.ttls, e.every = nil, 0
+	for _, svc := range d.services {
+		for _, t := range svc.TTLs {
+			e.ttls = append(e.ttls, t)
+			if every := max(t.TTL/3, retryMin); e.every == 0 || every < e.every {
+				e.every = every
+			}
+		}
+	}
+	ids := sortedKeys(e.actual)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(ids) > 0 && len(e.serviceIDs) == 0 {
+		// The agent may now have a service to watch.
+		select {
+		case j.owning <- struct{}{}:
+		default:
+		}
+	}
+	e.running = d.running
+	e.serviceIDs = ids
+	if len(e.actual) == 0 && !d.running {
+		delete(j.entries, id)
+	}
+	return nil
+}
+
+// agentState reads a container's services from the agent.
+func (j *Job) agentState(ctx context.Context, owner, id string) (map[string]actualService, error) {
+	services, err := j.agent.owned(ctx, owner, id)
+	if err != nil {
+		return nil, err
+	}
+	checks := map[string]*api.AgentCheck{}
+	if len(services) > 0 {
+		if checks, err = j.agent.checks(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if s := byContainer(services, checks)[id]; s != nil {
+		return s, nil
+	}
+	return map[string]actualService{}, nil
+}
+
+// apply makes the writes of a plan. A service whose registration failed
+// gets no more writes; the others still get theirs.
+func (j *Job) apply(ctx context.Context, container string, actions []action) error {
+	var errs []error
+	failed := map[string]bool{}
+	for _, a := range actions {
+		if failed[a.service] {
+			continue
+		}
+		var err error
+		switch a.kind {
+		case actRegister:
+			if err = j.agent.register(ctx, a.reg); err == nil {
+				j.countWrite("register")
+				j.log.Info("registered", "container", container, "service", a.service, "name", a.reg.Name,
+					"address", a.reg.Address, "port", a.reg.Port)
+			}
+		case actDeregister:
+			if err = j.agent.deregister(ctx, a.service); err == nil {
+				j.countWrite("deregister")
+				j.log.Info("deregistered", "container", container, "service", a.service)
+			}
+		case actMaintOn, actMaintOff:
+			if err = j.agent.maintenance(ctx, a.service, a.kind == actMaintOn, a.reason); err == nil {
+				j.countWrite("check_update")
+				j.log.Info("maintenance", "container", container, "service", a.service, "on", a.kind == actMaintOn, "reason", a.reason)
+			}
+		case actTTL:
+			if err = j.agent.updateTTL(ctx, a.check, a.status, a.output); err == nil {
+				j.countWrite("check_update")
+				j.log.Debug("check updated", "container", container, "check", a.check, "status", a.status)
+			}
+		}
+		if err != nil {
+			failed[a.service] = true
+			errs = append(errs, fmt.Errorf("service %s: %s: %w", a.service, a.kind, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (k actionKind) String() string {
+	switch k {
+	case actRegister:
+		return "register"
+	case actDeregister:
+		return "deregister"
+	case actMaintOn:
+		return "enable maintenance"
+	case actMaintOff:
+		return "disable maintenance"
+	}
+	return "update TTL check"
+}
+
+// refresh sends the statuses of the container's TTL checks again before
+// their TTL runs out.
+func (j *Job) refresh(ctx context.Context, e *entry) error {
+	for _, t := range e.ttls {
+		if err := j.agent.updateTTL(ctx, t.ID, t.Status, t.Output); err != nil {
+			// The agent lost the check: read what it has next time.
+			e.actual = nil
+			return fmt.Errorf("refresh check %s: %w", t.ID, err)
+		}
+		j.countWrite("check_update")
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package register
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// value is one SERVICE_* setting and where it was read, so that a log line
+// about a bad value can name the label or variable to fix.
+type value struct {
+	v   string
+	src string // e.g. `label "SERVICE_80_CHECK_INTERVAL"`
+}
+
+// metadata is what a container says about its services through SERVICE_*
+// environment variables and labels, read with registrator's rules: the key
+// after SERVICE_ is lower-cased, an empty value is unset, a label beats a
+// variable of the same key, and SERVICE_<port>_<key> applies to one
+// container port only.
+type metadata struct {
+	generic map[string]value
+	ports   map[int]map[string]value
+}
+
+const servicePrefix = "SERVICE_"
+
+// readMetadata reads env (KEY=VALUE entries, later ones win) and then labels
+// (in key order, so that two spellings of one key resolve the same way every
+// time), labels overriding env.
+func readMetadata(env []string, labels map[string]string) metadata {
+	m := metadata{generic: map[string]value{}, ports: map[int]map[string]value{}}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		m.set(k, v, "env")
+	}
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		m.set(k, labels[k], "label")
+	}
+	return m
+}
+
+func (m metadata) set(raw, v, kind string) {
+	if v == "" || !strings.HasPrefix(raw, servicePrefix) {
+		return
+	}
+	key := strings.ToLower(raw[len(servicePrefix):])
+	if key == "" {
+		return
+	}
+	val := value{v: v, src: fmt.Sprintf("%s %q", kind, raw)}
+	if port, rest, ok := portKey(key); ok {
+		if m.ports[port] == nil {
+			m.ports[port] = map[string]value{}
+		}
+		m.ports[port][rest] = val
+		return
+	}
+	m.generic[key] = val
+}
+
+// portKey splits "80_name" into 80 and "name". A number that is no port
+// (0, 99999) leaves the key generic, where it matches no port, as in
+// registrator.
+func portKey(key string) (int, string, bool) {
+	digits, rest, ok := strings.Cut(key, "_")
+	if !ok || digits == "" || rest == "" {
+		return 0, "", false
+	}
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return 0, "", false
+		}
+	}
+	p, err := strconv.Atoi(digits)
+	if err != nil || p < 1 || p > 65535 {
+		return 0, "", false
+	}
+	return p, rest, true
+}
+
+// view is the metadata that applies to one port: the generic keys, each
+// replaced by its port-specific twin when there is one.
+type view map[string]value
+
+func (m metadata) forPort(port int) view {
+	v := make(view, len(m.generic)+len(m.ports[port]))
+	for k, val := range m.generic {
+		v[k] = val
+	}
+	for k, val := range m.ports[port] {
+		v[k] = val
+	}
+	return v
+}
+
+func (v view) get(key string) string { return v[key].v }
+
+// declaredPorts are the ports that SERVICE_<port>_* keys speak of, other than
+// to ignore them: with host networking these, and not every EXPOSE, are the
+// container's services (registrator #608).
+func (m metadata) declaredPorts() []int {
+	var out []int
+	for p, keys := range m.ports {
+		for k := range keys {
+			if k != "ignore" {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// splitTags splits a SERVICE_TAGS value at commas; `\,` is a comma inside a
+// tag. Tags are trimmed and empty ones dropped.
+func splitTags(s string) []string {
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if t := strings.TrimSpace(cur.String()); t != "" {
+			out = append(out, t)
+		}
+		cur.Reset()
+	}
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && i+1 < len(s) && s[i+1] == ',':
+			cur.WriteByte(',')
+			i++
+		case s[i] == ',':
+			flush()
+		default:
+			cur.WriteByte(s[i])
+		}
+	}
+	flush()
+	return out
+}

@@ -1,0 +1,47 @@
+package register
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestUserMeta(t *testing.T) {
+	v := view{
+		"name":                   {v: "n"},
+		"check_http":             {v: "/h"},
+		"region":                 {v: "eu"},
+		"Mixed_Case-1":           {v: "ok"},
+		"bad.key":                {v: "x", src: "label A"},
+		"consul-x":               {v: "x", src: "label B"},
+		"drcon-owner":            {v: "x", src: "label C"},
+		strings.Repeat("k", 129): {v: "x", src: "label D"},
+		"long":                   {v: strings.Repeat("v", 513), src: "label E"},
+	}
+	meta, warns := userMeta(v)
+	if len(meta) != 2 || meta["region"] != "eu" || meta["Mixed_Case-1"] != "ok" {
+		t.Errorf("meta = %v", meta)
+	}
+	if len(warns) != 5 {
+		t.Errorf("warnings = %v, want 5", warns)
+	}
+	for _, w := range warns {
+		if !strings.HasPrefix(w.src, "label ") {
+			t.Errorf("warning without its source: %v", w)
+		}
+	}
+}
+
+func TestUserMetaLimit(t *testing.T) {
+	v := view{}
+	for i := range 70 {
+		v[fmt.Sprintf("k%02d", i)] = value{v: "x"}
+	}
+	meta, warns := userMeta(v)
+	if len(meta) != metaMaxPairs-ownMetaPairs || len(warns) != 70-len(meta) {
+		t.Errorf("%d meta, %d warnings", len(meta), len(warns))
+	}
+	if _, ok := meta["k00"]; !ok {
+		t.Errorf("the first keys by name should be kept")
+	}
+}

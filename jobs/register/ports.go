@@ -1,0 +1,256 @@
+package register
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+
+	docker "github.com/fsouza/go-dockerclient"
+)
+
+// endpoint is one container port that becomes a service, and where clients
+// and checks reach it.
+type endpoint struct {
+	port      int    // container port: the <port> of SERVICE_<port>_* and of the ID
+	proto     string // tcp, udp or sctp
+	address   string // registered address; "" lets Consul use the node's
+	hostPort  int    // registered port
+	checkHost string // address checks connect to
+}
+
+// endpoints finds the ports of a running container that become services.
+//
+//   - Host networking: the ports that SERVICE_<port>_* keys declare, at
+//     host_ip or the node's address (not every EXPOSE: registrator #608).
+//   - internal: every exposed port at the container's address on one network.
+//   - otherwise: every published port at its binding. The binding's own
+//     address is registered when it is specific, host_ip replaces it, and a
+//     wildcard binding (0.0.0.0, ::) registers no address, so that Consul
+//     answers with the node's.
+//
+// A container in another's network namespace (--network container:X) takes
+// its networks and bindings from X, given as netc.
+func endpoints(c, netc *docker.Container, s settings, m metadata, nodeAddr string) ([]endpoint, []warning) {
+	ns, mode := c, networkMode(c)
+	if target, ok := strings.CutPrefix(mode, "container:"); ok {
+		if netc == nil {
+			return nil, []warning{{msg: fmt.Sprintf("network namespace owner %s is gone", shortID(target))}}
+		}
+		ns, mode = netc, networkMode(netc)
+	}
+	var eps []endpoint
+	var warns []warning
+	switch {
+	case mode == "host":
+		eps = hostEndpoints(c, s, m, nodeAddr)
+	case s.internal:
+		eps, warns = internalEndpoints(c, ns, mode, s)
+	default:
+		eps = publishedEndpoints(c, ns, s, nodeAddr)
+	}
+	if s.ipFromLabel != "" && c.Config != nil {
+		if raw, ok := c.Config.Labels[s.ipFromLabel]; ok {
+			ip, _, _ := strings.Cut(raw, "/")
+			if parsed := net.ParseIP(ip); parsed == nil {
+				warns = append(warns, warning{src: fmt.Sprintf("label %q", s.ipFromLabel),
+					msg: fmt.Sprintf("%q is not an IP address; using the address found otherwise", raw)})
+			} else {
+				for i := range eps {
+					eps[i].address, eps[i].checkHost = parsed.String(), parsed.String()
+				}
+			}
+		}
+	}
+	sort.Slice(eps, func(i, j int) bool {
+		if eps[i].port != eps[j].port {
+			return eps[i].port < eps[j].port
+		}
+		return eps[i].proto < eps[j].proto
+	})
+	return eps, warns
+}
+
+func networkMode(c *docker.Container) string {
+	if c.HostConfig == nil {
+		return ""
+	}
+	return c.HostConfig.NetworkMode
+}
+
+// exposed lists the container's ports by number and protocol: its EXPOSEd
+// ones and, when it owns its network namespace, those Docker reports in
+// NetworkSettings.Ports.
+func exposed(c, ns *docker.Container) []docker.Port {
+	set := map[docker.Port]bool{}
+	if c.Config != nil {
+		for p := range c.Config.ExposedPorts {
+			set[p] = true
+		}
+	}
+	if ns == c && c.NetworkSettings != nil {
+		for p := range c.NetworkSettings.Ports {
+			set[p] = true
+		}
+	}
+	out := make([]docker.Port, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	return out
+}
+
+func parsePort(p docker.Port) (int, string, bool) {
+	n, err := strconv.Atoi(p.Port())
+	if err != nil || n < 1 || n > 65535 {
+		return 0, "", false
+	}
+	return n, strings.ToLower(p.Proto()), true
+}
+
+func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string) []endpoint {
+	protos := map[int][]string{}
+	for _, p := range exposed(c, nil) {
+		if n, proto, ok := parsePort(p); ok {
+			protos[n] = append(protos[n], proto)
+		}
+	}
+	check := s.hostIP
+	if check == "" {
+		check = nodeAddr
+	}
+	var eps []endpoint
+	for _, port := range m.declaredPorts() {
+		ps := protos[port]
+		if len(ps) == 0 {
+			ps = []string{"tcp"}
+		}
+		for _, proto := range ps {
+			eps = append(eps, endpoint{port: port, proto: proto, address: s.hostIP, hostPort: port, checkHost: check})
+		}
+	}
+	return eps
+}
+
+func internalEndpoints(c, ns *docker.Container, mode string, s settings) ([]endpoint, []warning) {
+	addr, w := containerAddress(ns, mode, s)
+	if addr == "" {
+		return nil, w
+	}
+	var eps []endpoint
+	for _, p := range exposed(c, ns) {
+		if n, proto, ok := parsePort(p); ok {
+			eps = append(eps, endpoint{port: n, proto: proto, address: addr, hostPort: n, checkHost: addr})
+		}
+	}
+	return eps, w
+}
+
+// containerAddress is the container's address on the configured network, or
+// else on the network it was started on (HostConfig.NetworkMode), or else on
+// the first network by name that has an address of the wanted family. Never
+// the deprecated top-level IPAddress, which is empty on user networks.
+func containerAddress(ns *docker.Container, mode string, s settings) (string, []warning) {
+	family := "IPv4"
+	pick := func(n docker.ContainerNetwork) string { return n.IPAddress }
+	if s.ipv6 {
+		family = "IPv6"
+		pick = func(n docker.ContainerNetwork) string { return n.GlobalIPv6Address }
+	}
+	var networks map[string]docker.ContainerNetwork
+	if ns.NetworkSettings != nil {
+		networks = ns.NetworkSettings.Networks
+	}
+	if s.network != "" {
+		n, ok := networks[s.network]
+		if !ok {
+			return "", []warning{{msg: fmt.Sprintf("not attached to network %q", s.network)}}
+		}
+		if a := pick(n); a != "" {
+			return a, nil
+		}
+		return "", []warning{{msg: fmt.Sprintf("no %s address on network %q", family, s.network)}}
+	}
+	if mode == "default" || mode == "" {
+		mode = "bridge"
+	}
+	if n, ok := networks[mode]; ok && pick(n) != "" {
+		return pick(n), nil
+	}
+	names := make([]string, 0, len(networks))
+	for name := range networks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if a := pick(networks[name]); a != "" {
+			return a, nil
+		}
+	}
+	if len(networks) == 0 || mode == "none" {
+		return "", nil
+	}
+	return "", []warning{{msg: fmt.Sprintf("no %s address on any network", family)}}
+}
+
+func publishedEndpoints(c, ns *docker.Container, s settings, nodeAddr string) []endpoint {
+	var bindings map[docker.Port][]docker.PortBinding
+	if ns.NetworkSettings != nil {
+		bindings = ns.NetworkSettings.Ports
+	}
+	var eps []endpoint
+	for _, p := range exposed(c, ns) {
+		n, proto, ok := parsePort(p)
+		if !ok {
+			continue
+		}
+		b, hostPort, ok := pickBinding(bindings[p], s.ipv6)
+		if !ok {
+			continue // not published: nothing outside the host can reach it
+		}
+		ep := endpoint{port: n, proto: proto, hostPort: hostPort, address: s.hostIP, checkHost: s.hostIP}
+		if ep.address == "" {
+			if ip := net.ParseIP(b.HostIP); ip != nil && !ip.IsUnspecified() {
+				ep.address, ep.checkHost = ip.String(), ip.String()
+			} else {
+				ep.checkHost = nodeAddr
+			}
+		}
+		eps = append(eps, ep)
+	}
+	return eps
+}
+
+// pickBinding chooses one of a port's bindings the same way every time:
+// those of the wanted address family first, then by address and port.
+// Docker lists 0.0.0.0 and :: bindings of one port in no promised order.
+func pickBinding(bs []docker.PortBinding, ipv6 bool) (docker.PortBinding, int, bool) {
+	type cand struct {
+		b      docker.PortBinding
+		port   int
+		family bool
+	}
+	var cs []cand
+	for _, b := range bs {
+		port, err := strconv.Atoi(b.HostPort)
+		if err != nil || port < 1 || port > 65535 {
+			continue
+		}
+		isV6 := strings.Contains(b.HostIP, ":")
+		cs = append(cs, cand{b: b, port: port, family: isV6 == ipv6})
+	}
+	if len(cs) == 0 {
+		return docker.PortBinding{}, 0, false
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].family != cs[j].family {
+			return cs[i].family
+		}
+		if cs[i].b.HostIP != cs[j].b.HostIP {
+			return cs[i].b.HostIP < cs[j].b.HostIP
+		}
+		return cs[i].port < cs[j].port
+	})
+	return cs[0].b, cs[0].port, true
+}

@@ -1,0 +1,45 @@
+package register
+
+import (
+	"strings"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// byContainer groups the agent's services that carry drcon's meta by the
+// container behind them, with their checks' statuses and maintenance mode.
+// Services without a container meta are not drcon's to manage and are left
+// out.
+func byContainer(services map[string]*api.AgentService, checks map[string]*api.AgentCheck) map[string]map[string]actualService {
+	out := map[string]map[string]actualService{}
+	for id, s := range services {
+		cid := s.Meta[metaContainer]
+		if cid == "" {
+			continue
+		}
+		if out[cid] == nil {
+			out[cid] = map[string]actualService{}
+		}
+		out[cid][id] = actualService{
+			Name: s.Service, Address: s.Address, Port: s.Port, Tags: s.Tags,
+			Hash: s.Meta[metaHash], Checks: map[string]string{},
+		}
+	}
+	for _, c := range checks {
+		s, ok := services[c.ServiceID]
+		if !ok {
+			continue
+		}
+		a, ok := out[s.Meta[metaContainer]][c.ServiceID]
+		if !ok {
+			continue
+		}
+		if strings.HasPrefix(c.CheckID, maintCheckPrefix) {
+			a.Maint = true
+		} else {
+			a.Checks[c.CheckID] = c.Status
+		}
+		out[s.Meta[metaContainer]][c.ServiceID] = a
+	}
+	return out
+}
