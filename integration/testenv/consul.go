@@ -60,14 +60,36 @@ func StartConsul(t testing.TB, opts ...ConsulOption) *Consul {
 		o(c)
 	}
 	c.Addr = "127.0.0.1:" + strconv.Itoa(c.ports[0])
-	c.Start()
-	return c
+	// A port that was free when picked may be taken by the time the agent
+	// binds it (tests run in parallel); pick new ones and try again.
+	for attempt := 1; ; attempt++ {
+		err := c.start()
+		if err == nil {
+			return c
+		}
+		if attempt == 3 {
+			t.Fatalf("consul dev agent: %v", err)
+		}
+		for i := range c.ports {
+			c.ports[i] = FreePort(t)
+		}
+		c.Addr = "127.0.0.1:" + strconv.Itoa(c.ports[0])
+	}
 }
 
 // Start (re)starts the agent on the same ports; a dev agent starts empty.
 func (c *Consul) Start() {
 	c.t.Helper()
+	if err := c.start(); err != nil {
+		c.t.Fatalf("consul dev agent: %v", err)
+	}
+}
+
+func (c *Consul) start() error {
+	// grpc_tls defaults to the fixed port 8503, which would make two dev
+	// agents on one machine collide.
 	hcl := `limits { http_max_conns_per_client = 4096 }
+ports { grpc_tls = -1 }
 enable_script_checks = true` + c.extra
 	cmd := exec.Command(c.bin, "agent", "-dev", "-node", c.node,
 		"-client", "127.0.0.1", "-bind", "127.0.0.1",
@@ -77,8 +99,10 @@ enable_script_checks = true` + c.extra
 		"-hcl", hcl)
 	c.proc = Start(c.t, "consul", cmd)
 	if err := c.waitLeader(30 * time.Second); err != nil {
-		c.t.Fatalf("consul dev agent on %s: %v\n%s", c.Addr, err, c.proc.Output())
+		c.proc.Kill()
+		return fmt.Errorf("on %s: %v\n%s", c.Addr, err, c.proc.Output())
 	}
+	return nil
 }
 
 func (c *Consul) waitLeader(timeout time.Duration) error {

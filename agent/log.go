@@ -1,0 +1,95 @@
+package agent
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+)
+
+// Logging is the process's logger whose level and format change on reload
+// without replacing the *slog.Logger that jobs already hold.
+type Logging struct {
+	level   slog.LevelVar
+	handler atomic.Pointer[slog.Handler]
+	out     io.Writer
+	format  atomic.Value // string
+}
+
+// NewLogging logs to out in format ("text" | "json") at level.
+func NewLogging(out io.Writer, level, format string) *Logging {
+	l := &Logging{out: out}
+	l.Set(level, format)
+	return l
+}
+
+// Logger is a logger that follows Set.
+func (l *Logging) Logger() *slog.Logger { return slog.New(switchHandler{l: l}) }
+
+// Set changes level and format.
+func (l *Logging) Set(level, format string) {
+	l.level.Set(ParseLevel(level))
+	if f, _ := l.format.Load().(string); f == format && l.handler.Load() != nil {
+		return
+	}
+	opts := &slog.HandlerOptions{Level: &l.level}
+	var h slog.Handler
+	if format == "json" {
+		h = slog.NewJSONHandler(l.out, opts)
+	} else {
+		h = slog.NewTextHandler(l.out, opts)
+	}
+	l.handler.Store(&h)
+	l.format.Store(format)
+}
+
+// ParseLevel maps a configured level name to a slog level (info when unknown;
+// the config has already rejected unknown names).
+func ParseLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "debug", "trace":
+		return slog.LevelDebug
+	case "warn", "warning":
+		return slog.LevelWarn
+	case "error", "err":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// switchHandler forwards to the Logging's current handler, replaying the
+// attributes and groups it was derived with.
+type switchHandler struct {
+	l     *Logging
+	steps []func(slog.Handler) slog.Handler
+}
+
+func (h switchHandler) current() slog.Handler {
+	cur := *h.l.handler.Load()
+	for _, s := range h.steps {
+		cur = s(cur)
+	}
+	return cur
+}
+
+func (h switchHandler) Enabled(ctx context.Context, lv slog.Level) bool {
+	return lv >= h.l.level.Level()
+}
+
+func (h switchHandler) Handle(ctx context.Context, r slog.Record) error {
+	return h.current().Handle(ctx, r)
+}
+
+func (h switchHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return h.with(func(x slog.Handler) slog.Handler { return x.WithAttrs(as) })
+}
+
+func (h switchHandler) WithGroup(name string) slog.Handler {
+	return h.with(func(x slog.Handler) slog.Handler { return x.WithGroup(name) })
+}
+
+func (h switchHandler) with(s func(slog.Handler) slog.Handler) slog.Handler {
+	steps := append(append([]func(slog.Handler) slog.Handler{}, h.steps...), s)
+	return switchHandler{l: h.l, steps: steps}
+}

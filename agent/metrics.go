@@ -1,0 +1,44 @@
+package agent
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/drcon/drcon/template/watch"
+)
+
+// registerMetrics adds the agent's own metrics: reloads, and the watcher
+// pool's counters read at scrape time (the pool is replaced when the consul
+// block changes, so they are read through the current backend).
+func (a *Agent) registerMetrics() {
+	a.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "drcon_reloads_total", Help: "Configuration reloads, by outcome (ok, unchanged, failed).",
+	}, []string{"outcome"})
+	for _, o := range []string{"ok", "unchanged", "failed"} {
+		a.reloads.WithLabelValues(o)
+	}
+	a.registry.MustRegister(a.reloads,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "drcon_dependencies_watched", Help: "Distinct dependencies with a watcher (one query each).",
+		}, func() float64 { return float64(a.poolStats().Dependencies) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "drcon_consul_queries_total", Help: "Queries sent to Consul by the watcher pool.",
+		}, func() float64 { return float64(a.poolStats().Queries) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "drcon_consul_query_errors_total", Help: "Blocking queries that failed.",
+		}, func() float64 { return float64(a.poolStats().QueryErrors) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "drcon_dependency_changes_total", Help: "Dependency answers that changed.",
+		}, func() float64 { return float64(a.poolStats().Changes) }),
+	)
+}
+
+// poolStats reads the current watcher pool's counters (zero without one).
+func (a *Agent) poolStats() watch.Stats {
+	if b := a.backendNow(); b != nil {
+		return b.pool.Stats()
+	}
+	return watch.Stats{}
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/drcon/drcon/agent"
+	"github.com/drcon/drcon/template/snapshot"
+)
+
+// cmdSnapshot saves the answer of every dependency the templates use.
+func cmdSnapshot(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("drcon snapshot", stderr)
+	var c common
+	c.register(fs)
+	out := fs.String("o", "", "write the snapshot to this file (default stdout)")
+	timeout := fs.Duration("timeout", 60*time.Second, "give up waiting for data after this long")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	cfg, err := c.load()
+	if err != nil {
+		printConfigError(stderr, err)
+		return exitConfig
+	}
+	logging := agent.NewLogging(stderr, cfg.LogLevel, cfg.LogFormat)
+	a, err := agent.New(cfg, agent.Options{Load: c.load, Logging: logging, Version: version,
+		Once: true, Dry: true, DryOut: io.Discard, Timeout: *timeout})
+	if err != nil {
+		fmt.Fprintln(stderr, "drcon:", err)
+		return exitConfig
+	}
+	w := stdout
+	var tmp *os.File
+	if *out != "" {
+		tmp, err = os.CreateTemp(filepath.Dir(*out), ".drcon-snapshot-*")
+		if err != nil {
+			fmt.Fprintln(stderr, "drcon:", err)
+			return exitError
+		}
+		defer os.Remove(tmp.Name())
+		w = tmp
+	}
+	if err := a.SaveSnapshot(context.Background(), w, snapshot.Write); err != nil {
+		if tmp != nil {
+			tmp.Close()
+		}
+		return onceExit(stderr, err)
+	}
+	if tmp != nil {
+		if err := tmp.Close(); err != nil {
+			fmt.Fprintln(stderr, "drcon:", err)
+			return exitError
+		}
+		if err := os.Rename(tmp.Name(), *out); err != nil {
+			fmt.Fprintln(stderr, "drcon:", err)
+			return exitError
+		}
+	}
+	return exitOK
+}

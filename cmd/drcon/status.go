@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/drcon/drcon/agent"
+)
+
+// cmdStatus prints the status table of a running agent.
+func cmdStatus(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("drcon status", stderr)
+	var c common
+	c.register(fs)
+	addr := fs.String("addr", "", "the agent's status address (default: status { address } of -config)")
+	asJSON := fs.Bool("json", false, "print the raw JSON document")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if *addr == "" {
+		if len(c.configs) == 0 {
+			fmt.Fprintln(stderr, "drcon status: give -addr or -config")
+			return exitUsage
+		}
+		cfg, err := c.load()
+		if err != nil {
+			printConfigError(stderr, err)
+			return exitConfig
+		}
+		if cfg.Status.Address == "" {
+			fmt.Fprintln(stderr, "drcon status: the configuration has no status { address }")
+			return exitConfig
+		}
+		*addr = cfg.Status.Address
+	}
+	client := http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get("http://" + *addr + "/v1/status")
+	if err != nil {
+		fmt.Fprintln(stderr, "drcon status:", err)
+		return exitError
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "drcon status: %s: %v %s\n", resp.Status, err, body)
+		return exitError
+	}
+	if *asJSON {
+		_, _ = stdout.Write(body)
+		return exitOK
+	}
+	var st agent.Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		fmt.Fprintln(stderr, "drcon status: decode:", err)
+		return exitError
+	}
+	printStatus(stdout, st, time.Now())
+	return exitOK
+}
+
+// printStatus renders the status document as a table.
+func printStatus(w io.Writer, st agent.Status, now time.Time) {
+	health := "healthy"
+	if !st.Healthy {
+		health = "not ready"
+	}
+	fmt.Fprintf(w, "drcon %s, up %s, %s\n", st.Version, roundAge(now.Sub(st.Started)), health)
+	if r := st.LastReload; r != nil {
+		fmt.Fprintf(w, "last reload %s ago: %s", roundAge(now.Sub(r.At)), r.Outcome)
+		if r.Error != "" {
+			fmt.Fprintf(w, ": %s", firstLine(r.Error))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tKIND\tSTATE\tREADY\tLAST RENDER/SYNC\tLAST WRITE\tDEPS\tDETAIL")
+	for _, j := range st.Jobs {
+		last, write, detail := j.LastRender, j.LastWrite, j.Destination
+		if j.Kind == "registrator" {
+			last = j.LastSync
+			detail = fmt.Sprintf("%d containers, %d services", j.Containers, len(j.Services))
+		}
+		if j.LastError != "" {
+			detail = "error: " + firstLine(j.LastError)
+		} else if len(j.Missing) > 0 {
+			detail = "waiting for " + strings.Join(j.Missing, ", ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\t%d\t%s\n", j.Name, j.Kind, j.State, j.Ready,
+			ago(now, last), ago(now, write), len(j.Dependencies), detail)
+	}
+	tw.Flush()
+}
+
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return roundAge(now.Sub(t)) + " ago"
+}
+
+func roundAge(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
