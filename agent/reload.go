@@ -3,7 +3,6 @@ package agent
 import (
 	"slices"
 	"time"
-
 )
 
 // ReloadStatus is the outcome of the last reload, for status and logs.
@@ -145,4 +144,3 @@ func sortedSpecs(m map[string]spec) []spec {
 	})
 	return out
 }
-

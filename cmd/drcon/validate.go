@@ -60,4 +60,3 @@ func rangeString(d *hcl.Diagnostic) string {
 	}
 	return d.Subject.String()
 }
-
