@@ -40,10 +40,14 @@ type named struct {
 	d    dep.Dependency
 }
 
-// usedDep is a dependency the run used, and whether it had no data.
+// usedDep is a dependency the run used, the answer it got, and whether it
+// had no data. The answer is kept so that every use within one run sees the
+// same data, even if the store's changes while the template executes.
 type usedDep struct {
 	named
 	missing bool
+	value   any
+	has     bool
 }
 
 // queryKey identifies a function's argument string within a kind.
@@ -100,6 +104,7 @@ func (x *execution) result() *Result {
 		}
 		slices.Sort(r.Files)
 	}
+	clear(x.used) // drop the answers so pooled executions hold no data
 	x.used = x.used[:0]
 	clear(x.index)
 	clear(x.files)
@@ -127,16 +132,14 @@ func (x *execution) query(kind dep.Kind, s string, parse func(string) (dep.Depen
 // recall records n as used and returns its data; without data n is also
 // recorded as missing.
 func (x *execution) recall(n named) (any, bool) {
-	i, seen := x.index[n.name]
-	if !seen {
-		i = len(x.used)
-		x.index[n.name] = i
-		x.used = append(x.used, usedDep{named: n})
+	if i, seen := x.index[n.name]; seen {
+		return x.used[i].value, x.used[i].has
 	}
+	i := len(x.used)
+	x.index[n.name] = i
+	x.used = append(x.used, usedDep{named: n, missing: true})
 	v, ok := x.store.Recall(n.d)
-	if !ok {
-		x.used[i].missing = true
-	}
+	x.used[i].value, x.used[i].has, x.used[i].missing = v, ok, !ok
 	return v, ok
 }
 

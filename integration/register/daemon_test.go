@@ -76,11 +76,13 @@ func newDaemon(t *testing.T) *daemon {
 // restart starts the engine (again) and waits until it answers.
 func (d *daemon) restart(t *testing.T) {
 	t.Helper()
+	// Stamped before the engine answers: the job may reconnect and reconcile
+	// before this function sees the engine ready.
+	d.restarted = time.Now()
 	d.proc = testenv.Start(t, "dockerd", exec.Command(d.args[0], d.args[1:]...))
 	testenv.WaitFor(t, time.Minute, "dockerd of the test", func() bool {
 		return exec.Command("docker", "-H", d.host, "info").Run() == nil
 	})
-	d.restarted = time.Now()
 }
 
 // stop ends the engine as a daemon restart does: SIGTERM to dockerd only.
