@@ -119,3 +119,6 @@ func walk(n parse.Node, visit func(*parse.IdentifierNode) bool) bool {
 func walkBranch(b *parse.BranchNode, visit func(*parse.IdentifierNode) bool) bool {
 	return walk(b.Pipe, visit) && walk(b.List, visit) && walk(b.ElseList, visit)
 }
+
+// Refused lists consul-template's functions that drcon refuses at parse time.
+func Refused() []string { return unsupportedNames() }
