@@ -1,0 +1,332 @@
+package dedup
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/drcon/drcon/integration/testenv"
+)
+
+// start starts n members with HOSTTAG=tag against addr, after the state
+// every template needs exists.
+func start(t *testing.T, c *testenv.Consul, addr string, tags ...string) *fleet {
+	t.Helper()
+	f := &fleet{t: t, consul: c}
+	c.PutKV("app/config", "v0")
+	for i, tag := range tags {
+		c.PutKV("hosts/"+tag, "host-"+tag)
+		m := newMember(t, fmt.Sprintf("drcon-%d", i), addr, "HOSTTAG="+tag)
+		f.members = append(f.members, m)
+	}
+	f.register("web", "web-1", 8001)
+	f.register("api", "api-1", 9001)
+	for _, m := range f.members {
+		m.start()
+	}
+	return f
+}
+
+// TestAgentsShareAndRenderTheSame runs four agents with the same
+// configuration through a series of changes: one leader queries Consul,
+// the others answer from its data, and every file is the same everywhere.
+func TestAgentsShareAndRenderTheSame(t *testing.T) {
+	c := testenv.StartConsul(t)
+	proxy := testenv.StartCountingProxy(t, c.Addr)
+	f := start(t, c, proxy.Addr, "same", "same", "same", "same")
+	f.settled(1, waitLimit)
+	f.same("web.out", "web: web-1@127.0.0.1:8001", waitLimit)
+
+	// Only the leader holds the shared queries: every other blocking query
+	// open is one of the node's (host-specific, one per agent), a lock
+	// watch or a data watch (one per follower, and the leader's guard).
+	testenv.WaitFor(t, waitLimit, "one blocking query per shared dependency", func() bool {
+		open, distinct := proxy.Blocking()
+		const agents, followers = 4, 3
+		return open-distinct == (agents-1)+(followers-1)+followers
+	})
+
+	changes := []struct {
+		name   string
+		change func()
+		want   string // the file contains it after the change...
+		gone   string // ...and no longer this
+	}{
+		{"a key", func() { c.PutKV("app/config", "v1") }, "config=v1", "config=v0"},
+		{"an instance", func() { f.register("web", "web-2", 8002) }, "web-2@127.0.0.1:8002", ""},
+		{"a new service (a new set)", func() { f.register("db", "db-1", 7001) }, "db: db-1@127.0.0.1:7001", ""},
+		{"an instance gone", func() { f.deregister("web-1") }, "web-2", "web-1"},
+		{"a service gone (the set shrinks)", func() { f.deregister("api-1") }, "db-1", "api"},
+		{"a key again", func() { c.PutKV("app/config", "v2") }, "config=v2", "config=v1"},
+	}
+	for _, ch := range changes {
+		ch.change()
+		f.converge("web.out", func(s string) bool {
+			return strings.Contains(s, ch.want) && (ch.gone == "" || !strings.Contains(s, ch.gone))
+		}, waitLimit)
+		f.settled(1, waitLimit)
+	}
+	f.same("local.out", "tag=same node=drcon-test", waitLimit)
+}
+
+// TestEnvDependentSetsDoNotShare: agents whose environment makes them need
+// different data form different groups (consul-template keyed dedup on the
+// template's text, so these collided: #827, #1119).
+func TestEnvDependentSetsDoNotShare(t *testing.T) {
+	c := testenv.StartConsul(t)
+	f := start(t, c, c.Addr, "a", "a", "b", "b")
+	f.settled(2, waitLimit)
+	c.PutKV("hosts/a", "changed-a")
+	c.PutKV("app/config", "v9")
+	testenv.WaitFor(t, waitLimit, "each agent's own host key", func() bool {
+		for i, m := range f.members {
+			want := "host=changed-a"
+			if i >= 2 {
+				want = "host=host-b"
+			}
+			if got := m.read("web.out"); !strings.Contains(got, want) || !strings.Contains(got, "config=v9") {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// TestLeaderKilled kills the leader with SIGKILL: changes keep flowing to
+// the others within the TTL, one of them leads, and the killed agent
+// rejoins when restarted, with nothing cleaned up by hand.
+func TestLeaderKilled(t *testing.T) {
+	c := testenv.StartConsul(t)
+	f := start(t, c, c.Addr, "same", "same", "same")
+	leader := f.settled(1, waitLimit)[0]
+	old := leader.dedup().Group
+
+	leader.kill()
+	killed := time.Now()
+	c.PutKV("app/config", "after-kill")
+	f.same("web.out", "config=after-kill", ttl+5*time.Second)
+	t.Logf("first render on the survivors %s after the kill", time.Since(killed).Round(time.Millisecond))
+	f.settled(1, ttl+waitLimit)
+	f.register("web", "web-2", 8002)
+	f.same("web.out", "web-2@127.0.0.1:8002", waitLimit)
+
+	leader.start()
+	f.settled(1, 2*ttl+waitLimit)
+	if g := leader.dedup().Group; g != old {
+		t.Fatalf("the restarted agent joined %s, want %s", g, old)
+	}
+	c.PutKV("app/config", "after-restart")
+	f.same("web.out", "config=after-restart", waitLimit)
+}
+
+// TestCleanStopAndReload: SIGHUP keeps the lock and the data when the set
+// did not change; SIGTERM lets go of the lock at once, so that another
+// agent leads well before the TTL.
+func TestCleanStopAndReload(t *testing.T) {
+	c := testenv.StartConsul(t)
+	f := start(t, c, c.Addr, "same", "same", "same")
+	leader := f.settled(1, waitLimit)[0]
+	group := leader.dedup().Group
+	lockBefore, _, err := c.Client().KV().Get(group+"/lock", nil)
+	if err != nil || lockBefore == nil {
+		t.Fatalf("lock: %v %v", lockBefore, err)
+	}
+	dataBefore, _, err := c.Client().KV().Get(group+"/data", nil)
+	if err != nil || dataBefore == nil {
+		t.Fatalf("data: %v %v", dataBefore, err)
+	}
+
+	// A reload that changes a job but not the set of shared data.
+	cfg := filepath.Join(leader.dir, "drcon.hcl")
+	rewrite(t, cfg, `contents    = "tag=`, `contents    = "reloaded tag=`)
+	if err := leader.proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, waitLimit, "the reloaded template", func() bool {
+		return strings.HasPrefix(leader.read("local.out"), "reloaded")
+	})
+	lockAfter, _, _ := c.Client().KV().Get(group+"/lock", nil)
+	dataAfter, _, _ := c.Client().KV().Get(group+"/data", nil)
+	if lockAfter == nil || lockAfter.Session != lockBefore.Session || dataAfter == nil ||
+		!bytes.Equal(dataAfter.Value, dataBefore.Value) {
+		t.Fatalf("the reload let go of the lock or rewrote the data: lock %+v, data changed %v", lockAfter,
+			dataAfter == nil || !bytes.Equal(dataAfter.Value, dataBefore.Value))
+	}
+	if s := leader.dedup(); s.Role != "leader" || s.Group != group {
+		t.Fatalf("after the reload: %+v", s)
+	}
+
+	stopped := time.Now()
+	leader.stop()
+	leaders := f.settled(1, waitLimit)
+	if took := time.Since(stopped); took >= ttl {
+		t.Fatalf("hand-over after a clean stop took %s, not less than the TTL", took)
+	}
+	if leaders[0] == leader {
+		t.Fatal("the stopped agent still leads")
+	}
+	c.PutKV("app/config", "after-stop")
+	f.same("web.out", "config=after-stop", waitLimit)
+}
+
+// TestConsulRestart restarts the dev agent, which forgets every key,
+// session and service: everyone recovers and shares again.
+func TestConsulRestart(t *testing.T) {
+	c := testenv.StartConsul(t)
+	f := start(t, c, c.Addr, "same", "same", "same")
+	f.settled(1, waitLimit)
+
+	c.Restart()
+	c.PutKV("app/config", "after-restart")
+	c.PutKV("hosts/same", "host-same")
+	f.register("web", "web-9", 8009)
+	f.same("web.out", "web: web-9@127.0.0.1:8009", 2*waitLimit)
+	f.same("web.out", "config=after-restart", waitLimit)
+	f.settled(1, 2*ttl+waitLimit)
+	c.PutKV("app/config", "later")
+	f.same("web.out", "config=later", waitLimit)
+}
+
+// TestDamagedDataFallsBack writes over the shared data by hand: followers
+// query Consul themselves and say why, until the leader replaces the data.
+func TestDamagedDataFallsBack(t *testing.T) {
+	c := testenv.StartConsul(t)
+	f := start(t, c, c.Addr, "same", "same", "same")
+	leader := f.settled(1, waitLimit)[0]
+	key := leader.dedup().Group + "/data"
+
+	for _, damage := range []struct {
+		value []byte
+		log   string
+	}{
+		{[]byte("written by hand"), `reason="corrupt data: not drcon dedup data"`},
+		{[]byte("drcon-dedup-data/99\na future layout"), `reason="written in a newer format: version 99;`},
+	} {
+		if _, err := c.Client().KV().Put(&api.KVPair{Key: key, Value: damage.value}, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range f.members {
+			if m == leader {
+				continue
+			}
+			testenv.WaitFor(t, waitLimit, m.name+" saying why it queries Consul itself", func() bool {
+				return strings.Contains(m.proc.Output(), damage.log)
+			})
+		}
+		f.settled(1, waitLimit)
+	}
+	c.PutKV("app/config", "after-damage")
+	f.same("web.out", "config=after-damage", waitLimit)
+}
+
+// TestFrozenLeaderIsDeposed freezes the leader (SIGSTOP, as a partition
+// would cut it off): the others depose it after the TTL and keep changes
+// flowing; thawed, it finds its session gone and follows the new leader.
+func TestFrozenLeaderIsDeposed(t *testing.T) {
+	c := testenv.StartConsul(t)
+	f := start(t, c, c.Addr, "same", "same", "same")
+	leader := f.settled(1, waitLimit)[0]
+	if err := leader.proc.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	leader.stopped = true
+	c.PutKV("app/config", "while-frozen")
+	f.same("web.out", "config=while-frozen", ttl+5*time.Second)
+
+	if err := leader.proc.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	leader.stopped = false
+	leaders := f.settled(1, waitLimit)
+	if leaders[0] == leader {
+		t.Fatal("the thawed agent leads again; its session should have been destroyed")
+	}
+	c.PutKV("app/config", "thawed")
+	f.same("web.out", "config=thawed", waitLimit)
+}
+
+// TestTooLargeToShare: answers that do not fit in one KV value are left
+// out of the data, and their followers query them directly.
+func TestTooLargeToShare(t *testing.T) {
+	c := testenv.StartConsul(t)
+	big := make([]byte, 300<<10)
+	_, _ = rand.Read(big)
+	for _, k := range []string{"big/a", "big/b"} {
+		// Random bytes in base64 hardly compress: two of them are more
+		// than one KV value can hold.
+		c.PutKV(k, base64.StdEncoding.EncodeToString(big))
+	}
+	f := start(t, c, c.Addr, "same", "same", "same")
+	for _, m := range f.members {
+		rewrite(t, filepath.Join(m.dir, "drcon.hcl"), `config={{ key "app/config" }}`,
+			`config={{ key "app/config" }} a={{ key "big/a" | len }} b={{ key "big/b" | len }}`)
+		if err := m.proc.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.same("web.out", "a=409600 b=409600", waitLimit)
+	var leader *member
+	testenv.WaitFor(t, waitLimit, "one answer left out, the rest shared", func() bool {
+		leader = nil
+		for _, m := range f.members {
+			s := m.dedup()
+			switch {
+			case s.Role == "leader" && len(s.Omitted) == 1 && strings.HasPrefix(s.Omitted[0], "kv.get(big/"):
+				leader = m
+			case s.Role != "follower" || s.Fallback != "" || s.Shared != s.Dependencies-1:
+				return false
+			}
+		}
+		return leader != nil
+	})
+	c.PutKV("app/config", "small-change")
+	f.same("web.out", "config=small-change a=409600 b=409600", waitLimit)
+}
+
+// TestRetiredSetsAreSwept: the keys of a set whose lock has been free for
+// an hour are deleted by a leader; those of a set let go of recently, and
+// anything else under the prefix, are kept.
+func TestRetiredSetsAreSwept(t *testing.T) {
+	c := testenv.StartConsul(t)
+	kv := c.Client().KV()
+	beat := func(at time.Time) []byte {
+		return []byte(fmt.Sprintf(`{"format":"drcon-dedup-lock","version":1,"session":"gone","seq":9,"at":%q,"published":3,"released":true}`,
+			at.UTC().Format(time.RFC3339Nano)))
+	}
+	retired, recent := "drcon/dedup/0123456789abcdef0123456789abcdef", "drcon/dedup/fedcba9876543210fedcba9876543210"
+	for key, value := range map[string][]byte{
+		retired + "/lock":              beat(time.Now().Add(-2 * time.Hour)),
+		retired + "/data":              []byte("drcon-dedup-data/1\nold"),
+		recent + "/lock":               beat(time.Now().Add(-time.Minute)),
+		recent + "/data":               []byte("drcon-dedup-data/1\nrecent"),
+		"drcon/dedup/an-operator-note": []byte("keep me"),
+	} {
+		if _, err := kv.Put(&api.KVPair{Key: key, Value: value}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := start(t, c, c.Addr, "same")
+	f.settled(1, waitLimit)
+	testenv.WaitFor(t, waitLimit, "the retired set's keys deleted", func() bool {
+		keys, _, err := kv.Keys("drcon/dedup/", "", nil)
+		return err == nil && !slices.Contains(keys, retired+"/lock") && !slices.Contains(keys, retired+"/data")
+	})
+	keys, _, err := kv.Keys("drcon/dedup/", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{recent + "/lock", recent + "/data", "drcon/dedup/an-operator-note"} {
+		if !slices.Contains(keys, k) {
+			t.Errorf("%s was deleted", k)
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package dedup
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// join makes the agent a member of the group of its settled set: leader
+// if it gets the lock, follower otherwise.
+func (l *loop) join(now time.Time) {
+	if l.g != nil {
+		l.leave(l.ctx)
+	}
+	if l.session == "" {
+		id, err := l.m.createSession(l.ctx)
+		if err != nil {
+			l.fail(err)
+			return
+		}
+		l.session, l.renewAt = id, now.Add(l.m.o.TTL/2)
+	}
+	g := &group{k: groupKeys(l.m.o.Prefix, l.setID)}
+	l.g = g
+	if !l.tryAcquire(g) && l.g == g {
+		l.startFollower(g)
+	}
+}
+
+// tryAcquire takes g's lock if it is free and reports whether the agent
+// now leads g.
+func (l *loop) tryAcquire(g *group) bool {
+	ok, err := l.m.acquire(l.ctx, g.k.lock, l.session, encodeBeat(l.beat(0, 0)))
+	switch {
+	case errors.Is(err, errSessionGone):
+		l.sessionLost()
+		return false
+	case err != nil:
+		l.fail(err)
+		return false
+	case !ok:
+		return false
+	}
+	l.fails = 0
+	g.stop()
+	l.startLeader(g)
+	return true
+}
+
+func (l *loop) beat(seq, published uint64) Beat {
+	return Beat{Holder: l.m.holder, Drcon: l.m.o.Version, Session: l.session, Seq: seq, At: time.Now(), Published: published}
+}
+
+func (l *loop) startLeader(g *group) {
+	g.leader = true
+	l.prev = nil
+	l.m.srv.serve(nil)
+	session := l.session
+	seen := make(chan *[sha256.Size]byte)
+	g.start(l.ctx, func(ctx context.Context) {
+		err := l.m.lead(ctx, g.k, session, &g.lead, seen)
+		if ctx.Err() == nil {
+			select {
+			case l.leaderEnd <- leaderMsg{g, err}:
+			case <-ctx.Done():
+			}
+		}
+	}, func(ctx context.Context) {
+		l.m.watchKey(ctx, g.k.data, func(p *api.KVPair, err error) {
+			if err != nil {
+				return
+			}
+			var sum *[sha256.Size]byte
+			if p != nil {
+				s := sha256.Sum256(p.Value)
+				sum = &s
+			}
+			select {
+			case seen <- sum:
+			case <-ctx.Done():
+			}
+		})
+	})
+	l.m.log.Info("dedup: leading", "group", l.m.o.Prefix+g.k.id, "dependencies", len(l.set))
+	l.m.update(func(s *Status) {
+		*s = Status{Role: RoleLeader, Group: l.m.o.Prefix + g.k.id, Dependencies: len(l.set), Leader: l.m.holder,
+			LastError: s.LastError, LastErrorAt: s.LastErrorAt}
+	})
+}
+
+func (l *loop) startFollower(g *group) {
+	g.leader = false
+	g.start(l.ctx, func(ctx context.Context) {
+		l.m.watchKey(ctx, g.k.lock, func(p *api.KVPair, err error) {
+			select {
+			case l.lockObs <- lockMsg{g, pairState(p), err}:
+			case <-ctx.Done():
+			}
+		})
+	}, func(ctx context.Context) {
+		var prev *Data
+		l.m.watchKey(ctx, g.k.data, func(p *api.KVPair, err error) {
+			msg := dataMsg{g: g, err: err}
+			switch {
+			case err != nil:
+			case p == nil:
+				msg.err = errNoData
+			default:
+				msg.d, msg.err = DecodeData(p.Value, prev)
+				if msg.err == nil && msg.d.Identity != g.k.id {
+					msg.d, msg.err = nil, fmt.Errorf("%w: data of set %s under the key of set %s", ErrCorrupt, msg.d.Identity, g.k.id)
+				}
+				if msg.err == nil {
+					prev = msg.d
+				}
+			}
+			select {
+			case l.dataObs <- msg:
+			case <-ctx.Done():
+			}
+		})
+	})
+	l.m.update(func(s *Status) {
+		*s = Status{Role: RoleFollower, Group: l.m.o.Prefix + g.k.id, Dependencies: len(l.set),
+			Fallback: "waiting for the leader's data", LastError: s.LastError, LastErrorAt: s.LastErrorAt}
+	})
+}
+
+// leave ends the agent's membership of its group. A leader writes a last
+// beat that marks the data current until now and lets go of the lock and
+// the data, so that a follower leads at once.
+func (l *loop) leave(ctx context.Context) {
+	g := l.g
+	l.g = nil
+	g.stop()
+	if !g.leader {
+		if judge(g.view, time.Now(), l.m.o.TTL, grace).serve {
+			v := g.view
+			l.prev = &v
+		}
+		return
+	}
+	b := l.beat(g.lead.beats+1, g.lead.published)
+	b.Released = true
+	if err := l.m.release(ctx, g.k.lock, l.session, encodeBeat(b)); err != nil {
+		l.fail(err)
+	}
+	if err := l.m.release(ctx, g.k.data, l.session, nil); err != nil {
+		l.fail(err)
+	}
+	l.m.log.Info("dedup: no longer leading", "group", l.m.o.Prefix+g.k.id)
+}
+
+// onLeaderEnd handles a leader that lost its lock or its session: the
+// agent joins again at the next tick.
+func (l *loop) onLeaderEnd(msg leaderMsg) {
+	l.m.log.Warn("dedup: stopped leading", "group", l.m.o.Prefix+msg.g.k.id, "err", msg.err)
+	msg.g.stop()
+	l.g = nil
+	if errors.Is(msg.err, errSessionGone) {
+		l.session = ""
+	}
+	l.retryAt = time.Now()
+}
+
+func (l *loop) sessionLost() {
+	l.session = ""
+	if l.g != nil {
+		l.g.stop()
+		l.g = nil
+	}
+	l.retryAt = time.Now()
+}
