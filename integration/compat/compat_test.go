@@ -1,19 +1,29 @@
 // Package compat is the differential suite of drcon's template language: it
 // renders corpora of templates against one real Consul with consul-template
-// v0.41.1 (the oracle) and with drcon, and requires the same bytes, or that
-// both fail, or that both keep waiting for data.
+// v0.41.1 (the oracle) and with the drcon binary, and requires the same bytes,
+// or that both fail, or that both keep waiting for data.
 //
 // Two corpora run: testdata/ here (realistic nginx and haproxy templates,
 // n-pass discovery, KV trees, whole structs) and template/testdata/golden
-// (one small template per function, success and failure). With -update the
-// suite also writes consul-template's outcomes of the golden corpus, and the
-// Consul answers they were rendered from, as the template package's golden
-// files, so its unit tests check the same bytes without services:
+// (one small template per function, success and failure).
+//
+// drcon renders each corpus in one `drcon -once` process with a template
+// block per case, as users run it; consul-template renders each case in a
+// `consul-template -once` process of its own. One consul-template process
+// cannot stand for many cases: its first failing template stops it (later
+// ones never render), and its templates share one cache of answers, so a
+// template can skip the pass on missing data that it would fail on alone.
+//
+// With -update the suite also writes consul-template's outcomes of the golden
+// corpus, and the Consul answers they were rendered from, as the template
+// package's golden files, so its unit tests check the same bytes without
+// services:
 //
 //	go test ./integration/compat -run TestCompat -update
 package compat
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -33,8 +43,8 @@ import (
 
 var update = flag.Bool("update", false, "write template/testdata/golden from consul-template's outcomes")
 
-// processEnv is set in this process, so that consul-template (a child) and
-// drcon's template package (in this process) see it alike.
+// processEnv is set in this process, so that both renderers (its children)
+// and the recorder of -update (in this process) see it alike.
 var processEnv = map[string]string{"COMPAT_VAR": "from the environment", "COMPAT_EMPTY": ""}
 
 func TestMain(m *testing.M) {
@@ -45,97 +55,108 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// hangAfter is how long consul-template gets before a run counts as waiting
+// hangAfter is how long a renderer gets before a template counts as waiting
 // for data forever; a complete render takes well under a second.
 const hangAfter = 10 * time.Second
 
 const goldenDir = "../../template/testdata/golden"
 
+// ctParallel bounds the consul-template processes running at once; most
+// finish in milliseconds, the ones waiting for data sleep until hangAfter.
+const ctParallel = 24
+
 func TestCompat(t *testing.T) {
 	ct := testenv.ConsulTemplate(t)
-	// Until the agent renders with -once, drcon's side is its template
-	// package driven in-process with its Consul fetchers, as the render job
-	// drives it; DRCON_COMPAT_DRCON=binary runs the drcon binary instead.
-	binary := ""
-	if os.Getenv("DRCON_COMPAT_DRCON") == "binary" {
-		if *update {
-			t.Fatal("-update records the answers of the in-process side: unset DRCON_COMPAT_DRCON")
-		}
-		binary = testenv.Drcon(t)
-	}
-	// A fixed gRPC TLS port (8503) would collide with other dev agents.
+	bin := testenv.Drcon(t)
 	c := testenv.StartConsul(t)
 	seed(t, c)
 	env := consulEnv(c.Addr)
+	work := t.TempDir()
 
-	corpora := []struct {
-		name  string
-		cases []tcase
-		src   *answers
-	}{
-		{"compat", loadCorpus(t, "testdata"), newAnswers(c.Client())},
-		{"golden", loadCorpus(t, goldenDir), newAnswers(c.Client())},
+	corpora := []*corpusRun{
+		{name: "compat", cases: loadCorpus(t, "testdata")},
+		{name: "golden", cases: loadCorpus(t, goldenDir)},
 	}
-	type result struct{ ct, dr outcome }
-	for _, corpus := range corpora {
-		results := make([]result, len(corpus.cases))
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 8)
-		for i, tc := range corpus.cases {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, ctParallel)
+	for _, r := range corpora {
+		r.ct = make([]outcome, len(r.cases))
+		wg.Go(func() { r.dr, r.err = drconBatch(bin, c.Addr, r.cases, work, hangAfter) })
+		for i, tc := range r.cases {
+			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				r := result{ct: consulTemplate(t, ct, c.Addr, tc, hangAfter)}
-				if binary != "" {
-					r.dr = drconBinary(t, binary, c.Addr, tc, hangAfter)
-				} else {
-					r.dr = drcon(tc, append(slices.Clone(env), caseEnv(tc, t.TempDir())...), corpus.src)
-				}
-				results[i] = r
-			}()
+				r.ct[i] = consulTemplate(ct, c.Addr, tc, work, hangAfter)
+			})
 		}
-		wg.Wait()
-		// A loaded machine can make consul-template slow enough to look
-		// stuck: give it longer before calling that a difference.
-		for i, tc := range corpus.cases {
-			if r := results[i]; r.ct.kind == waiting && r.dr.kind != waiting && !tc.opts.DrconRefuses {
-				results[i].ct = consulTemplate(t, ct, c.Addr, tc, 6*hangAfter)
-			}
-			if r := results[i]; binary != "" && r.dr.kind == waiting && r.ct.kind != waiting {
-				results[i].dr = drconBinary(t, binary, c.Addr, tc, 6*hangAfter)
-			}
-		}
+	}
+	wg.Wait()
 
+	for _, r := range corpora {
+		if r.err != nil {
+			t.Fatalf("%s corpus: %v", r.name, r.err)
+		}
+		r.recheck(ct, bin, c.Addr, work)
 		same := 0
-		for i, tc := range corpus.cases {
-			r := results[i]
-			t.Run(corpus.name+"/"+tc.name, func(t *testing.T) {
-				t.Logf("consul-template: %s; drcon: %s", r.ct, r.dr)
-				if err := compare(tc, r.ct, r.dr); err != nil {
+		for i, tc := range r.cases {
+			t.Run(r.name+"/"+tc.name, func(t *testing.T) {
+				t.Logf("consul-template: %s; drcon: %s", r.ct[i], r.dr[i])
+				if err := compare(tc, r.ct[i], r.dr[i]); err != nil {
+					// Tell a difference of the language from one of batching.
+					if alone, aerr := drconBatch(bin, c.Addr, []tcase{tc}, work, hangAfter); aerr == nil {
+						vs := "the same as"
+						if alone[0].kind != r.dr[i].kind || !bytes.Equal(alone[0].output, r.dr[i].output) {
+							vs = "different from"
+						}
+						err = fmt.Errorf("%w\ndrcon rendering this template alone: %s, %s in the batch", err, alone[0], vs)
+					}
 					t.Error(err)
 					return
 				}
 				same++
 			})
 		}
-		t.Logf("%s corpus: %d of %d templates gave identical outcomes", corpus.name, same, len(corpus.cases))
-		if *update && corpus.name == "golden" {
-			cts := make([]outcome, len(results))
-			for i, r := range results {
-				cts[i] = r.ct
+		t.Logf("%s corpus: %d of %d templates gave identical outcomes", r.name, same, len(r.cases))
+		if *update && r.name == "golden" {
+			writeGoldens(t, r.cases, r.ct, c.Client(), env, c.Addr)
+		}
+	}
+}
+
+// corpusRun is one corpus and each renderer's outcome of each case.
+type corpusRun struct {
+	name   string
+	cases  []tcase
+	ct, dr []outcome
+	err    error // drcon's batch could not be run or read
+}
+
+// recheck gives a case that one renderer left waiting and the other did not
+// a longer run of the waiting one alone: a loaded machine (make test runs
+// every package at once) can make a renderer slow enough to look stuck.
+func (r *corpusRun) recheck(ct, bin, addr, work string) {
+	for i, tc := range r.cases {
+		switch {
+		case tc.opts.DrconRefuses:
+		case r.ct[i].kind == waiting && r.dr[i].kind != waiting:
+			r.ct[i] = consulTemplate(ct, addr, tc, work, 6*hangAfter)
+		case r.dr[i].kind == waiting && r.ct[i].kind != waiting:
+			if alone, err := drconBatch(bin, addr, []tcase{tc}, work, 6*hangAfter); err == nil {
+				r.dr[i] = alone[0]
 			}
-			writeGoldens(t, corpus.cases, cts, corpus.src, env, c.Addr)
 		}
 	}
 }
 
 // writeGoldens stores consul-template's outcome of each case next to it
-// (NAME.golden, NAME.err or NAME.hang) and the answers drcon rendered from
-// in state.json.
-func writeGoldens(t *testing.T, cases []tcase, cts []outcome, src *answers, env []string, addr string) {
+// (NAME.golden, NAME.err or NAME.hang) and, in state.json, the answers of
+// the dependencies the cases ask for, as drcon's fetchers give them.
+func writeGoldens(t *testing.T, cases []tcase, cts []outcome, client *api.Client, env []string, addr string) {
 	t.Helper()
+	src := newAnswers(client)
+	for _, tc := range cases {
+		src.record(tc, append(slices.Clone(env), caseEnv(tc, t.TempDir())...))
+	}
 	for i, tc := range cases {
 		base := strings.TrimSuffix(tc.path, ".ctmpl")
 		for _, ext := range []string{".golden", ".err", ".hang"} {

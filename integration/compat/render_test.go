@@ -12,17 +12,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/consul/api"
-
-	"github.com/drcon/drcon/template"
-	"github.com/drcon/drcon/template/consul"
-	"github.com/drcon/drcon/template/dep"
-	"github.com/drcon/drcon/template/watch"
 )
 
 // outcome is how a renderer finished with a template.
@@ -108,8 +100,11 @@ func caseEnv(c tcase, out string) []string {
 
 // consulTemplate renders a case with consul-template -once. A run that is
 // still waiting for data after timeout is a hang.
-func consulTemplate(t *testing.T, bin, addr string, c tcase, timeout time.Duration) outcome {
-	dir := t.TempDir()
+func consulTemplate(bin, addr string, c tcase, workDir string, timeout time.Duration) outcome {
+	dir, err := os.MkdirTemp(workDir, "ct-")
+	if err != nil {
+		return outcome{kind: failed, detail: "harness: " + err.Error()}
+	}
 	dest := filepath.Join(dir, "out")
 	cfg := map[string]any{"template": []any{map[string]any{
 		"source": c.path, "destination": dest,
@@ -133,7 +128,7 @@ func consulTemplate(t *testing.T, bin, addr string, c tcase, timeout time.Durati
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	err := cmd.Run()
+	err = cmd.Run()
 	switch {
 	case ctx.Err() != nil:
 		return outcome{kind: waiting}
@@ -153,160 +148,6 @@ var logPrefix = regexp.MustCompile(`^\S+ \[[A-Z]+\] \(\w+\) `)
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
-}
-
-// answers fetches each dependency once from Consul with drcon's fetchers
-// (the state does not change during a run) and records the answers, for
-// the goldens' state.
-type answers struct {
-	fetcher *consul.Fetcher
-	mu      sync.Mutex
-	data    map[dep.Dependency]any
-}
-
-func newAnswers(c *api.Client) *answers {
-	return &answers{fetcher: consul.New(c, consul.Options{}), data: map[dep.Dependency]any{}}
-}
-
-func (a *answers) Recall(d dep.Dependency) (any, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	v, ok := a.data[d]
-	return v, ok
-}
-
-func (a *answers) fetch(d dep.Dependency) error {
-	a.mu.Lock()
-	_, done := a.data[d]
-	a.mu.Unlock()
-	if done {
-		return nil
-	}
-	v, _, err := a.fetcher.Fetch(context.Background(), d, watch.QueryOptions{})
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	a.data[d] = v
-	a.mu.Unlock()
-	return nil
-}
-
-// drconOptions are the template options of a case, as the agent builds
-// them from a template block.
-func drconOptions(c tcase, env []string) template.Options {
-	return template.Options{
-		Name:             c.name + ".ctmpl",
-		LeftDelim:        c.opts.Template.LeftDelimiter,
-		RightDelim:       c.opts.Template.RightDelimiter,
-		ErrOnMissingKey:  c.opts.Template.ErrorOnMissingKey,
-		FunctionDenylist: c.opts.Template.FunctionDenylist,
-		SandboxPath:      c.opts.Template.SandboxPath,
-		Env:              env,
-	}
-}
-
-// drcon renders a case with drcon's template package the way the agent's
-// render job does in -once mode: execute, fetch what is missing, execute
-// again, until the output is complete or no new data can help. Like a fresh
-// consul-template process, the case starts knowing nothing: answers fetched
-// for other cases are reused only once this case has asked for them.
-func drcon(c tcase, env []string, shared *answers) outcome {
-	tm, err := template.Parse(c.text, drconOptions(c, env))
-	if err != nil {
-		return outcome{kind: failed, detail: err.Error()}
-	}
-	src := &caseStore{shared: shared, asked: map[dep.Dependency]bool{}}
-	for range 50 {
-		res, err := tm.Execute(src)
-		if err != nil {
-			return outcome{kind: failed, detail: err.Error()}
-		}
-		if res.Complete() {
-			return outcome{kind: ok, output: res.Output}
-		}
-		progress := false
-		for _, d := range res.Missing {
-			if src.asked[d] {
-				continue
-			}
-			if err := shared.fetch(d); err != nil {
-				return outcome{kind: failed, detail: err.Error()}
-			}
-			src.asked[d] = true
-			progress = true
-		}
-		if !progress {
-			return outcome{kind: waiting, detail: fmt.Sprintf("missing %v", res.Missing)}
-		}
-	}
-	return outcome{kind: failed, detail: "no complete render after 50 passes"}
-}
-
-// caseStore is one case's view of the shared answers: those it asked for.
-type caseStore struct {
-	shared *answers
-	asked  map[dep.Dependency]bool
-}
-
-func (s *caseStore) Recall(d dep.Dependency) (any, bool) {
-	if !s.asked[d] {
-		return nil, false
-	}
-	return s.shared.Recall(d)
-}
-
-// drconBinary renders a case with the drcon binary, run as consul-template
-// is: drcon -once -consul-addr ADDR -config FILE, whose template block has
-// consul-template's fields. Exit code 5 (-once timed out waiting for data)
-// is a hang.
-func drconBinary(t *testing.T, bin, addr string, c tcase, timeout time.Duration) outcome {
-	dir := t.TempDir()
-	dest := filepath.Join(dir, "out")
-	var hcl strings.Builder
-	fmt.Fprintf(&hcl, "template {\n  source = %s\n  destination = %s\n", hclString(c.path), hclString(dest))
-	o := c.opts.Template
-	for _, kv := range [][2]string{{"left_delimiter", o.LeftDelimiter}, {"right_delimiter", o.RightDelimiter},
-		{"sandbox_path", o.SandboxPath}} {
-		if kv[1] != "" {
-			fmt.Fprintf(&hcl, "  %s = %s\n", kv[0], hclString(kv[1]))
-		}
-	}
-	if o.ErrorOnMissingKey {
-		hcl.WriteString("  error_on_missing_key = true\n")
-	}
-	if len(o.FunctionDenylist) > 0 {
-		quoted := make([]string, len(o.FunctionDenylist))
-		for i, f := range o.FunctionDenylist {
-			quoted[i] = hclString(f)
-		}
-		fmt.Fprintf(&hcl, "  function_denylist = [%s]\n", strings.Join(quoted, ", "))
-	}
-	hcl.WriteString("}\n")
-	cfgPath := filepath.Join(dir, "drcon.hcl")
-	if err := os.WriteFile(cfgPath, []byte(hcl.String()), 0o644); err != nil {
-		return outcome{kind: failed, detail: "harness: " + err.Error()}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-once", "-timeout", timeout.String(), "-consul-addr", addr, "-config", cfgPath)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), caseEnv(c, dir)...)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case ctx.Err() != nil, errors.As(err, &exit) && exit.ExitCode() == 5:
-		return outcome{kind: waiting, detail: lastLine(stderr.String())}
-	case err != nil:
-		return outcome{kind: failed, detail: strings.TrimSpace(stderr.String())}
-	}
-	out, err := os.ReadFile(dest)
-	if err != nil {
-		return outcome{kind: failed, detail: "no destination file: " + err.Error()}
-	}
-	return outcome{kind: ok, output: out}
 }
 
 // hclString quotes s for HCL, escaping the template sequences HCL would

@@ -2,6 +2,12 @@
 // HTTP API, one small file per kind, with the exact shape, filtering and
 // order that consul-template v0.41.1 gives the same answer, so that templates
 // render the same bytes. Fetcher implements watch.Fetcher.
+//
+// Queries go through consul/api, except health queries when the fetcher has
+// the client's configuration: it sends those itself (raw.go) and decodes
+// them with its own single-pass parser (health_json.go, jsonlex.go), since
+// decoding thousands of instances with encoding/json was most of the CPU
+// of rendering an upstream per service.
 package consul
 
 import (
@@ -35,6 +41,12 @@ type Options struct {
 	UseCache bool
 	// DatacentersPoll is the datacenters' poll interval; zero means 15s.
 	DatacentersPoll time.Duration
+	// Config is the configuration the client was created from, as
+	// api.NewClient left it (it resolves the address, scheme, token file
+	// and HTTP client in place). When set, the fetcher sends health
+	// queries itself and decodes their answers with a parser of its own,
+	// several times cheaper than consul/api's encoding/json.
+	Config *api.Config
 }
 
 // Fetcher fetches dependencies from Consul. It is safe for concurrent use.

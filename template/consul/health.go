@@ -3,6 +3,7 @@ package consul
 import (
 	"cmp"
 	"context"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -32,45 +33,30 @@ func (f *Fetcher) health(ctx context.Context, d dep.Dependency, q watch.QueryOpt
 	if d.Filter != "" {
 		accept = strings.Split(d.Filter, ",")
 	}
-	get := f.c.Health().Service
-	if connect {
-		get = f.c.Health().Connect
-	}
-	entries, qm, err := get(d.Name, d.Tag, d.Filter == api.HealthPassing, o)
+	instances, qm, err := f.instances(d, o, connect)
 	if err != nil {
 		return nil, nil, err
 	}
 
-	list := make([]*dep.HealthService, 0, len(entries))
-	for _, e := range entries {
-		if e == nil || e.Node == nil || e.Service == nil {
+	list := make([]*dep.HealthService, 0, len(instances))
+	for _, in := range instances {
+		if in == nil || !in.hasNode || !in.hasService {
 			return nil, nil, malformed("service entry without node or service")
 		}
-		status := e.Checks.AggregatedStatus()
+		if slices.Contains(in.Checks, nil) {
+			return nil, nil, malformed("null health check")
+		}
+		status := in.Checks.AggregatedStatus()
 		if !slices.Contains(accept, status) && !slices.Contains(accept, api.HealthAny) {
 			continue
 		}
-		address := e.Service.Address
-		if address == "" {
-			address = e.Node.Address
+		hs := &in.HealthService
+		if hs.Address == "" {
+			hs.Address = hs.NodeAddress
 		}
-		list = append(list, &dep.HealthService{
-			Node:                   e.Node.Node,
-			NodeID:                 e.Node.ID,
-			NodeAddress:            e.Node.Address,
-			NodeTaggedAddresses:    e.Node.TaggedAddresses,
-			NodeMeta:               e.Node.Meta,
-			ServiceMeta:            e.Service.Meta,
-			Address:                address,
-			ServiceTaggedAddresses: e.Service.TaggedAddresses,
-			ID:                     e.Service.ID,
-			Name:                   e.Service.Service,
-			Tags:                   sortedTags(e.Service.Tags),
-			Checks:                 e.Checks,
-			Status:                 status,
-			Port:                   e.Service.Port,
-			Weights:                e.Service.Weights,
-		})
+		hs.Status = status
+		hs.Tags = sortedTags(hs.Tags)
+		list = append(list, hs)
 	}
 	if d.Near == "" {
 		slices.SortStableFunc(list, func(a, b *dep.HealthService) int {
@@ -78,4 +64,72 @@ func (f *Fetcher) health(ctx context.Context, d dep.Dependency, q watch.QueryOpt
 		})
 	}
 	return list, qm, nil
+}
+
+// instance is one entry of a health answer: the instance as templates see
+// it, with the service's own address and no status yet, and whether the
+// entry had its node and its service.
+type instance struct {
+	dep.HealthService
+	hasNode, hasService bool
+}
+
+// instances asks Consul for a service's instances. With the client's
+// configuration at hand the fetcher sends the query and decodes the answer
+// itself (health_json.go); otherwise consul/api does both.
+func (f *Fetcher) instances(d dep.Dependency, o *api.QueryOptions, connect bool) ([]*instance, *api.QueryMeta, error) {
+	passing := d.Filter == api.HealthPassing
+	if f.o.Config == nil {
+		get := f.c.Health().Service
+		if connect {
+			get = f.c.Health().Connect
+		}
+		entries, qm, err := get(d.Name, d.Tag, passing, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		out := make([]*instance, len(entries))
+		for i, e := range entries {
+			out[i] = fromEntry(e)
+		}
+		return out, qm, nil
+	}
+	path := "/v1/health/service/"
+	if connect {
+		path = "/v1/health/connect/"
+	}
+	params := url.Values{}
+	if d.Tag != "" {
+		params.Set("tag", d.Tag)
+	}
+	if passing {
+		params.Set(api.HealthPassing, "1")
+	}
+	body, qm, err := f.get(o.Context(), path+d.Name, params, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := decodeHealth(body.Bytes())
+	bodies.Put(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, qm, nil
+}
+
+// fromEntry is the instance of an entry consul/api decoded; nil for nil.
+func fromEntry(e *api.ServiceEntry) *instance {
+	if e == nil {
+		return nil
+	}
+	in := &instance{hasNode: e.Node != nil, hasService: e.Service != nil}
+	in.Checks = e.Checks
+	if n := e.Node; n != nil {
+		in.Node, in.NodeID, in.NodeAddress, in.NodeTaggedAddresses, in.NodeMeta = n.Node, n.ID, n.Address, n.TaggedAddresses, n.Meta
+	}
+	if s := e.Service; s != nil {
+		in.ID, in.Name, in.Tags, in.Address, in.ServiceMeta = s.ID, s.Service, s.Tags, s.Address, s.Meta
+		in.Port, in.ServiceTaggedAddresses, in.Weights = s.Port, s.TaggedAddresses, s.Weights
+	}
+	return in
 }

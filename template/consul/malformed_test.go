@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/consul/api"
+
 	"github.com/drcon/drcon/template/consul"
 	"github.com/drcon/drcon/template/dep"
 	"github.com/drcon/drcon/template/watch"
@@ -16,7 +18,7 @@ import (
 // server: each must end in a value or an error, never a panic.
 func TestOddAnswersNeverPanic(t *testing.T) {
 	bodies := []string{`null`, `[]`, `{}`, `[null]`, `[{}]`, `[{"Node":{}}]`, `{"Node":null,"Services":{"x":null}}`,
-		`{"Node":{},"Services":{"x":null}}`, `{"Roots":[null]}`, `{"Roots":null}`, `{"a":null}`, `not json`, ``}
+		`{"Node":{},"Services":{"x":null}}`, `[{"Node":{},"Service":{},"Checks":[null]}]`, `{"Roots":[null]}`, `{"Roots":null}`, `{"a":null}`, `not json`, ``}
 	deps := []dep.Dependency{
 		{Kind: dep.KindKV, Name: "k"},
 		{Kind: dep.KindKVList, Name: "k"},
@@ -39,12 +41,15 @@ func TestOddAnswersNeverPanic(t *testing.T) {
 			}
 			w.Write([]byte(body))
 		}))
-		f := consul.New(client(t, strings.TrimPrefix(srv.URL, "http://")), consul.Options{})
-		for _, d := range deps {
-			v, _, err := f.Fetch(t.Context(), d, watch.QueryOptions{})
-			// A successful answer is always typed, even when it is a nil slice.
-			if err == nil && v == nil {
-				t.Errorf("%s on %q: neither a value nor an error", d, body)
+		addr := strings.TrimPrefix(srv.URL, "http://")
+		own := fastFetcher(t, &api.Config{Address: addr})
+		for _, f := range []*consul.Fetcher{consul.New(client(t, addr), consul.Options{}), own} {
+			for _, d := range deps {
+				v, _, err := f.Fetch(t.Context(), d, watch.QueryOptions{})
+				// A successful answer is always typed, even when it is a nil slice.
+				if err == nil && v == nil {
+					t.Errorf("%s on %q: neither a value nor an error", d, body)
+				}
 			}
 		}
 		srv.Close()

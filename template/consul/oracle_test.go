@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/consul/api"
+
 	"github.com/drcon/drcon/integration/testenv"
 	"github.com/drcon/drcon/template/consul"
 	"github.com/drcon/drcon/template/dep"
@@ -117,29 +119,37 @@ func TestAnswersMatchConsulTemplate(t *testing.T) {
 	}
 	oracle := renderOnce(t, bin, c.Addr, tmpl.String())
 
-	f := consul.New(c.Client(), consul.Options{})
+	// Health queries go through consul/api, or, as the agent sends them,
+	// through the fetcher's own request and decoder: both must match.
+	cfg := func() *api.Config { return &api.Config{Address: c.Addr} }
+	fetchers := []struct {
+		name string
+		f    *consul.Fetcher
+	}{{"consul-api", apiFetcher(t, cfg())}, {"own-decoder", fastFetcher(t, cfg())}}
 	live := map[dep.Dependency]any{}
-	for _, oc := range oracleCases {
-		t.Run(oc.name, func(t *testing.T) {
-			v, m, err := f.Fetch(t.Context(), oc.d, watch.QueryOptions{AllowStale: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m.LastIndex == 0 {
-				t.Errorf("answer without an index")
-			}
-			live[oc.d] = v
-			if oc.view != nil {
-				v = oc.view(v)
-			}
-			got, err := json.Marshal(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := oracle[oc.name]; string(got) != want {
-				t.Errorf("%s (%s):\n got %s\nwant %s", oc.expr, oc.d, got, want)
-			}
-		})
+	for _, fc := range fetchers {
+		for _, oc := range oracleCases {
+			t.Run(fc.name+"/"+oc.name, func(t *testing.T) {
+				v, m, err := fc.f.Fetch(t.Context(), oc.d, watch.QueryOptions{AllowStale: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.LastIndex == 0 {
+					t.Errorf("answer without an index")
+				}
+				live[oc.d] = v
+				if oc.view != nil {
+					v = oc.view(v)
+				}
+				got, err := json.Marshal(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := oracle[oc.name]; string(got) != want {
+					t.Errorf("%s (%s):\n got %s\nwant %s", oc.expr, oc.d, got, want)
+				}
+			})
+		}
 	}
 
 	// A snapshot of these live answers reads back deeply equal, so offline

@@ -11,6 +11,7 @@ import (
 const (
 	DefaultBlockQueryWait = 60 * time.Second
 	DefaultMinGap         = 100 * time.Millisecond
+	DefaultFirstQueries   = 16
 	DefaultAttempts       = 12
 	DefaultBackoff        = 250 * time.Millisecond
 	DefaultMaxBackoff     = time.Minute
@@ -29,6 +30,14 @@ type Options struct {
 	// MinGap is the minimum time between the starts of two successive queries
 	// of one dependency; up to a fifth of it is added at random.
 	MinGap time.Duration
+	// FirstQueries bounds the queries in flight that do not block (the first
+	// of a dependency, or one after its index was reset). A job that
+	// discovers a hundred services would otherwise open a hundred
+	// connections at once, each to be dialled, for answers that take a
+	// millisecond; bounded, they share a few kept-alive connections, and
+	// Consul is spared the burst (consul-template #1065). Blocking queries,
+	// which hold their connection for minutes, are not bounded.
+	FirstQueries int
 	// Logger receives errors, recoveries and (at debug) data changes.
 	Logger *slog.Logger
 }
@@ -49,6 +58,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MinGap <= 0 {
 		o.MinGap = DefaultMinGap
+	}
+	if o.FirstQueries <= 0 {
+		o.FirstQueries = DefaultFirstQueries
 	}
 	if o.Retry.Attempts <= 0 {
 		o.Retry.Attempts = DefaultAttempts

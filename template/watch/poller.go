@@ -53,8 +53,17 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 	}
 }
 
-// fetch sends one query, bounded by the query deadline.
+// fetch sends one query, bounded by the query deadline; a query that does
+// not block first waits for one of the FirstQueries slots.
 func (p *Pool) fetch(ctx context.Context, w *watcher, q QueryOptions) (any, ResponseMeta, error) {
+	if q.WaitIndex == 0 {
+		select {
+		case p.first <- struct{}{}:
+			defer func() { <-p.first }()
+		case <-ctx.Done():
+			return nil, ResponseMeta{}, ctx.Err()
+		}
+	}
 	p.queries.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, p.o.queryDeadline())
 	defer cancel()
@@ -71,13 +80,12 @@ func (p *Pool) answered(w *watcher, index uint64, v any, changed bool) {
 	w.answeredAt = now
 	w.failures = 0
 	w.failing = false
-	if !changed {
-		return
+	if changed {
+		w.value, w.has, w.changedAt = v, true, now
+		p.changes.Add(1)
 	}
-	w.value, w.has, w.changedAt = v, true, now
-	p.changes.Add(1)
 	for s := range w.subs {
-		s.signal()
+		s.settle(w, changed)
 	}
 }
 
@@ -88,6 +96,9 @@ func (p *Pool) failed(w *watcher, err error, n int, log *slog.Logger) {
 	p.mu.Lock()
 	w.lastErr, w.lastErrAt = err.Error(), time.Now()
 	w.failures, w.failing = n, n >= attempts
+	for s := range w.subs {
+		s.settle(w, false) // a job need not wait for it to use the others
+	}
 	p.mu.Unlock()
 	switch {
 	case n == attempts:

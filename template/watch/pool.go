@@ -5,7 +5,11 @@
 // consul-template's hygiene (last index, identical-data suppression, reset on
 // a backwards index, max_stale, a jittered minimum gap, capped exponential
 // backoff) and keeps the last data through outages. Subscribers read the
-// latest answers and get a coalesced signal when one of theirs changes.
+// latest answers and get a coalesced signal when one of theirs changes; the
+// first answers of the dependencies a subscriber wants at once come as one
+// signal, so that a template that discovers a hundred services executes
+// once with all of them, not once per answer. Queries that do not block are
+// bounded in number (Options.FirstQueries).
 //
 // The pool outlives configuration reloads: the agent keeps one Pool and gives
 // each new job a new Subscription; a dependency that someone still wants keeps
@@ -36,6 +40,7 @@ type Pool struct {
 	pollers  sync.WaitGroup
 
 	queries, queryErrors, changes atomic.Uint64
+	first                         chan struct{} // a slot per non-blocking query in flight
 }
 
 // watcher is one watched dependency. Fields below mu are guarded by Pool.mu;
@@ -61,7 +66,8 @@ type watcher struct {
 
 // New returns a pool that fetches with f. Pollers run once Run is called.
 func New(f Fetcher, o Options) *Pool {
-	return &Pool{f: f, o: o.withDefaults(), watchers: map[dep.Dependency]*watcher{}}
+	o = o.withDefaults()
+	return &Pool{f: f, o: o, watchers: map[dep.Dependency]*watcher{}, first: make(chan struct{}, o.FirstQueries)}
 }
 
 // Run runs the pollers until ctx ends, then stops them all and waits for
@@ -92,7 +98,8 @@ func (p *Pool) Subscribe() *Subscription {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.subs++
-	return &Subscription{p: p, changed: make(chan struct{}, 1), want: map[dep.Dependency]*watcher{}}
+	return &Subscription{p: p, changed: make(chan struct{}, 1), want: map[dep.Dependency]*watcher{},
+		first: map[*watcher]struct{}{}}
 }
 
 // acquire adds s to the subscribers of d, creating and starting its watcher

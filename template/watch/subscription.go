@@ -11,15 +11,24 @@ type Subscription struct {
 	changed chan struct{} // buffer 1; sent to without blocking, never closed
 
 	// Guarded by p.mu.
-	want   map[dep.Dependency]*watcher
+	want map[dep.Dependency]*watcher
+	// first holds the newly wanted dependencies whose first query has not
+	// finished. Their first answers are signalled together, when the last
+	// of them arrives or fails: a job that discovers a hundred services in
+	// one pass then executes once with all of them, not once per answer,
+	// which would be quadratic in the data.
+	first  map[*watcher]struct{}
+	owed   bool // new data is waiting for first to empty
 	closed bool
 }
 
 // Want replaces the set of dependencies s wants. Newly wanted dependencies
-// that are already watched for another subscriber answer Recall at once and
-// signal Changed once, without a new query; the others start a poller.
-// Dependencies no longer wanted are released, stopping their poller if s was
-// their last subscriber. Want after Close does nothing.
+// that are already watched for another subscriber answer Recall at once,
+// without a new query; the others start a poller. Changed is signalled once
+// for the new dependencies of a Want, when the last of them without data
+// has its first answer (or its first query failed), or at once if they all
+// had data. Dependencies no longer wanted are released, stopping their
+// poller if s was their last subscriber. Want after Close does nothing.
 func (s *Subscription) Want(ds []dep.Dependency) {
 	p := s.p
 	p.mu.Lock()
@@ -28,7 +37,6 @@ func (s *Subscription) Want(ds []dep.Dependency) {
 		return
 	}
 	next := make(map[dep.Dependency]*watcher, len(ds))
-	fresh := false
 	for _, d := range ds {
 		if _, dup := next[d]; dup {
 			continue
@@ -39,15 +47,42 @@ func (s *Subscription) Want(ds []dep.Dependency) {
 		}
 		w := p.acquire(d, s)
 		next[d] = w
-		fresh = fresh || w.has
+		switch {
+		case w.has:
+			s.owed = true
+		case w.lastErr == "":
+			s.first[w] = struct{}{}
+		}
 	}
 	for d, w := range s.want {
 		if _, keep := next[d]; !keep {
 			p.release(w, s)
+			delete(s.first, w)
 		}
 	}
 	s.want = next
-	if fresh {
+	s.flush()
+}
+
+// settle tells s that a query of w finished, with new data when changed.
+// Called with p.mu held.
+func (s *Subscription) settle(w *watcher, changed bool) {
+	if _, ok := s.first[w]; ok {
+		delete(s.first, w)
+		s.owed = s.owed || changed
+		s.flush()
+		return
+	}
+	if changed {
+		s.signal()
+	}
+}
+
+// flush signals the data owed once no first answer is outstanding. Called
+// with p.mu held.
+func (s *Subscription) flush() {
+	if s.owed && len(s.first) == 0 {
+		s.owed = false
 		s.signal()
 	}
 }
@@ -80,7 +115,7 @@ func (s *Subscription) Close() {
 	for _, w := range s.want {
 		p.release(w, s)
 	}
-	s.want = nil
+	s.want, s.first = nil, nil
 	s.closed = true
 	p.subs--
 }
