@@ -5,7 +5,7 @@ BIN := bin/drcon
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/drcon/drcon/cmd/drcon/internal/version.Version=$(VERSION)
 
-.PHONY: build test unit lint demo bench fuzz clean
+.PHONY: build test unit lint demo demo-stop bench fuzz clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/drcon
@@ -25,10 +25,20 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-# The DR CoN stack on this machine; KEEP=1 leaves it running.
+# The DR CoN stack on this machine (integration/demo): installs what is
+# missing, runs Consul, nginx and drcon with examples/drcon.hcl, scales a
+# demo service under a request loop and prints what the loop saw, then stops
+# everything. KEEP=1 leaves the stack running; make demo-stop stops it.
 demo: build
-	integration/demo/demo.sh
+	integration/scripts/setup.sh
+	$(GO) build -o bin/drcon-demo ./integration/demo/cmd/demo
+	bin/drcon-demo -drcon $(BIN) $(if $(filter 1,$(KEEP)),-keep)
 
+demo-stop:
+	$(GO) build -o bin/drcon-demo ./integration/demo/cmd/demo
+	bin/drcon-demo -stop
+
+# Every benchmark, with a summary (integration/bench/run.sh).
 bench: build
 	integration/bench/run.sh
 

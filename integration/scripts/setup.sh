@@ -2,15 +2,18 @@
 # Installs and starts what drcon's tests, demo and benchmarks need on a Debian
 # machine, saying what it does: Debian's docker.io and nginx, a running
 # dockerd, Consul v1.14.11 built from the Go module proxy (cached), and, with
-# --consul-template, consul-template v0.41.1 (the oracle and baseline).
+# --consul-template, consul-template v0.41.1 (the oracle and baseline); with
+# --haproxy, Debian's haproxy (the haproxy example's test).
 # Run as root. Safe to run again: it only does what is missing.
 set -euo pipefail
 
 want_ct=0
+want_haproxy=0
 for a in "$@"; do
   case "$a" in
     --consul-template) want_ct=1 ;;
-    *) echo "usage: $0 [--consul-template]" >&2; exit 2 ;;
+    --haproxy) want_haproxy=1 ;;
+    *) echo "usage: $0 [--consul-template] [--haproxy]" >&2; exit 2 ;;
   esac
 done
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -19,6 +22,9 @@ say() { echo "setup: $*" >&2; }
 missing=()
 command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || missing+=(docker.io)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ "$want_haproxy" = 1 ]; then
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive

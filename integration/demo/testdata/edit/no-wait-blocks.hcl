@@ -1,0 +1,4 @@
+template "a" {
+  contents    = "x"
+  destination = "/tmp/a"
+}
