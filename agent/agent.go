@@ -21,6 +21,7 @@ import (
 	"github.com/drcon/drcon/config"
 	"github.com/drcon/drcon/jobs"
 	"github.com/drcon/drcon/jobs/render"
+	"github.com/drcon/drcon/template/dedup"
 	"github.com/drcon/drcon/template/watch"
 )
 
@@ -54,12 +55,14 @@ type Agent struct {
 	metrics  *jobs.Metrics
 	reloads  *prometheus.CounterVec
 
-	// mu guards what the status server reads: cfg, jobs, backend, lastReload.
+	// mu guards what the status server reads; the supervisor (or Once) is
+	// the only writer.
 	mu         sync.RWMutex
 	cfg        *config.Config
 	jobs       map[string]*running
 	backend    *backend
 	lastReload *ReloadStatus
+	stopping   bool
 
 	status   *statusServer
 	commands *render.CommandRunner
@@ -92,6 +95,7 @@ func New(cfg *config.Config, o Options) (*Agent, error) {
 type backend struct {
 	consul *api.Client
 	pool   *watch.Pool
+	dedup  *dedup.Member // nil without dedup
 	cancel context.CancelFunc
 	done   chan struct{}
 	key    string
@@ -99,17 +103,22 @@ type backend struct {
 
 // backendKey is everything that, when changed, replaces the backend.
 func backendKey(cfg *config.Config) string {
-	return fmt.Sprintf("%s|%s|%s|%t|%s", cfg.Consul.Fingerprint(), cfg.MaxStale, cfg.BlockQueryWait,
-		cfg.Dedup.Enabled, cfg.Dedup.Prefix)
+	return fmt.Sprintf("%s|%s|%s|%t|%s|%s", cfg.Consul.Fingerprint(), cfg.MaxStale, cfg.BlockQueryWait,
+		cfg.Dedup.Enabled, cfg.Dedup.Prefix, cfg.Dedup.TTL)
 }
 
 // startBackend builds the Consul client and starts its watcher pool.
 func (a *Agent) startBackend(cfg *config.Config) (*backend, error) {
-	client, err := newConsulClient(cfg.Consul)
+	client, resolved, err := newConsulAPI(cfg.Consul)
 	if err != nil {
 		return nil, err
 	}
-	pool := watch.New(newFetcher(client, cfg.Consul), watch.Options{
+	var fetcher watch.Fetcher = newFetcher(client, resolved, cfg.Consul)
+	member := a.dedupMember(cfg, client, fetcher)
+	if member != nil {
+		fetcher = member
+	}
+	pool := watch.New(fetcher, watch.Options{
 		MaxStale:       cfg.MaxStale,
 		BlockQueryWait: cfg.BlockQueryWait,
 		Retry: watch.Retry{
@@ -120,12 +129,10 @@ func (a *Agent) startBackend(cfg *config.Config) (*backend, error) {
 		Logger: a.log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &backend{consul: client, pool: pool, cancel: cancel, done: make(chan struct{}), key: backendKey(cfg)}
+	b := &backend{consul: client, pool: pool, dedup: member, cancel: cancel, done: make(chan struct{}), key: backendKey(cfg)}
 	go func() {
 		defer close(b.done)
-		if err := pool.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			a.log.Error("watcher pool stopped", "err", err)
-		}
+		a.runBackend(ctx, b)
 	}()
 	return b, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,13 @@ import (
 // query, so that watching many dependencies does not churn connections
 // (consul-template #830, #1086).
 func newConsulClient(c config.Consul) (*api.Client, error) {
+	client, _, err := newConsulAPI(c)
+	return client, err
+}
+
+// newConsulAPI is newConsulClient that also returns the configuration as
+// api.NewClient resolved it, for the fetcher's own health queries.
+func newConsulAPI(c config.Consul) (*api.Client, *api.Config, error) {
 	cfg := &api.Config{
 		Address:    c.Address,
 		Scheme:     "http",
@@ -61,42 +69,47 @@ func newConsulClient(c config.Consul) (*api.Client, error) {
 	if cfg.Scheme == "https" {
 		tlsCfg, err := api.SetupTLSConfig(&cfg.TLSConfig)
 		if err != nil {
-			return nil, fmt.Errorf("consul tls: %w", err)
+			return nil, nil, fmt.Errorf("consul tls: %w", err)
 		}
 		tr.TLSClientConfig = tlsCfg
 	}
 	cfg.Transport = tr
 	client, err := api.NewClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("consul client for %s: %w", cfg.Address, err)
+		return nil, nil, fmt.Errorf("consul client for %s: %w", cfg.Address, err)
 	}
-	return client, nil
+	return client, cfg, nil
 }
 
-// newFetcher answers the pool's queries from Consul.
-func newFetcher(client *api.Client, c config.Consul) *consulfetch.Fetcher {
-	return consulfetch.New(client, consulfetch.Options{UseCache: c.UseCache})
+// newFetcher answers the pool's queries from Consul; resolved is the
+// client's configuration from newConsulAPI.
+func newFetcher(client *api.Client, resolved *api.Config, c config.Consul) *consulfetch.Fetcher {
+	return consulfetch.New(client, consulfetch.Options{UseCache: c.UseCache, Config: resolved})
 }
 
-// consulEnv is what template commands get to reach the same Consul, as
-// consul-template gives them.
+// consulEnv is what template functions (env) and commands get to reach the
+// same Consul, exactly as consul-template's runner builds it: the address,
+// auth and token only when configured, the two TLS switches always, so that
+// a template reading them renders the same bytes.
 func consulEnv(c config.Consul) []string {
-	addr := c.Address
-	if addr == "" {
-		addr = "127.0.0.1:8500"
+	var env []string
+	if c.Address != "" {
+		env = append(env, "CONSUL_HTTP_ADDR="+c.Address)
 	}
-	env := []string{"CONSUL_HTTP_ADDR=" + addr}
+	if c.Auth.Enabled {
+		auth := c.Auth.Username
+		if c.Auth.Password != "" {
+			auth += ":" + c.Auth.Password
+		}
+		env = append(env, "CONSUL_HTTP_AUTH="+auth)
+	}
 	if c.Token != "" {
 		env = append(env, "CONSUL_HTTP_TOKEN="+c.Token)
 	}
 	if c.TokenFile != "" {
 		env = append(env, "CONSUL_HTTP_TOKEN_FILE="+c.TokenFile)
 	}
-	if c.TLS.Enabled {
-		env = append(env, "CONSUL_HTTP_SSL=true")
-		if c.TLS.InsecureSkipVerify {
-			env = append(env, "CONSUL_HTTP_SSL_VERIFY=false")
-		}
-	}
-	return env
+	return append(env,
+		"CONSUL_HTTP_SSL="+strconv.FormatBool(c.TLS.Enabled),
+		"CONSUL_HTTP_SSL_VERIFY="+strconv.FormatBool(!c.TLS.InsecureSkipVerify))
 }

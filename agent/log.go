@@ -59,17 +59,33 @@ func ParseLevel(s string) slog.Level {
 }
 
 // switchHandler forwards to the Logging's current handler, replaying the
-// attributes and groups it was derived with.
+// attributes and groups it was derived with. The derived handler is kept
+// until the format changes, so that a log line costs no re-derivation.
 type switchHandler struct {
 	l     *Logging
 	steps []func(slog.Handler) slog.Handler
+	cache *atomic.Pointer[derived]
+}
+
+// derived is base with the steps applied.
+type derived struct {
+	base *slog.Handler
+	h    slog.Handler
 }
 
 func (h switchHandler) current() slog.Handler {
-	cur := *h.l.handler.Load()
+	base := h.l.handler.Load()
+	if len(h.steps) == 0 {
+		return *base
+	}
+	if d := h.cache.Load(); d != nil && d.base == base {
+		return d.h
+	}
+	cur := *base
 	for _, s := range h.steps {
 		cur = s(cur)
 	}
+	h.cache.Store(&derived{base: base, h: cur})
 	return cur
 }
 
@@ -91,5 +107,5 @@ func (h switchHandler) WithGroup(name string) slog.Handler {
 
 func (h switchHandler) with(s func(slog.Handler) slog.Handler) slog.Handler {
 	steps := append(append([]func(slog.Handler) slog.Handler{}, h.steps...), s)
-	return switchHandler{l: h.l, steps: steps}
+	return switchHandler{l: h.l, steps: steps, cache: new(atomic.Pointer[derived])}
 }

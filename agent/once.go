@@ -5,27 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 
-	"github.com/drcon/drcon/jobs"
 	"github.com/drcon/drcon/template/dep"
 )
 
-// ErrOnceTimeout is wrapped by Once when data did not arrive in time.
-var ErrOnceTimeout = errors.New("timed out waiting for data")
-
 // Once renders every template job once (running their commands unless Dry)
-// and returns when all have finished, or when Options.Timeout passes, with an
-// error that names each failed job and, on timeout, the dependencies it was
-// still waiting for. Registrator blocks do not run in this mode.
+// and returns when all have finished, or when Options.Timeout passes (zero:
+// no limit). Its error joins a *JobError for each template that failed;
+// those still waiting at the timeout match ErrOnceTimeout and name the
+// dependencies they were waiting for. Registrator blocks do not run in
+// this mode.
 func (a *Agent) Once(ctx context.Context) error {
 	_, err := a.runOnce(ctx)
 	return err
 }
 
-// SaveSnapshot renders every template once against live Consul, without writing
-// files or running commands, and writes the answer of every dependency the
-// templates used to w, for rendering offline with -data.
+// SaveSnapshot renders every template once against live Consul, without
+// writing files or running commands, and writes the answer of every
+// dependency the templates used to w, for rendering offline with -data.
 func (a *Agent) SaveSnapshot(ctx context.Context, w io.Writer, write func(io.Writer, map[dep.Dependency]any) error) error {
 	data, err := a.runOnce(ctx)
 	if err != nil {
@@ -39,24 +39,36 @@ func (a *Agent) runOnce(ctx context.Context) (map[dep.Dependency]any, error) {
 	cfg := a.config()
 	if a.opts.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, a.opts.Timeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, a.opts.Timeout,
+			fmt.Errorf("%w after %s", ErrOnceTimeout, a.opts.Timeout))
 		defer cancel()
 	}
-	cmdCtx, cmdCancel := context.WithCancel(context.Background())
-	cmdDone := make(chan struct{})
-	go func() { defer close(cmdDone); a.commands.Run(cmdCtx) }()
-	defer func() { cmdCancel(); <-cmdDone }()
-
 	if a.opts.Data == nil {
 		b, err := a.startBackend(cfg)
 		if err != nil {
-			return nil, err
+			return nil, &JobError{Job: "consul", Kind: "block", Err: err, invalid: true}
 		}
 		a.mu.Lock()
 		a.backend = b
 		a.mu.Unlock()
 		defer b.stop()
 	}
+	templates := sortedSpecs(a.specs(cfg))
+	if len(cfg.Registrators) > 0 {
+		a.log.Warn("registrator blocks do not run with -once, -dry or snapshot", "registrators", len(cfg.Registrators))
+	}
+	built, err := a.buildAll(cfg, templates, a.backendNow(), nil)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.jobs = built
+	a.mu.Unlock()
+
+	cmdCtx, cmdCancel := context.WithCancel(context.Background())
+	cmdDone := make(chan struct{})
+	go func() { defer close(cmdDone); _ = a.commands.Run(cmdCtx) }()
+	defer func() { cmdCancel(); <-cmdDone }()
 
 	var (
 		mu   sync.Mutex
@@ -64,28 +76,14 @@ func (a *Agent) runOnce(ctx context.Context) (map[dep.Dependency]any, error) {
 		data = map[dep.Dependency]any{}
 		wg   sync.WaitGroup
 	)
-	for _, s := range sortedSpecs(specs(cfg)) {
-		if s.kind != jobs.KindTemplate {
-			continue
-		}
-		r, err := a.build(cfg, s, a.backendNow(), nil)
-		if err != nil {
-			return nil, err
-		}
-		a.mu.Lock()
-		a.jobs[s.name] = r
-		a.mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for _, s := range templates {
+		r := built[s.name]
+		wg.Go(func() {
 			err := r.job.Run(ctx)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				if ctx.Err() != nil {
-					err = fmt.Errorf("%w: %w", ErrOnceTimeout, err)
-				}
-				errs = append(errs, fmt.Errorf("template %q: %w", s.name, err))
+				errs = append(errs, &JobError{Job: s.name, Kind: s.kind, At: s.declRange(), Err: err})
 			} else if r.sub != nil {
 				for _, d := range r.sub.Wanted() {
 					if v, ok := r.sub.Recall(d); ok {
@@ -97,9 +95,10 @@ func (a *Agent) runOnce(ctx context.Context) (map[dep.Dependency]any, error) {
 				r.sub.Close()
 			}
 			close(r.done)
-		}()
+		})
 	}
 	wg.Wait()
+	slices.SortFunc(errs, func(x, y error) int { return strings.Compare(x.(*JobError).Job, y.(*JobError).Job) })
 	return data, errors.Join(errs...)
 }
 

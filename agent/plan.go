@@ -1,7 +1,11 @@
 package agent
 
 import (
+	"maps"
 	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/drcon/drcon/config"
 	"github.com/drcon/drcon/jobs"
@@ -27,6 +31,32 @@ func specs(cfg *config.Config) map[string]spec {
 		out[r.Name] = spec{name: r.Name, kind: jobs.KindRegistrator, fingerprint: r.Fingerprint(), registrator: r}
 	}
 	return out
+}
+
+// specs lists the jobs this run of the agent runs: -once and -dry render
+// templates only, and register nothing.
+func (a *Agent) specs(cfg *config.Config) map[string]spec {
+	all := specs(cfg)
+	if a.opts.Once || a.opts.Dry {
+		maps.DeleteFunc(all, func(_ string, s spec) bool { return s.kind != jobs.KindTemplate })
+	}
+	return all
+}
+
+// declRange is where the job's block starts.
+func (s spec) declRange() hcl.Range {
+	switch {
+	case s.template != nil:
+		return s.template.DeclRange
+	case s.registrator != nil:
+		return s.registrator.DeclRange
+	}
+	return hcl.Range{}
+}
+
+// sortedSpecs lists specs by name, for a stable start order.
+func sortedSpecs(m map[string]spec) []spec {
+	return slices.SortedFunc(maps.Values(m), func(a, b spec) int { return strings.Compare(a.name, b.name) })
 }
 
 // plan is what a reload does to the running jobs.

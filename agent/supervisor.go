@@ -5,156 +5,165 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
-	"time"
 
 	"github.com/drcon/drcon/config"
 	"github.com/drcon/drcon/jobs/render"
 )
 
-// ErrForced is returned by Run when a second stop signal ended a graceful
-// stop early.
-var ErrForced = errors.New("stopped at once by a second signal")
-
 // Run starts every job and supervises them until ctx ends or a stop signal
-// arrives; then it stops gracefully: no new renders, running commands get
-// their timeout, registrators deregister only if configured to. It reloads
-// the configuration on the reload signal and on POST /v1/reload.
+// (kill_signal, or SIGTERM) arrives; then it stops gracefully: no new
+// renders, running commands get their timeout, registrators deregister only
+// if configured to, and Run returns nil. A second stop signal makes it
+// return ErrForced at once. It reloads the configuration on reload_signal
+// and on POST /v1/reload. A job whose command failed with
+// on_command_failure = "exit" stops the agent the same graceful way, and
+// Run returns that job's error (matching render.ErrExitRequested).
 func (a *Agent) Run(ctx context.Context) error {
 	cfg := a.config()
-	if err := writePidFile(cfg.PidFile); err != nil {
-		return err
-	}
-	defer removePidFile(cfg.PidFile)
-
-	cmdCtx, cmdCancel := context.WithCancel(context.Background())
-	cmdDone := make(chan struct{})
-	go func() { defer close(cmdDone); a.commands.Run(cmdCtx) }()
-	defer func() { cmdCancel(); <-cmdDone }()
+	// Signals first: a signal during startup must not kill the process
+	// with its default action.
+	sigs := subscribe(cfg)
+	defer sigs.stop()
 
 	if a.opts.Data == nil {
 		b, err := a.startBackend(cfg)
 		if err != nil {
-			return err
+			return &JobError{Job: "consul", Kind: "block", Err: err, invalid: true}
 		}
 		a.mu.Lock()
 		a.backend = b
 		a.mu.Unlock()
-		defer func() { a.backendNow().stop() }()
 	}
-
-	a.status = newStatusServer(a)
-	if err := a.status.listen(cfg.Status.Address); err != nil {
+	stopBackend := func() { a.backendNow().stop() }
+	// Every job is built before any starts, so that a configuration with
+	// a bad job starts nothing.
+	built, err := a.buildAll(cfg, sortedSpecs(a.specs(cfg)), a.backendNow(), nil)
+	if err != nil {
+		stopBackend()
 		return err
 	}
-	defer a.status.close()
-
-	for _, s := range sortedSpecs(specs(cfg)) {
-		r, err := a.build(cfg, s, a.backendNow(), nil)
-		if err != nil {
-			a.stopAll()
-			return err
-		}
-		a.mu.Lock()
-		a.jobs[s.name] = r
-		a.mu.Unlock()
-		a.start(r)
+	a.status = newStatusServer(a)
+	bound, err := a.status.bind(cfg.Status.Address)
+	if err != nil {
+		closeAll(built)
+		stopBackend()
+		return err
 	}
-	a.log.Info("drcon started", "templates", len(cfg.Templates), "registrators", len(cfg.Registrators),
-		"version", a.opts.Version)
+	if err := writePidFile(cfg.PidFile); err != nil {
+		bound.abandon()
+		closeAll(built)
+		stopBackend()
+		return err
+	}
+	// The jobs are in place before the status server answers, so that
+	// /healthz is 503 until they have rendered.
+	a.mu.Lock()
+	a.jobs = built
+	a.mu.Unlock()
+	a.status.serve(bound)
 
-	sigs := make(chan os.Signal, 4)
-	a.notify(sigs, cfg)
-	defer signal.Stop(sigs)
+	cmdCtx, cmdCancel := context.WithCancel(context.Background())
+	cmdDone := make(chan struct{})
+	go func() { defer close(cmdDone); _ = a.commands.Run(cmdCtx) }()
+	for _, s := range sortedSpecs(a.specs(cfg)) {
+		a.start(built[s.name])
+	}
+	a.log.Info("drcon started", "jobs", len(built), "version", a.opts.Version)
 
+	stopCommands := func() { cmdCancel(); <-cmdDone }
+	result := a.supervise(ctx, sigs, stopCommands)
+	if errors.Is(result, ErrForced) {
+		// Nothing more is waited for: running commands and registrators
+		// that deregister are left as they are.
+		removePidFile(a.config().PidFile)
+		return result
+	}
+	a.status.shutdown()
+	stopBackend()
+	removePidFile(a.config().PidFile)
+	a.log.Info("stopped")
+	return result
+}
+
+// supervise serves signals, reload requests and jobs that end, until the
+// agent stops; it returns when every job and command has stopped (nil, or
+// the error of a job that asked the agent to exit), or at once with
+// ErrForced.
+func (a *Agent) supervise(ctx context.Context, sigs *signals, stopCommands func()) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return a.shutdown(sigs)
-		case sig := <-sigs:
-			cfg := a.config()
-			if cfg.ReloadSignal.Signal != 0 && sig == cfg.ReloadSignal.Signal {
+			a.log.Info("stopping", "reason", context.Cause(ctx).Error())
+			return a.shutdown(sigs, stopCommands, nil)
+		case sig := <-sigs.c:
+			if sigs.reloads(sig) {
 				a.log.Info("reloading configuration", "signal", sig.String())
-				a.reload()
-				a.notify(sigs, a.config())
+				_, after := a.reload()
+				after()
+				sigs.follow(a.config())
 				continue
 			}
 			a.log.Info("stopping", "signal", sig.String())
-			return a.shutdown(sigs)
+			return a.shutdown(sigs, stopCommands, nil)
 		case req := <-a.status.reloads:
-			req <- a.reload()
-			a.notify(sigs, a.config())
+			a.log.Info("reloading configuration", "request", "POST /v1/reload")
+			st, after := a.reload()
+			req <- st
+			after()
+			sigs.follow(a.config())
 		case e := <-a.exits:
-			if err := a.jobEnded(e); err != nil {
-				a.log.Error("stopping: a job asked the agent to exit", "job", e.r.spec.name, "err", e.err)
-				a.shutdown(sigs)
-				return err
+			if errors.Is(e.err, render.ErrExitRequested) {
+				a.log.Error("stopping: a job's command failed and on_command_failure is exit",
+					"job", e.r.spec.name, "err", e.err)
+				return a.shutdown(sigs, stopCommands, e.err)
+			}
+			if e.err != nil {
+				a.log.Error("job stopped with an error; a reload that changes it restarts it",
+					"job", e.r.spec.name, "err", e.err)
 			}
 		}
 	}
 }
 
-// notify subscribes to the configuration's signals; SIGTERM always stops, so
-// that systemd and `docker stop` need no SIGKILL.
-func (a *Agent) notify(sigs chan os.Signal, cfg *config.Config) {
-	signal.Stop(sigs)
-	list := []os.Signal{syscall.SIGTERM}
-	if cfg.KillSignal.Signal != 0 {
-		list = append(list, cfg.KillSignal.Signal)
-	}
-	if cfg.ReloadSignal.Signal != 0 {
-		list = append(list, cfg.ReloadSignal.Signal)
-	}
-	signal.Notify(sigs, list...)
-}
-
-// jobEnded records a job whose Run returned on its own. It returns an error
-// only when the job asked the agent to exit (on_command_failure = "exit").
-func (a *Agent) jobEnded(e jobExit) error {
-	if errors.Is(e.err, render.ErrExitRequested) {
-		return e.err
-	}
-	if e.err != nil {
-		a.log.Error("job failed; it stays stopped until a reload changes it", "job", e.r.spec.name, "err", e.err)
-	}
-	return nil
-}
-
-// shutdown stops every job, waiting for each; a second stop signal returns
-// ErrForced at once.
-func (a *Agent) shutdown(sigs <-chan os.Signal) error {
-	done := make(chan struct{})
-	go func() { defer close(done); a.stopAll() }()
-	for {
-		select {
-		case <-done:
-			a.log.Info("stopped")
-			return nil
-		case sig := <-sigs:
-			if a.config().ReloadSignal.Signal == sig {
-				continue
-			}
-			a.log.Warn("second signal: exiting at once", "signal", sig.String())
-			return ErrForced
-		}
-	}
-}
-
-// stopAll stops every job in parallel and waits for them.
-func (a *Agent) stopAll() {
+// shutdown stops every job in parallel and then the command runner, which
+// lets running commands finish within their timeout. It returns reason
+// once all have stopped, or ErrForced as soon as a second stop signal
+// arrives; the reload signal is ignored meanwhile.
+func (a *Agent) shutdown(sigs *signals, stopCommands func(), reason error) error {
 	a.mu.Lock()
+	a.stopping = true
 	list := make([]*running, 0, len(a.jobs))
 	for _, r := range a.jobs {
 		list = append(list, r)
 	}
 	a.mu.Unlock()
-	for _, r := range list {
-		r.cancel()
-	}
-	for _, r := range list {
-		<-r.done
+	close(a.status.stopping)
+
+	// This goroutine ends when the last job and command have; after
+	// ErrForced the process exits without waiting for it.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, r := range list {
+			r.cancel()
+		}
+		for _, r := range list {
+			<-r.done
+		}
+		stopCommands()
+	}()
+	for {
+		select {
+		case <-done:
+			return reason
+		case sig := <-sigs.c:
+			if sigs.reloads(sig) {
+				continue
+			}
+			a.log.Warn("second signal: exiting at once", "signal", sig.String())
+			return ErrForced
+		}
 	}
 }
 
@@ -184,12 +193,4 @@ func removePidFile(path string) {
 	if path != "" {
 		_ = os.Remove(path)
 	}
-}
-
-// since is a duration for status output, zero when t is.
-func since(t time.Time) time.Duration {
-	if t.IsZero() {
-		return 0
-	}
-	return time.Since(t)
 }

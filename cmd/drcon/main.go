@@ -9,17 +9,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-)
 
-// version is set at build time (-ldflags "-X main.version=...").
-var version = "dev"
+	"github.com/drcon/drcon/cmd/drcon/internal/version"
+)
 
 // Exit codes, documented in the README.
 const (
 	exitOK      = 0 // success, also after a graceful stop
-	exitError   = 1 // unexpected failure, or a second stop signal
+	exitError   = 1 // any other failure (the status address in use, say), a second stop signal, -once interrupted
 	exitUsage   = 2 // bad flags or arguments
-	exitConfig  = 3 // the configuration or a template does not parse or validate
+	exitConfig  = 3 // the configuration or a template does not parse or validate, or a job cannot be built
 	exitRender  = 4 // -once: a render, check or command failed; or on_command_failure = "exit"
 	exitTimeout = 5 // -once: data did not arrive within -timeout
 )
@@ -39,7 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case "status":
 			return cmdStatus(args[1:], stdout, stderr)
 		case "version":
-			fmt.Fprintln(stdout, "drcon", version)
+			fmt.Fprintln(stdout, "drcon", version.String())
 			return exitOK
 		case "help":
 			usage(stdout)
@@ -57,6 +56,10 @@ func usage(w io.Writer) {
   drcon snapshot -config PATH -o FILE   save the data the templates use, for -data
   drcon status [-addr HOST:PORT | -config PATH]   show a running agent's jobs
   drcon version
+
+Exit codes: 0 success or graceful stop, 1 other failure or a second stop
+signal, 2 usage, 3 configuration or template, 4 a render, check or command
+failed (-once; on_command_failure = "exit"), 5 -once timed out.
 
 Run "drcon -h" for the flags.
 `)

@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/drcon/drcon/agent"
+	"github.com/drcon/drcon/cmd/drcon/internal/version"
 	"github.com/drcon/drcon/jobs/render"
 	"github.com/drcon/drcon/template/snapshot"
 )
@@ -21,7 +25,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	c.register(fs)
 	once := fs.Bool("once", false, "render every template once, run commands, and exit")
 	dry := fs.Bool("dry", false, "print renders to stdout under '> DESTINATION' lines; write no file, run no command")
-	timeout := fs.Duration("timeout", 60*time.Second, "with -once: give up waiting for data after this long")
+	timeout := fs.Duration("timeout", 60*time.Second, "with -once: give up waiting for data after this long (0: never)")
 	data := fs.String("data", "", "with -once or -dry: render from this snapshot file instead of Consul")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.BoolVar(showVersion, "v", false, "print the version and exit")
@@ -33,7 +37,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *showVersion {
-		fmt.Fprintln(stdout, "drcon", version)
+		fmt.Fprintln(stdout, "drcon", version.String())
 		return exitOK
 	}
 	if fs.NArg() > 0 {
@@ -56,58 +60,117 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	opts := agent.Options{
 		Load:    c.load,
 		Logging: logging,
-		Version: version,
+		Version: version.String(),
+		// A snapshot never changes: rendering it more than once would
+		// print the same thing forever.
 		Once:    *once || *dry && *data != "",
 		Dry:     *dry,
 		DryOut:  stdout,
 		Timeout: *timeout,
 	}
 	if *data != "" {
-		f, err := os.Open(*data)
-		if err != nil {
-			fmt.Fprintln(stderr, "drcon:", err)
-			return exitUsage
-		}
-		store, err := snapshot.Read(f)
-		f.Close()
-		if err != nil {
-			fmt.Fprintf(stderr, "drcon: read snapshot %s: %v\n", *data, err)
-			return exitConfig
+		store, code := readSnapshot(stderr, *data)
+		if store == nil {
+			return code
 		}
 		opts.Data = func() render.Source { return store.View() }
 	}
 	a, err := agent.New(cfg, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "drcon:", err)
-		return exitConfig
-	}
-	ctx := context.Background()
-	if opts.Once {
-		return onceExit(stderr, a.Once(ctx))
-	}
-	if err := a.Run(ctx); err != nil {
-		fmt.Fprintln(stderr, "drcon:", err)
-		if errors.Is(err, render.ErrExitRequested) {
-			return exitRender
-		}
 		return exitError
 	}
-	return exitOK
+	if opts.Once {
+		return onceExit(stderr, a.Once(interruptible()))
+	}
+	return runExit(stderr, a.Run(context.Background()))
 }
 
-// onceExit reports the outcome of a -once run and picks its exit code.
-func onceExit(stderr io.Writer, err error) int {
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, agent.ErrOnceTimeout):
-		fmt.Fprintln(stderr, "drcon:", err)
-		return exitTimeout
-	case errors.Is(err, agent.ErrInvalidJob):
-		fmt.Fprintln(stderr, "drcon:", err)
-		return exitConfig
-	default:
-		fmt.Fprintln(stderr, "drcon:", err)
-		return exitRender
+// interruptible is a context that the first SIGINT or SIGTERM cancels, so
+// that an interrupted -once run stops its jobs and says what they were
+// waiting for; a second signal has its default effect and ends the process
+// at once.
+func interruptible() context.Context {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	return ctx
+}
+
+// readSnapshot reads the -data file; a nil store comes with the exit code.
+func readSnapshot(stderr io.Writer, path string) (*snapshot.Store, int) {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "drcon: -data:", err)
+		return nil, exitUsage
 	}
+	defer f.Close()
+	store, err := snapshot.Read(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "drcon: read snapshot %s: %v\n", path, err)
+		return nil, exitConfig
+	}
+	return store, exitOK
+}
+
+// runExit reports the end of a daemon run and picks its exit code.
+func runExit(stderr io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	printErrors(stderr, err)
+	switch {
+	case errors.Is(err, agent.ErrInvalid):
+		return exitConfig
+	case errors.Is(err, render.ErrExitRequested):
+		return exitRender
+	default:
+		return exitError
+	}
+}
+
+// onceExit reports the outcome of a -once run and picks its exit code: a
+// job that could not be built is a configuration error; a render, check or
+// command that failed beats a template still waiting for data at the
+// timeout; an interrupted run is neither.
+func onceExit(stderr io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	printErrors(stderr, err)
+	code := exitError
+	for _, e := range split(err) {
+		switch {
+		case errors.Is(e, agent.ErrInvalid):
+			return exitConfig
+		case errors.Is(e, agent.ErrOnceTimeout):
+			if code == exitError {
+				code = exitTimeout
+			}
+		case errors.Is(e, context.Canceled):
+		default:
+			code = exitRender
+		}
+	}
+	return code
+}
+
+// printErrors prints each of the joined errors of err on a line of its
+// own. A job's error starts with where its block is, file:line:col, for
+// editors to jump to.
+func printErrors(w io.Writer, err error) {
+	for _, e := range split(err) {
+		msg := strings.TrimSpace(e.Error())
+		if !errors.As(e, new(*agent.JobError)) {
+			msg = "drcon: " + msg
+		}
+		fmt.Fprintln(w, msg)
+	}
+}
+
+// split undoes errors.Join.
+func split(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drcon/drcon/agent"
+	"github.com/drcon/drcon/cmd/drcon/internal/version"
 	"github.com/drcon/drcon/template/snapshot"
 )
 
@@ -27,13 +27,17 @@ func cmdSnapshot(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "drcon snapshot: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
 	cfg, err := c.load()
 	if err != nil {
 		printConfigError(stderr, err)
 		return exitConfig
 	}
 	logging := agent.NewLogging(stderr, cfg.LogLevel, cfg.LogFormat)
-	a, err := agent.New(cfg, agent.Options{Load: c.load, Logging: logging, Version: version,
+	a, err := agent.New(cfg, agent.Options{Load: c.load, Logging: logging, Version: version.String(),
 		Once: true, Dry: true, DryOut: io.Discard, Timeout: *timeout})
 	if err != nil {
 		fmt.Fprintln(stderr, "drcon:", err)
@@ -50,11 +54,15 @@ func cmdSnapshot(args []string, stdout, stderr io.Writer) int {
 		defer os.Remove(tmp.Name())
 		w = tmp
 	}
-	if err := a.SaveSnapshot(context.Background(), w, snapshot.Write); err != nil {
+	if err := a.SaveSnapshot(interruptible(), w, snapshot.Write); err != nil {
 		if tmp != nil {
 			tmp.Close()
 		}
-		return onceExit(stderr, err)
+		if errors.As(err, new(*agent.JobError)) {
+			return onceExit(stderr, err)
+		}
+		fmt.Fprintln(stderr, "drcon snapshot:", err)
+		return exitError
 	}
 	if tmp != nil {
 		if err := tmp.Close(); err != nil {

@@ -79,27 +79,60 @@ func printStatus(w io.Writer, st agent.Status, now time.Time) {
 		fmt.Fprintf(w, "last reload %s ago: %s", roundAge(now.Sub(r.At)), r.Outcome)
 		if r.Error != "" {
 			fmt.Fprintf(w, ": %s", firstLine(r.Error))
+			if more := strings.Count(strings.TrimSpace(r.Error), "\n"); more > 0 {
+				fmt.Fprintf(w, " (and %d more)", more)
+			}
 		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "JOB\tKIND\tSTATE\tREADY\tLAST RENDER/SYNC\tLAST WRITE\tDEPS\tDETAIL")
+	fmt.Fprintln(tw, "JOB\tKIND\tSTATE\tREADY\tLAST RENDER/SYNC\tLAST WRITE\tDEPS\tDATA AGE\tDETAIL")
 	for _, j := range st.Jobs {
-		last, write, detail := j.LastRender, j.LastWrite, j.Destination
-		if j.Kind == "registrator" {
-			last = j.LastSync
-			detail = fmt.Sprintf("%d containers, %d services", j.Containers, len(j.Services))
-		}
-		if j.LastError != "" {
-			detail = "error: " + firstLine(j.LastError)
-		} else if len(j.Missing) > 0 {
-			detail = "waiting for " + strings.Join(j.Missing, ", ")
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\t%d\t%s\n", j.Name, j.Kind, j.State, j.Ready,
-			ago(now, last), ago(now, write), len(j.Dependencies), detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\t%d\t%s\t%s\n", j.Name, j.Kind, j.State, j.Ready,
+			ago(now, lastActivity(j)), ago(now, j.LastWrite), len(j.Dependencies), dataAge(j), detail(j))
 	}
 	tw.Flush()
+}
+
+func lastActivity(j agent.JobStatus) time.Time {
+	if j.Kind == "registrator" {
+		return j.LastSync
+	}
+	return j.LastRender
+}
+
+// dataAge is the age of the oldest data among the job's dependencies.
+func dataAge(j agent.JobStatus) string {
+	if len(j.Dependencies) == 0 {
+		return "-"
+	}
+	var oldest time.Duration
+	for _, d := range j.Dependencies {
+		oldest = max(oldest, d.Age)
+	}
+	return roundAge(oldest)
+}
+
+// detail is what matters most about a job now: its error, what it waits
+// for, or what it keeps up to date.
+func detail(j agent.JobStatus) string {
+	switch {
+	case j.LastError != "":
+		return "error: " + firstLine(j.LastError)
+	case len(j.Missing) > 0:
+		return "waiting for " + strings.Join(j.Missing, ", ")
+	case j.Kind == "registrator":
+		return fmt.Sprintf("%d containers, %d services", j.Containers, len(j.Services))
+	}
+	d := j.Destination
+	if c := j.Check; c != nil {
+		d += fmt.Sprintf(", check exit %d", c.ExitCode)
+	}
+	if c := j.Command; c != nil {
+		d += fmt.Sprintf(", command exit %d", c.ExitCode)
+	}
+	return d
 }
 
 func ago(now, t time.Time) string {

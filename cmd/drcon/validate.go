@@ -8,11 +8,11 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/drcon/drcon/template"
+	"github.com/drcon/drcon/agent"
 )
 
-// cmdValidate parses and checks the configuration and parses every template,
-// with no network.
+// cmdValidate parses and checks the configuration and every template, with
+// no network. Every problem is printed, each starting with file:line:col.
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("drcon validate", stderr)
 	var c common
@@ -23,29 +23,20 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "drcon validate: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
 	cfg, err := c.load()
 	if err != nil {
 		printConfigError(stderr, err)
 		return exitConfig
 	}
-	for _, w := range cfg.Warnings {
-		fmt.Fprintf(stderr, "warning: %s: %s %s\n", rangeString(w), w.Summary, w.Detail)
+	if len(cfg.Warnings) > 0 {
+		_, _ = cfg.WriteWarnings(stderr, false)
 	}
-	failed := 0
-	for _, t := range cfg.Templates {
-		name := t.Source
-		if name == "" {
-			name = fmt.Sprintf("template %q (%s)", t.Name, t.DeclRange.String())
-		}
-		if _, err := template.Parse(t.Text, template.Options{
-			Name: name, LeftDelim: t.LeftDelimiter, RightDelim: t.RightDelimiter,
-			ErrOnMissingKey: t.ErrorOnMissingKey, FunctionDenylist: t.FunctionDenylist, SandboxPath: t.SandboxPath,
-		}); err != nil {
-			fmt.Fprintln(stderr, err)
-			failed++
-		}
-	}
-	if failed > 0 {
+	if err := agent.Validate(cfg); err != nil {
+		printErrors(stderr, err)
 		return exitConfig
 	}
 	fmt.Fprintf(stdout, "configuration is valid: %d template(s), %d registrator(s)\n",

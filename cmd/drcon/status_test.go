@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/drcon/drcon/agent"
+	"github.com/drcon/drcon/jobs"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestPrintStatus: the table `drcon status` prints, against a golden file.
+func TestPrintStatus(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	dep := func(name string, age time.Duration) agent.DependencyState {
+		return agent.DependencyState{Name: name, HasData: true, Age: age}
+	}
+	st := agent.Status{
+		Version: "v1.0.0", Started: ago(3 * time.Hour), Healthy: false,
+		LastReload: &agent.ReloadStatus{At: ago(90 * time.Second), Outcome: "failed",
+			Error: "drcon.hcl:3:9: Unclosed configuration block: There is no closing brace.\ndrcon.hcl:9:1: other"},
+		Jobs: []agent.JobStatus{
+			{Status: jobs.Status{Name: "nginx", Kind: "template", State: "idle", Ready: true,
+				Destination: "/etc/nginx/conf.d/upstreams.conf", LastRender: ago(2 * time.Second),
+				LastWrite: ago(5 * time.Minute), Check: &jobs.CommandResult{ExitCode: 0},
+				Command: &jobs.CommandResult{ExitCode: 0}},
+				Dependencies: []agent.DependencyState{dep("health.service(web|passing)", 1500*time.Millisecond),
+					dep("catalog.services", 40*time.Second)}},
+			{Status: jobs.Status{Name: "app", Kind: "template", State: "missing", Destination: "/etc/app.conf",
+				Missing: []string{"kv.get(app/config)"}},
+				Dependencies: []agent.DependencyState{{Name: "kv.get(app/config)", Age: 12 * time.Second}}},
+			{Status: jobs.Status{Name: "haproxy", Kind: "template", State: "error", Ready: true,
+				LastError: "render job \"haproxy\": command failed\nsecond line", LastRender: ago(time.Hour),
+				LastWrite: ago(time.Hour)}},
+			{Status: jobs.Status{Name: "docker", Kind: "registrator", State: "synced", Ready: true,
+				LastSync: ago(250 * time.Millisecond), Containers: 7, Services: []string{"a", "b", "c"}}},
+		},
+	}
+	var got bytes.Buffer
+	printStatus(&got, st, now)
+	golden := filepath.Join("testdata", "status.golden")
+	if *update {
+		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("status table:\n%s\nwant (%s):\n%s", got.Bytes(), golden, want)
+	}
+}

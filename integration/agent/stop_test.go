@@ -1,0 +1,121 @@
+package agent
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/drcon/drcon/integration/testenv"
+)
+
+// slowCommand is a job whose command writes its process group's id, logs
+// its start, sleeps and logs its end; its template needs no Consul.
+func slowCommand(sleep string) string {
+	return fmt.Sprintf(`pid_file = "$DIR/drcon.pid"
+template "slow" {
+  contents        = "slow"
+  destination     = "$DIR/slow.out"
+  command         = "echo $$ > $DIR/cmd.pid; echo start >> $DIR/cmd.log; sleep %s; echo end >> $DIR/cmd.log"
+  command_timeout = "1m"
+}
+`, sleep)
+}
+
+// TestGracefulStop: the stop signals (SIGTERM, and kill_signal, SIGINT by
+// default) let a running command finish, exit 0 and remove the pid file.
+func TestGracefulStop(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			d := newDrcon(t)
+			d.write(slowCommand("2"))
+			killGroupFromFile(t, d.path("cmd.pid"))
+			d.start()
+			pid, err := os.ReadFile(d.path("drcon.pid"))
+			if err != nil || strings.TrimSpace(string(pid)) != fmt.Sprint(d.pid()) {
+				t.Fatalf("pid file %q (%v), want %d", pid, err, d.pid())
+			}
+			testenv.WaitFor(t, waitLimit, "the command's start", func() bool { return d.read("cmd.log") == "start\n" })
+			d.signal(sig)
+			if code := d.exitCode(); code != 0 {
+				t.Fatalf("exit code %d, want 0", code)
+			}
+			if got := d.read("cmd.log"); got != "start\nend\n" {
+				t.Fatalf("the command did not finish before drcon exited: %q", got)
+			}
+			if _, err := os.Stat(d.path("drcon.pid")); !os.IsNotExist(err) {
+				t.Fatalf("pid file left: %v", err)
+			}
+		})
+	}
+}
+
+// TestSecondSignal: a second stop signal during a graceful stop exits at
+// once with code 1, without waiting for the command; a reload signal
+// meanwhile changes nothing.
+func TestSecondSignal(t *testing.T) {
+	d := newDrcon(t)
+	d.write(slowCommand("60"))
+	killGroupFromFile(t, d.path("cmd.pid"))
+	d.start()
+	testenv.WaitFor(t, waitLimit, "the command's start", func() bool { return d.read("cmd.log") == "start\n" })
+	d.signal(syscall.SIGTERM)
+	testenv.WaitFor(t, waitLimit, "the graceful stop", func() bool { return d.countLog("msg=stopping") == 1 })
+	d.signal(syscall.SIGHUP)
+	d.signal(syscall.SIGINT)
+	if code := d.exitCode(); code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	if got := d.read("cmd.log"); got != "start\n" {
+		t.Fatalf("drcon waited for the command: %q", got)
+	}
+	if d.countLog("reloading") != 0 {
+		t.Fatalf("a reload signal during the stop reloaded")
+	}
+}
+
+// TestCommandFailure: a failing command leaves the other jobs alone with
+// on_command_failure = "log", and stops drcon with exit code 4 with "exit".
+func TestCommandFailure(t *testing.T) {
+	c := testenv.StartConsul(t)
+	c.PutKV("k", "v1")
+	conf := func(policy string) string {
+		return fmt.Sprintf(`consul { address = %q }
+template "failing" {
+  contents           = "{{ key \"k\" }}"
+  destination        = "$DIR/failing.out"
+  command            = "exit 7"
+  on_command_failure = %q
+}
+template "other" {
+  contents    = "{{ key \"k\" }}"
+  destination = "$DIR/other.out"
+}
+`, c.Addr, policy)
+	}
+	d := newDrcon(t)
+	d.write(conf("log"))
+	d.start()
+	testenv.WaitFor(t, waitLimit, "the failed command in status", func() bool {
+		cmd := d.job("failing").Command
+		return cmd != nil && cmd.ExitCode == 7
+	})
+	c.PutKV("k", "v2")
+	testenv.WaitFor(t, waitLimit, "the other job renders", func() bool { return d.read("other.out") == "v2" })
+	if n := d.metric("drcon_template_commands_total", "job", "failing", "outcome", "failed"); n < 1 {
+		t.Fatalf("failed commands counted: %v", n)
+	}
+
+	d.write(conf("exit"))
+	if st := d.reload(); st.Outcome != "ok" {
+		t.Fatalf("reload: %+v", st)
+	}
+	c.PutKV("k", "v3")
+	if code := d.exitCode(); code != 4 {
+		t.Fatalf("exit code %d, want 4", code)
+	}
+	if d.countLog(`on_command_failure is exit" job=failing`) != 1 {
+		t.Fatalf("the exit is not logged with the job's name")
+	}
+}

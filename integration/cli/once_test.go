@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/drcon/drcon/integration/testenv"
+)
+
+// bJob is the body of job b in onceConfig.
+const bJob = `  contents    = "b={{ key \"app/b\" }}\n"
+  command     = "echo b >> $DIR/commands"
+`
+
+// onceConfig has two template jobs on Consul at addr, each appending its
+// name to $DIR/commands; b's contents and command are bBody.
+func onceConfig(addr, bBody string) string {
+	return fmt.Sprintf(`consul { address = %q }
+template "a" {
+  contents    = "a={{ key \"app/a\" }}\n"
+  destination = "$DIR/out/a.conf"
+  command     = "echo a >> $DIR/commands"
+}
+template "b" {
+  destination = "$DIR/out/b.conf"
+%s}
+`, addr, bBody)
+}
+
+// TestOnce: -once renders every template once, runs their commands, and
+// exits 0; run again on unchanged data it writes nothing and runs nothing.
+func TestOnce(t *testing.T) {
+	c := testenv.StartConsul(t)
+	c.PutKV("app/a", "1")
+	c.PutKV("app/b", "2")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"drcon.hcl": onceConfig(c.Addr, bJob)})
+
+	expect(t, "-once", drcon(t, dir, "-once", "-config", "drcon.hcl"), 0)
+	if a, b := read(t, dir, "out/a.conf"), read(t, dir, "out/b.conf"); a != "a=1\n" || b != "b=2\n" {
+		t.Fatalf("rendered %q and %q", a, b)
+	}
+	cmds := strings.Fields(read(t, dir, "commands"))
+	slices.Sort(cmds)
+	if !slices.Equal(cmds, []string{"a", "b"}) {
+		t.Fatalf("commands ran: %v", cmds)
+	}
+
+	expect(t, "-once again", drcon(t, dir, "-once", "-config", "drcon.hcl"), 0)
+	if n := len(strings.Fields(read(t, dir, "commands"))); n != 2 {
+		t.Fatalf("a second -once on the same data ran %d commands more", n-2)
+	}
+}
+
+// TestOnceFailures: a failing command, a refusing check and a failing
+// render exit 4 naming the job; data that does not come exits 5 after
+// -timeout naming each template and what it waits for.
+func TestOnceFailures(t *testing.T) {
+	c := testenv.StartConsul(t)
+	c.PutKV("app/a", "1")
+	c.PutKV("app/b", "2")
+	tests := []struct {
+		name   string
+		bBody  string
+		flags  []string
+		code   int
+		stderr []string
+	}{
+		{"command", "contents = \"b\"\ncommand = \"echo failing; exit 9\"\n", nil, 4,
+			[]string{`template "b"`, "exit code 9"}},
+		{"check", bJob + "check = \"echo nope >&2; exit 1\"\n", nil, 4, []string{`template "b"`, "nope"}},
+		{"render", "contents = \"{{ key \\\"app/b\\\" | parseBool }}\"\n", nil, 4,
+			[]string{`template "b"`, "parseBool"}},
+		{"timeout", "contents = \"{{ key \\\"app/missing\\\" }}{{ service \\\"absent\\\" }}\"\n",
+			[]string{"-timeout", "1s"}, 5, []string{`template "b"`, "timed out after 1s", "kv.get(app/missing)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"drcon.hcl": onceConfig(c.Addr, tt.bBody)})
+			r := drcon(t, dir, append([]string{"-once", "-config", "drcon.hcl"}, tt.flags...)...)
+			expect(t, "-once", r, tt.code, tt.stderr...)
+			if strings.Contains(r.stderr, `template "a"`) {
+				t.Fatalf("job a is blamed too:\n%s", r.stderr)
+			}
+			if read(t, dir, "out/a.conf") != "a=1\n" {
+				t.Fatalf("job a did not render on its own")
+			}
+		})
+	}
+}
+
+// TestDry: -once -dry prints each render under a "> DESTINATION" line,
+// writes no file and runs no command; -dry alone keeps printing until a
+// stop signal.
+func TestDry(t *testing.T) {
+	c := testenv.StartConsul(t)
+	c.PutKV("app/a", "1")
+	c.PutKV("app/b", "2")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"drcon.hcl": onceConfig(c.Addr, bJob)})
+
+	r := drcon(t, dir, "-once", "-dry", "-config", "drcon.hcl")
+	expect(t, "-once -dry", r, 0)
+	for _, want := range []string{"> " + dir + "/out/a.conf\na=1\n", "> " + dir + "/out/b.conf\nb=2\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Fatalf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if exists(dir, "out") || exists(dir, "commands") {
+		t.Fatalf("-dry wrote files or ran commands")
+	}
+
+	p := testenv.Start(t, "drcon -dry", exec.Command(testenv.Drcon(t), "-dry", "-config", filepath.Join(dir, "drcon.hcl")))
+	testenv.WaitFor(t, runLimit, "the first renders printed", func() bool { return strings.Contains(p.Output(), "b=2\n") })
+	c.PutKV("app/b", "3")
+	testenv.WaitFor(t, runLimit, "the change printed", func() bool {
+		return strings.Contains(p.Output(), "> "+dir+"/out/b.conf\nb=3\n")
+	})
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err, ok := p.Wait(runLimit); !ok || err != nil {
+		t.Fatalf("-dry after SIGTERM: %v (exited: %t)", err, ok)
+	}
+	if exists(dir, "out") || exists(dir, "commands") {
+		t.Fatalf("-dry wrote files or ran commands")
+	}
+}
