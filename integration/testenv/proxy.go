@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -33,6 +35,9 @@ func StartCountingProxy(t testing.TB, target string) *CountingProxy {
 	p := &CountingProxy{Addr: l.Addr().String(), inFlight: map[string]int{}, paths: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
 	rp.FlushInterval = -1
+	// Blocking queries cut off when a client stops are not errors worth a log
+	// line in the middle of benchmark output.
+	rp.ErrorLog = log.New(io.Discard, "", 0)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := queryKey(r.URL)
 		blocking := r.URL.Query().Has("index")

@@ -23,6 +23,9 @@ import (
 //   - a short quiet window, quiescence in small: each request pushes the
 //     start gatherQuiet later, for jobs that wake a moment later.
 //
+// A command that only one job has (the common case) gathers nothing: no
+// other job can join it, so it starts at once.
+//
 // Neither delays a run more than gatherMax after its first request, so that
 // a job stuck in a slow check, or rendering nonstop, cannot hold a reload
 // back for long.
@@ -53,10 +56,32 @@ type slot struct {
 	queued  *CommandRun // gathering requests, or waiting for running to end
 	running *CommandRun
 	holds   int // jobs rendering that may request it
+	owners  int // running jobs that have this command
 }
 
 // idle reports whether the slot can be forgotten.
-func (s *slot) idle() bool { return s.queued == nil && s.running == nil && s.holds == 0 }
+func (s *slot) idle() bool {
+	return s.queued == nil && s.running == nil && s.holds == 0 && s.owners == 0
+}
+
+// own tells the runner that a running job has the command, so that the
+// runner knows whether another job could join a run; release when the job
+// stops.
+func (c *CommandRunner) own(cmd config.Command, env []string) (release func()) {
+	key := commandKey(cmd, env)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.slot(key).owners++
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		s := c.slots[key]
+		if s.owners--; s.idle() {
+			delete(c.slots, key)
+		}
+		c.ring()
+	}
+}
 
 // CommandRequest asks for a job's command to run after a write.
 type CommandRequest struct {
@@ -201,6 +226,9 @@ func (c *CommandRunner) startDue(ctx context.Context, wg *sync.WaitGroup) (next 
 			continue
 		}
 		start := r.gather.end
+		if s.owners <= 1 && len(r.jobs) <= 1 {
+			start = now // nobody else could join
+		}
 		if s.holds > 0 {
 			start = r.gather.deadline // or when the holds are released
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,4 +242,30 @@ func TestRunnerStop(t *testing.T) {
 	if !strings.Contains(late.Result().Error, "not run") || len(lines(log)) != 2 {
 		t.Errorf("a request after the stop ran: %+v", late.Result())
 	}
+}
+
+// A command only one job has starts at once; one that several jobs have
+// waits for the gather window, so that they can join it.
+func TestRunnerGathersOnlyShared(t *testing.T) {
+	c := NewCommandRunner(CommandRunnerOptions{})
+	cmd := config.Command{Argv: []string{"true"}}
+	release := c.own(cmd, nil)
+	r := c.Request(CommandRequest{Job: "a", Command: cmd, Timeout: 10 * time.Second})
+	var wg sync.WaitGroup
+	if _, waiting := c.startDue(context.Background(), &wg); waiting {
+		t.Fatal("a command with one owner waits to gather")
+	}
+	wg.Wait()
+	<-r.Done()
+
+	defer release()
+	defer c.own(cmd, nil)()
+	r = c.Request(CommandRequest{Job: "a", Command: cmd, Timeout: 10 * time.Second})
+	if _, waiting := c.startDue(context.Background(), &wg); !waiting {
+		t.Fatal("a command two jobs have starts before the gather window ends")
+	}
+	time.Sleep(gatherQuiet)
+	c.startDue(context.Background(), &wg)
+	wg.Wait()
+	<-r.Done()
 }

@@ -50,6 +50,9 @@ func (j *Job) Run(ctx context.Context) error {
 			j.log.Warn("could not remove stale temp files", "error", err)
 		}
 	}
+	if !j.cfg.Command.Empty() && j.o.Mode&ModeDry == 0 {
+		defer j.o.Commands.own(j.cfg.Command, j.o.Env)()
+	}
 	if j.o.Mode&ModeOnce != 0 {
 		return r.once(ctx)
 	}
