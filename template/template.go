@@ -56,6 +56,7 @@ type Template struct {
 	opts   Options
 	env    []envEntry
 	denied map[string]bool
+	used   map[string]bool // functions the template calls
 	base   *template.Template
 	pool   sync.Pool // of *execution, each with its own clone of base
 }
@@ -91,13 +92,6 @@ func Parse(text string, o Options) (*Template, error) {
 	all := append(FuncNames(), unsupportedNames()...)
 	t.denied = denylist(o.FunctionDenylist, all)
 
-	t.base = template.New(o.Name).Delims(o.LeftDelim, o.RightDelim)
-	if o.ErrOnMissingKey {
-		t.base.Option("missingkey=error")
-	} else {
-		// consul-template's choice: a missing key of a map[string]string is "".
-		t.base.Option("missingkey=zero")
-	}
 	funcs := template.FuncMap{}
 	for name, fn := range helpers {
 		funcs[name] = fn
@@ -116,14 +110,39 @@ func Parse(text string, o Options) (*Template, error) {
 	for name := range t.denied {
 		funcs[name] = disabled
 	}
-	t.base.Funcs(funcs)
-	if _, err := t.base.Parse(text); err != nil {
+	full, err := t.parse(text, funcs)
+	if err != nil {
 		return nil, err
 	}
-	if err := refuseUnsupported(t.base, t.denied); err != nil {
+	if err := refuseUnsupported(full, t.denied); err != nil {
+		return nil, err
+	}
+	// Parse again with only the functions the template calls: text/template
+	// copies its function maps into every clone, and each pooled execution
+	// is a clone, so the ~300 functions of the language would cost every
+	// template tens of kilobytes per execution for nothing.
+	t.used = calledFuncs(full)
+	for name := range funcs {
+		if !t.used[name] {
+			delete(funcs, name)
+		}
+	}
+	if t.base, err = t.parse(text, funcs); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// parse parses text with funcs and the template's options.
+func (t *Template) parse(text string, funcs template.FuncMap) (*template.Template, error) {
+	b := template.New(t.opts.Name).Delims(t.opts.LeftDelim, t.opts.RightDelim)
+	if t.opts.ErrOnMissingKey {
+		b.Option("missingkey=error")
+	} else {
+		// consul-template's choice: a missing key of a map[string]string is "".
+		b.Option("missingkey=zero")
+	}
+	return b.Funcs(funcs).Parse(text)
 }
 
 // Name is the template's name, as given in Options.
@@ -184,8 +203,10 @@ func (t *Template) newExecution() (*execution, error) {
 		queries: map[queryKey]parsedQuery{},
 	}
 	funcs := x.funcs()
-	for name := range t.denied {
-		delete(funcs, name)
+	for name := range funcs {
+		if t.denied[name] || !t.used[name] {
+			delete(funcs, name)
+		}
 	}
 	c.Funcs(funcs)
 	return x, nil

@@ -70,6 +70,17 @@ func refuseUnsupported(t *template.Template, denied map[string]bool) error {
 	return nil
 }
 
+// calledFuncs lists the functions that the trees of t call.
+func calledFuncs(t *template.Template) map[string]bool {
+	used := map[string]bool{}
+	for _, tt := range t.Templates() {
+		if tt.Tree != nil && tt.Tree.Root != nil {
+			walk(tt.Tree.Root, func(id *parse.IdentifierNode) bool { used[id.Ident] = true; return true })
+		}
+	}
+	return used
+}
+
 // walk calls visit on every function identifier under n, in order, until
 // visit returns false; it reports whether to go on.
 func walk(n parse.Node, visit func(*parse.IdentifierNode) bool) bool {

@@ -24,7 +24,9 @@ import (
 //     start gatherQuiet later, for jobs that wake a moment later.
 //
 // A command that only one job has (the common case) gathers nothing: no
-// other job can join it, so it starts at once.
+// other job can join it, so it starts at once. A job's first request
+// gathers all the same: jobs started together own their commands in their
+// own goroutines, so at start the runner cannot yet know who else may join.
 //
 // Neither delays a run more than gatherMax after its first request, so that
 // a job stuck in a slow check, or rendering nonstop, cannot hold a reload
@@ -89,6 +91,7 @@ type CommandRequest struct {
 	Command config.Command
 	Env     []string      // added to the agent's environment
 	Timeout time.Duration // the run gets the longest timeout of its requests
+	First   bool          // the job's first request since it started
 }
 
 // CommandRun is one run of a command, shared by the jobs that requested it
@@ -99,6 +102,7 @@ type CommandRun struct {
 	env     []string
 	timeout time.Duration
 	jobs    []string
+	first   bool // a request was a job's first: gather even if one job owns it
 	gather  window
 
 	done   chan struct{}
@@ -182,6 +186,7 @@ func (c *CommandRunner) Request(req CommandRequest) *CommandRun {
 	}
 	r.gather.change(now)
 	r.timeout = max(r.timeout, req.Timeout)
+	r.first = r.first || req.First
 	if !slices.Contains(r.jobs, req.Job) {
 		r.jobs = append(r.jobs, req.Job)
 	}
@@ -226,7 +231,7 @@ func (c *CommandRunner) startDue(ctx context.Context, wg *sync.WaitGroup) (next 
 			continue
 		}
 		start := r.gather.end
-		if s.owners <= 1 && len(r.jobs) <= 1 {
+		if s.owners <= 1 && len(r.jobs) <= 1 && !r.first {
 			start = now // nobody else could join
 		}
 		if s.holds > 0 {

@@ -35,6 +35,7 @@ type run struct {
 	printed []byte // Dry: the last output printed
 
 	pending     *CommandRun
+	requested   bool // a command was requested since the job started
 	commandOwed bool // the last command failed: the next render runs it even if the file is unchanged
 }
 
@@ -300,7 +301,8 @@ func (r *run) requestCommand() {
 	j := r.j
 	r.commandOwed = false
 	r.pending = j.o.Commands.Request(CommandRequest{Job: j.cfg.Name, Command: j.cfg.Command, Env: j.o.Env,
-		Timeout: j.cfg.CommandTimeout})
+		Timeout: j.cfg.CommandTimeout, First: !r.requested})
+	r.requested = true
 }
 
 // commandDone is ready when the pending command has run; nil (never ready)
