@@ -4,11 +4,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/drcon/drcon/template/dedup"
 	"github.com/drcon/drcon/template/watch"
 )
 
 // registerMetrics adds the agent's own metrics: reloads, and the watcher
-// pool's counters read at scrape time (the pool is replaced when the consul
+// pool's counters and the dedup role read at scrape time (the pool is replaced when the consul
 // block changes, so they are read through the current backend).
 func (a *Agent) registerMetrics() {
 	a.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -32,7 +33,32 @@ func (a *Agent) registerMetrics() {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "drcon_dependency_changes_total", Help: "Dependency answers that changed.",
 		}, func() float64 { return float64(a.poolStats().Changes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "drcon_dedup_leader", Help: "1 while this agent leads its dedup group, else 0.",
+		}, func() float64 { return a.dedupValue(func(s *dedup.Status) bool { return s.Role == dedup.RoleLeader }) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "drcon_dedup_shared_dependencies", Help: "Dependencies answered from the dedup leader's data now.",
+		}, func() float64 { return float64(a.dedupStatus().Shared) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "drcon_dedup_fallback", Help: "1 while a dedup follower queries Consul itself (see status), else 0.",
+		}, func() float64 { return a.dedupValue(func(s *dedup.Status) bool { return s.Fallback != "" }) }),
 	)
+}
+
+// dedupStatus is the current dedup member's status; zero without dedup.
+func (a *Agent) dedupStatus() dedup.Status {
+	if s := a.backendNow().dedupStatus(); s != nil {
+		return *s
+	}
+	return dedup.Status{}
+}
+
+// dedupValue is 1 when dedup is on and f holds of its status, else 0.
+func (a *Agent) dedupValue(f func(*dedup.Status) bool) float64 {
+	if s := a.backendNow().dedupStatus(); s != nil && f(s) {
+		return 1
+	}
+	return 0
 }
 
 // poolStats reads the current watcher pool's counters (zero without one).

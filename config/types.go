@@ -66,8 +66,8 @@ type Consul struct {
 	TokenFile  string
 	Datacenter string
 	Namespace  string
-	// UseCache sends health and catalog queries through the agent's cache
-	// (?cached), the Consul-native way to spread watch load.
+	// UseCache sends health queries through the agent's cache (?cached),
+	// the Consul-native way to spread watch load.
 	UseCache bool
 	TLS      TLS
 	Retry    Retry

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/drcon/drcon/agent"
+	"github.com/drcon/drcon/template/dedup"
 )
 
 // cmdStatus prints the status table of a running agent.
@@ -85,6 +86,9 @@ func printStatus(w io.Writer, st agent.Status, now time.Time) {
 		}
 		fmt.Fprintln(w)
 	}
+	if d := st.Dedup; d != nil {
+		fmt.Fprintln(w, dedupLine(d, now))
+	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tKIND\tSTATE\tREADY\tLAST RENDER/SYNC\tLAST WRITE\tDEPS\tDATA AGE\tDETAIL")
@@ -93,6 +97,26 @@ func printStatus(w io.Writer, st agent.Status, now time.Time) {
 			ago(now, lastActivity(j)), ago(now, j.LastWrite), len(j.Dependencies), dataAge(j), detail(j))
 	}
 	tw.Flush()
+}
+
+// dedupLine says what the agent's part in its dedup group is.
+func dedupLine(d *dedup.Status, now time.Time) string {
+	var s string
+	switch d.Role {
+	case dedup.RoleLeader:
+		s = fmt.Sprintf("dedup: leader of %s, %d dependencies, %d publications", d.Group, d.Dependencies, d.Published)
+		if !d.LastPublish.IsZero() {
+			s += fmt.Sprintf(", last %s ago (%d bytes)", roundAge(now.Sub(d.LastPublish)), d.PublishedBytes)
+		}
+	case dedup.RoleFollower:
+		s = fmt.Sprintf("dedup: follower of %s in %s, %d of %d dependencies shared", d.Leader, d.Group, d.Shared, d.Dependencies)
+	default:
+		s = "dedup: " + d.Role
+	}
+	if d.Fallback != "" {
+		s += "; querying Consul itself: " + d.Fallback
+	}
+	return s
 }
 
 func lastActivity(j agent.JobStatus) time.Time {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/drcon/drcon/agent"
 	"github.com/drcon/drcon/jobs"
+	"github.com/drcon/drcon/template/dedup"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -25,6 +26,8 @@ func TestPrintStatus(t *testing.T) {
 		Version: "v1.0.0", Started: ago(3 * time.Hour), Healthy: false,
 		LastReload: &agent.ReloadStatus{At: ago(90 * time.Second), Outcome: "failed",
 			Error: "drcon.hcl:3:9: Unclosed configuration block: There is no closing brace.\ndrcon.hcl:9:1: other"},
+		Dedup: &dedup.Status{Role: dedup.RoleFollower, Group: "drcon/dedup/5f0c2a", Leader: "web-1",
+			Dependencies: 30, Shared: 30},
 		Jobs: []agent.JobStatus{
 			{Status: jobs.Status{Name: "nginx", Kind: "template", State: "idle", Ready: true,
 				Destination: "/etc/nginx/conf.d/upstreams.conf", LastRender: ago(2 * time.Second),
@@ -38,7 +41,7 @@ func TestPrintStatus(t *testing.T) {
 			{Status: jobs.Status{Name: "haproxy", Kind: "template", State: "error", Ready: true,
 				LastError: "render job \"haproxy\": command failed\nsecond line", LastRender: ago(time.Hour),
 				LastWrite: ago(time.Hour)}},
-			{Status: jobs.Status{Name: "docker", Kind: "registrator", State: "synced", Ready: true,
+			{Status: jobs.Status{Name: "docker", Kind: "registrator", State: "running", Ready: true,
 				LastSync: ago(250 * time.Millisecond), Containers: 7, Services: []string{"a", "b", "c"}}},
 		},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/drcon/drcon/integration/testenv"
+	"github.com/drcon/drcon/template/dedup"
 )
 
 // start starts n members with HOSTTAG=tag against addr, after the state
@@ -76,6 +77,24 @@ func TestAgentsShareAndRenderTheSame(t *testing.T) {
 		f.settled(1, waitLimit)
 	}
 	f.same("local.out", "tag=same node=drcon-test", waitLimit)
+
+	// /metrics says the same as the status: one leader, and followers that
+	// answer from its data.
+	var leaders float64
+	for _, m := range f.live() {
+		leaders += m.gauge("drcon_dedup_leader")
+		if d := m.dedup(); d.Role == dedup.RoleFollower {
+			if got := m.gauge("drcon_dedup_shared_dependencies"); got != float64(d.Shared) || got == 0 {
+				t.Errorf("%s: drcon_dedup_shared_dependencies %v, status says %d shared", m.name, got, d.Shared)
+			}
+			if got := m.gauge("drcon_dedup_fallback"); got != 0 {
+				t.Errorf("%s: drcon_dedup_fallback %v while it follows", m.name, got)
+			}
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("drcon_dedup_leader sums to %v over the agents, want 1", leaders)
+	}
 }
 
 // TestEnvDependentSetsDoNotShare: agents whose environment makes them need

@@ -18,6 +18,9 @@ import (
 	"github.com/drcon/drcon/agent"
 	"github.com/drcon/drcon/integration/testenv"
 	"github.com/drcon/drcon/template/dedup"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // waitLimit bounds every wait that does not depend on the session TTL.
@@ -251,4 +254,24 @@ func rewrite(t *testing.T, path, old, new string) {
 	if err := os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// gauge is the value of an unlabelled gauge on the member's /metrics.
+func (m *member) gauge(name string) float64 {
+	m.t.Helper()
+	resp, err := client.Get("http://" + m.status + "/metrics")
+	if err != nil {
+		m.t.Fatalf("%s: GET /metrics: %v", m.name, err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mf, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		m.t.Fatalf("%s: parse /metrics: %v", m.name, err)
+	}
+	f := mf[name]
+	if f == nil || len(f.GetMetric()) != 1 {
+		m.t.Fatalf("%s: /metrics has no single series %s", m.name, name)
+	}
+	return f.GetMetric()[0].GetGauge().GetValue()
 }

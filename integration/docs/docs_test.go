@@ -1,6 +1,7 @@
 // Package docs checks that README.md says what the code does: its function
-// reference against the template language, and its configuration examples
-// against the configuration loader's fixtures.
+// reference against the template language, its configuration examples
+// against the configuration loader's fixtures, its status sample and its
+// metrics table against the code.
 package docs
 
 import (
@@ -11,8 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/drcon/drcon/config"
 	"github.com/drcon/drcon/integration/testenv"
+	"github.com/drcon/drcon/jobs"
 	"github.com/drcon/drcon/template"
 )
 
@@ -96,3 +100,57 @@ func TestConfigurationExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusSample: the README's `drcon status` sample is the table that
+// cmd/drcon's golden test prints.
+func TestStatusSample(t *testing.T) {
+	root, text := readme(t)
+	golden, err := os.ReadFile(filepath.Join(root, "cmd/drcon/testdata/status.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := section(t, text, "status"); !strings.Contains(got, "```text\n"+string(golden)+"```") {
+		t.Errorf("README.md's status sample is not cmd/drcon/testdata/status.golden:\n%s", got)
+	}
+}
+
+// TestMetricsReference: every metric of the jobs is in the README's table.
+func TestMetricsReference(t *testing.T) {
+	_, text := readme(t)
+	ref := section(t, text, "metrics")
+	var reg describer
+	jobs.NewMetrics(&reg)
+	if len(reg.names) == 0 {
+		t.Fatal("no metrics described")
+	}
+	for _, name := range reg.names {
+		if !strings.Contains(ref, "`"+name+"`") {
+			t.Errorf("metric %s is not in README.md's metrics table", name)
+		}
+	}
+}
+
+// describer is a prometheus.Registerer that keeps the names of what is
+// registered with it.
+type describer struct{ names []string }
+
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+func (d *describer) Register(c prometheus.Collector) error {
+	ch := make(chan *prometheus.Desc, 16)
+	go func() { c.Describe(ch); close(ch) }()
+	for desc := range ch {
+		if m := fqName.FindStringSubmatch(desc.String()); m != nil {
+			d.names = append(d.names, m[1])
+		}
+	}
+	return nil
+}
+
+func (d *describer) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		_ = d.Register(c)
+	}
+}
+
+func (d *describer) Unregister(prometheus.Collector) bool { return false }

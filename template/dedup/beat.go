@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/drcon/drcon/template/dep"
 )
 
 // Beat is the value of a group's lock key: who holds it and how its
@@ -44,7 +46,7 @@ type wireBeat struct {
 }
 
 func encodeBeat(b Beat) []byte {
-	out, _ := marshal(wireBeat{Format: lockFormat, Version: FormatVersion, Holder: b.Holder, Drcon: b.Drcon,
+	out, _ := dep.Marshal(wireBeat{Format: lockFormat, Version: FormatVersion, Holder: b.Holder, Drcon: b.Drcon,
 		Session: b.Session, Seq: b.Seq, At: b.At.UTC(), Published: b.Published, Error: b.Error, Released: b.Released})
 	return out
 }

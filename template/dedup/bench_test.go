@@ -28,11 +28,11 @@ func benchData(b *testing.B, services, instances int) wireData {
 				Status: "passing", Port: 8000 + i, Weights: api.AgentWeights{Passing: 1, Warning: 1},
 			})
 		}
-		raw, err := encodeAnswer(d, list)
+		raw, err := dep.EncodeValue(d.Kind, list)
 		if err != nil {
 			b.Fatal(err)
 		}
-		w.Entries = append(w.Entries, wireEntry{ID: d.String(), Dependency: toWire(d), Index: uint64(s + 1), Answer: raw})
+		w.Entries = append(w.Entries, wireEntry{ID: d.String(), Dependency: d.Wire(), Index: uint64(s + 1), Answer: raw})
 	}
 	return w
 }

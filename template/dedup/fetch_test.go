@@ -88,7 +88,7 @@ func fetchAsync(ctx context.Context, m *Member, d dep.Dependency, q watch.QueryO
 
 func published(seq uint64, entries map[dep.Dependency]Entry) *Data {
 	for d, e := range entries {
-		raw, _ := encodeAnswer(d, e.Value)
+		raw, _ := dep.EncodeValue(d.Kind, e.Value)
 		e.Raw = raw
 		entries[d] = e
 	}

@@ -100,7 +100,7 @@ type wireData struct {
 
 type wireEntry struct {
 	ID         string
-	Dependency wireDep
+	Dependency dep.Wire
 	Index      uint64
 	Answer     []byte
 }
@@ -121,67 +121,9 @@ type wireHeader struct {
 
 // wireEntryHead describes the answer that follows it on its line.
 type wireEntryHead struct {
-	ID         string  `json:"id"`
-	Dependency wireDep `json:"dependency"`
-	Index      uint64  `json:"index"`
-}
-
-// wireDep is dep.Dependency field by field, so that renaming a Go field
-// never changes the format.
-type wireDep struct {
-	Kind               string `json:"kind"`
-	Name               string `json:"name,omitempty"`
-	Tag                string `json:"tag,omitempty"`
-	DC                 string `json:"dc,omitempty"`
-	Near               string `json:"near,omitempty"`
-	Filter             string `json:"filter,omitempty"`
-	Namespace          string `json:"namespace,omitempty"`
-	Partition          string `json:"partition,omitempty"`
-	Peer               string `json:"peer,omitempty"`
-	SamenessGroup      string `json:"sameness_group,omitempty"`
-	IgnoreInaccessible bool   `json:"ignore_inaccessible,omitempty"`
-}
-
-func toWire(d dep.Dependency) wireDep {
-	return wireDep{
-		Kind: string(d.Kind), Name: d.Name, Tag: d.Tag, DC: d.DC, Near: d.Near, Filter: d.Filter,
-		Namespace: d.Namespace, Partition: d.Partition, Peer: d.Peer, SamenessGroup: d.SamenessGroup,
-		IgnoreInaccessible: d.IgnoreInaccessible,
-	}
-}
-
-func (w wireDep) dep() dep.Dependency {
-	return dep.Dependency{
-		Kind: dep.Kind(w.Kind), Name: w.Name, Tag: w.Tag, DC: w.DC, Near: w.Near, Filter: w.Filter,
-		Namespace: w.Namespace, Partition: w.Partition, Peer: w.Peer, SamenessGroup: w.SamenessGroup,
-		IgnoreInaccessible: w.IgnoreInaccessible,
-	}
-}
-
-// encodeAnswer is the JSON of v, the answer to d, after checking that v has
-// the kind's type and that the JSON decodes back to exactly v: an answer
-// that does not survive (a KV value that is not UTF-8) is never shared, so
-// that a follower never renders other bytes than its leader.
-func encodeAnswer(d dep.Dependency, v any) ([]byte, error) {
-	zero, err := dep.NewValue(d.Kind)
-	if err != nil {
-		return nil, err
-	}
-	if want := reflect.TypeOf(zero).Elem(); reflect.TypeOf(v) != want {
-		return nil, fmt.Errorf("answer is a %T, want a %s", v, want)
-	}
-	raw, err := marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	back, err := dep.DecodeValue(d.Kind, raw)
-	if err != nil {
-		return nil, err
-	}
-	if !reflect.DeepEqual(back, v) {
-		return nil, errors.New("answer does not survive JSON unchanged (a value that is not UTF-8?)")
-	}
-	return raw, nil
+	ID         string   `json:"id"`
+	Dependency dep.Wire `json:"dependency"`
+	Index      uint64   `json:"index"`
 }
 
 // nullable reports whether JSON null is an answer of kind k (a nil slice
@@ -199,24 +141,12 @@ func nullable(k dep.Kind) bool {
 	return false
 }
 
-// marshal is json.Marshal without HTML escaping (smaller, and readable when
-// an operator decodes a publication by hand).
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
 // compress writes the version line and gzips the lines of w; plain is
 // the size of the lines.
 func compress(w *wireData) (plain int, out []byte, err error) {
 	var body bytes.Buffer
 	line := func(v any) error {
-		js, err := marshal(v)
+		js, err := dep.Marshal(v)
 		if err != nil {
 			return fmt.Errorf("encode dedup data: %w", err)
 		}
@@ -347,7 +277,7 @@ func decodeV1(body []byte, prev *Data) (*Data, error) {
 }
 
 func (d *Data) add(e wireEntryHead, answer []byte, prev *Data) error {
-	dd := e.Dependency.dep()
+	dd := e.Dependency.Dependency()
 	if e.ID != dd.String() {
 		return fmt.Errorf("id does not match the dependency's fields (%s)", dd)
 	}

@@ -60,12 +60,12 @@ func sample(t *testing.T) wireData {
 		PublishedAt: time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC), Omitted: []string{"kv.get(app/binary)"}}
 	i := uint64(100)
 	for d, v := range answers() {
-		raw, err := encodeAnswer(d, v)
+		raw, err := dep.EncodeValue(d.Kind, v)
 		if err != nil {
 			t.Fatalf("%s: %v", d, err)
 		}
 		i++
-		w.Entries = append(w.Entries, wireEntry{ID: d.String(), Dependency: toWire(d), Index: i, Answer: raw})
+		w.Entries = append(w.Entries, wireEntry{ID: d.String(), Dependency: d.Wire(), Index: i, Answer: raw})
 	}
 	return w
 }
@@ -220,10 +220,10 @@ func TestDecodeRefusesBadData(t *testing.T) {
 		{"listed twice", good(func(w *wireData) { w.Entries = append(w.Entries, w.Entries[0]) }), ErrCorrupt, "listed twice"},
 		{"not shareable", good(func(w *wireData) {
 			d := dep.Dependency{Kind: dep.KindCatalogNode}
-			w.Entries[0] = wireEntry{ID: d.String(), Dependency: toWire(d), Answer: json.RawMessage("null")}
+			w.Entries[0] = wireEntry{ID: d.String(), Dependency: d.Wire(), Answer: json.RawMessage("null")}
 		}), ErrCorrupt, "not shareable"},
 		{"unknown kind", good(func(w *wireData) {
-			w.Entries[0] = wireEntry{ID: "vault.secret(x)", Dependency: wireDep{Kind: "vault.secret", Name: "x"}, Answer: json.RawMessage("{}")}
+			w.Entries[0] = wireEntry{ID: "vault.secret(x)", Dependency: dep.Wire{Kind: "vault.secret", Name: "x"}, Answer: json.RawMessage("{}")}
 		}), ErrCorrupt, "unknown dependency kind"},
 		{"no answer", v1([]byte(`{"identity":"i","session":"s","entries":1}` + "\n" +
 			`{"id":"kv.get(a)","dependency":{"kind":"kv.get","name":"a"}}` + "\n")), ErrCorrupt, "entry 1: no answer"},
@@ -235,11 +235,11 @@ func TestDecodeRefusesBadData(t *testing.T) {
 			`{"id":"kv.get(a)","dependency":{"kind":"kv.get","name":"a"}}` + "\t{}")), ErrCorrupt, "cut short"},
 		{"null for a key", good(func(w *wireData) {
 			d := dep.Dependency{Kind: dep.KindKV, Name: "a"}
-			w.Entries[0] = wireEntry{ID: d.String(), Dependency: toWire(d), Answer: json.RawMessage("null")}
+			w.Entries[0] = wireEntry{ID: d.String(), Dependency: d.Wire(), Answer: json.RawMessage("null")}
 		}), ErrCorrupt, "null answer"},
 		{"answer of the wrong type", good(func(w *wireData) {
 			d := dep.Dependency{Kind: dep.KindKVList, Name: "x/"}
-			w.Entries[0] = wireEntry{ID: d.String(), Dependency: toWire(d), Answer: json.RawMessage(`{"a":1}`)}
+			w.Entries[0] = wireEntry{ID: d.String(), Dependency: d.Wire(), Answer: json.RawMessage(`{"a":1}`)}
 		}), ErrCorrupt, "decode kv.list answer"},
 	}
 	for _, tt := range tests {
@@ -252,10 +252,10 @@ func TestDecodeRefusesBadData(t *testing.T) {
 
 func TestAnswersThatDoNotSurviveJSONAreNotShared(t *testing.T) {
 	d := dep.Dependency{Kind: dep.KindKV, Name: "bin"}
-	if _, err := encodeAnswer(d, dep.KVValue{Exists: true, Value: "\xff\xfe"}); err == nil {
+	if _, err := dep.EncodeValue(d.Kind, dep.KVValue{Exists: true, Value: "\xff\xfe"}); err == nil {
 		t.Fatal("a value that is not UTF-8 was accepted")
 	}
-	if _, err := encodeAnswer(d, []string{"x"}); err == nil {
+	if _, err := dep.EncodeValue(d.Kind, []string{"x"}); err == nil {
 		t.Fatal("an answer of another kind's type was accepted")
 	}
 }
@@ -271,7 +271,7 @@ func TestFitDropsTheLargestAnswers(t *testing.T) {
 	}
 	big.WriteString(`"}`)
 	bigDep := dep.Dependency{Kind: dep.KindKV, Name: "big"}
-	w.Entries = append(w.Entries, wireEntry{ID: bigDep.String(), Dependency: toWire(bigDep), Answer: json.RawMessage(big.String())})
+	w.Entries = append(w.Entries, wireEntry{ID: bigDep.String(), Dependency: bigDep.Wire(), Answer: json.RawMessage(big.String())})
 
 	full, dropped, err := encodeData(w, maxSize)
 	if err != nil || dropped != nil {

@@ -125,7 +125,7 @@ func (p *publisher) publish(ctx context.Context) (retry time.Duration, err error
 		case a.raw == nil:
 			w.Omitted = append(w.Omitted, a.key+": "+a.err)
 		default:
-			w.Entries = append(w.Entries, wireEntry{ID: a.key, Dependency: toWire(d), Index: a.index, Answer: a.raw})
+			w.Entries = append(w.Entries, wireEntry{ID: a.key, Dependency: d.Wire(), Index: a.index, Answer: a.raw})
 		}
 		answered++
 	}

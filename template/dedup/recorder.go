@@ -43,7 +43,7 @@ func (r *recorder) note(d dep.Dependency, v any, m watch.ResponseMeta, q watch.Q
 	if q.AllowStale && m.LastContact > r.maxStale {
 		return nil
 	}
-	raw, err := encodeAnswer(d, v)
+	raw, err := dep.EncodeValue(d.Kind, v)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	a := r.answers[d]

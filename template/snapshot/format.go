@@ -30,38 +30,6 @@ type file struct {
 
 type entry struct {
 	ID         string          `json:"id,omitempty"`
-	Dependency dependency      `json:"dependency"`
+	Dependency dep.Wire        `json:"dependency"`
 	Answer     json.RawMessage `json:"answer"`
-}
-
-// dependency is dep.Dependency as written in the file: field by field, so
-// that renaming a Go field never changes the format.
-type dependency struct {
-	Kind               string `json:"kind"`
-	Name               string `json:"name,omitempty"`
-	Tag                string `json:"tag,omitempty"`
-	DC                 string `json:"dc,omitempty"`
-	Near               string `json:"near,omitempty"`
-	Filter             string `json:"filter,omitempty"`
-	Namespace          string `json:"namespace,omitempty"`
-	Partition          string `json:"partition,omitempty"`
-	Peer               string `json:"peer,omitempty"`
-	SamenessGroup      string `json:"sameness_group,omitempty"`
-	IgnoreInaccessible bool   `json:"ignore_inaccessible,omitempty"`
-}
-
-func fromDep(d dep.Dependency) dependency {
-	return dependency{
-		Kind: string(d.Kind), Name: d.Name, Tag: d.Tag, DC: d.DC, Near: d.Near, Filter: d.Filter,
-		Namespace: d.Namespace, Partition: d.Partition, Peer: d.Peer, SamenessGroup: d.SamenessGroup,
-		IgnoreInaccessible: d.IgnoreInaccessible,
-	}
-}
-
-func (d dependency) dep() dep.Dependency {
-	return dep.Dependency{
-		Kind: dep.Kind(d.Kind), Name: d.Name, Tag: d.Tag, DC: d.DC, Near: d.Near, Filter: d.Filter,
-		Namespace: d.Namespace, Partition: d.Partition, Peer: d.Peer, SamenessGroup: d.SamenessGroup,
-		IgnoreInaccessible: d.IgnoreInaccessible,
-	}
 }

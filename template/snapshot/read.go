@@ -39,7 +39,7 @@ func Read(r io.Reader) (*Store, error) {
 	}
 	s := &Store{data: make(map[dep.Dependency]any, len(f.Entries)), changed: make(chan struct{})}
 	for i, e := range f.Entries {
-		d := e.Dependency.dep()
+		d := e.Dependency.Dependency()
 		if err := s.add(d, e); err != nil {
 			return nil, fmt.Errorf("read snapshot: entry %d (%s): %w", i+1, d, err)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -20,14 +19,14 @@ import (
 func Write(w io.Writer, data map[dep.Dependency]any) error {
 	f := file{Format: formatName, Version: Version, Entries: make([]entry, 0, len(data))}
 	for d, v := range data {
-		raw, err := answer(d, v)
+		raw, err := dep.EncodeValue(d.Kind, v)
 		if err != nil {
 			return fmt.Errorf("write snapshot: %s: %w", d, err)
 		}
-		f.Entries = append(f.Entries, entry{ID: d.String(), Dependency: fromDep(d), Answer: raw})
+		f.Entries = append(f.Entries, entry{ID: d.String(), Dependency: d.Wire(), Answer: raw})
 	}
 	slices.SortFunc(f.Entries, func(a, b entry) int { return strings.Compare(a.ID, b.ID) })
-	out, err := encode(f)
+	out, err := dep.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
@@ -40,40 +39,4 @@ func Write(w io.Writer, data map[dep.Dependency]any) error {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	return nil
-}
-
-// encode is json.Marshal without HTML escaping, so that PEM blocks and
-// values holding <, > or & stay readable in the file.
-func encode(v any) ([]byte, error) {
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
-// answer encodes v, the answer to d, after checking that it has the kind's
-// type and that its JSON decodes back to exactly v.
-func answer(d dep.Dependency, v any) ([]byte, error) {
-	zero, err := dep.NewValue(d.Kind)
-	if err != nil {
-		return nil, err
-	}
-	if want := reflect.TypeOf(zero).Elem(); reflect.TypeOf(v) != want {
-		return nil, fmt.Errorf("answer is a %T, want a %s", v, want)
-	}
-	raw, err := encode(v)
-	if err != nil {
-		return nil, err
-	}
-	back, err := dep.DecodeValue(d.Kind, raw)
-	if err != nil {
-		return nil, err
-	}
-	if !reflect.DeepEqual(back, v) {
-		return nil, fmt.Errorf("answer does not survive JSON unchanged (a value that is not UTF-8?)")
-	}
-	return raw, nil
 }
