@@ -277,7 +277,10 @@ func (d *drcon) lines(name string) []string {
 // logLines is the agent's log so far, one entry per line.
 func (d *drcon) logLines() []string {
 	var out []string
-	s := bufio.NewScanner(strings.NewReader(d.proc.Output()))
+	text := d.proc.Output()
+	// A line still being written is not a line yet.
+	text = text[:strings.LastIndexByte(text, '\n')+1]
+	s := bufio.NewScanner(strings.NewReader(text))
 	s.Buffer(make([]byte, 1<<20), 1<<20)
 	for s.Scan() {
 		out = append(out, s.Text())

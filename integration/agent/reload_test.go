@@ -157,29 +157,42 @@ func TestReload(t *testing.T) {
 		}
 		d.waitHealthy()
 		c.PutKV("c", "v3")
-		testenv.WaitFor(t, waitLimit, "c renders through the new address", func() bool { return d.read("c.out") == "c v2 v3" })
-		jobLines, switched := 0, false
-		for _, line := range d.logLines()[mark:] {
-			// The lines before the new configuration took effect are text.
-			if switched = switched || strings.HasPrefix(line, "{"); !switched {
-				continue
-			}
-			var rec map[string]any
-			if err := json.Unmarshal([]byte(line), &rec); err != nil {
-				t.Fatalf("log line after the switch to json: %q", line)
-			}
-			if n := strings.Count(line, `"job":`); n > 1 {
-				t.Fatalf("job given %d times: %q", n, line)
-			}
-			if rec["msg"] == "wrote destination" {
-				jobLines++
-				if rec["job"] != "c" {
-					t.Fatalf("a job line without its job: %q", line)
-				}
-			}
-		}
+		// The job logs its write just after the rename: wait for both.
+		jobLines := 0
+		testenv.WaitFor(t, waitLimit, "c renders through the new address, and logs it", func() bool {
+			jobLines = countJSONWrites(t, d.logLines()[mark:])
+			return d.read("c.out") == "c v2 v3" && jobLines > 0
+		})
 		if jobLines != 1 {
 			t.Fatalf("%d 'wrote destination' lines after the change of c, want 1", jobLines)
 		}
 	})
+}
+
+// countJSONWrites checks the log lines written after the switch to json
+// (the lines before the new configuration took effect are text): each is
+// JSON, names its job at most once, and a write names job c. It returns
+// the number of writes.
+func countJSONWrites(t *testing.T, lines []string) int {
+	t.Helper()
+	writes, switched := 0, false
+	for _, line := range lines {
+		if switched = switched || strings.HasPrefix(line, "{"); !switched {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line after the switch to json: %q", line)
+		}
+		if n := strings.Count(line, `"job":`); n > 1 {
+			t.Fatalf("job given %d times: %q", n, line)
+		}
+		if rec["msg"] == "wrote destination" {
+			writes++
+			if rec["job"] != "c" {
+				t.Fatalf("a job line without its job: %q", line)
+			}
+		}
+	}
+	return writes
 }
