@@ -55,7 +55,7 @@ func TestHelpers(t *testing.T) {
 		{`{{ range $t, $s := service "web" | byTag }}{{ $t }}{{ len $s }} {{ end }}`, "a1 b2 ", ""},
 		{`{{ range $p, $s := service "web" | byPort }}{{ $p }}:{{ len $s }} {{ end }}`, "80:2 81:1 ", ""},
 		{`{{ byTag nil }} {{ byPort nil }}`, "map[] map[]", ""},
-		{`{{ byTag (ls "p") }}`, "", "byTag: wrong argument type []*dep.KeyPair"},
+		{`{{ byTag (ls "p") }}`, "", "byTag: wrong argument type []*dependency.KeyPair"},
 		{`{{ range $k, $s := service "web" | byMeta "v|int,zone" }}{{ $k }}={{ len $s }} {{ end }}`, "00000__no_zone_=1 00002_eu_1=1 00010__no_zone_=1 ", ""},
 		{`{{ service "web" | byMeta "zone|int" }}`, "", "cannot parse eu/1 as number"},
 		{`{{ contains "b" (split "," "a,b") }} {{ in "abc" "bc" }} {{ in (parseJSON "[1.0]") 1 }} {{ in (parseJSON "[1]") 1.0 }}`, "true true false true", ""},

@@ -41,6 +41,20 @@ var seedKV = map[string]string{
 	"upstreams/web/max_fails": "3",
 	"upstreams/api/weight":    "1",
 	"maint/enabled":           "false",
+	// Keys that must be escaped in a URL path, and values that are not
+	// UTF-8 or have odd bytes. They stay out of app/, which the golden
+	// corpus lists: state.json is JSON and cannot hold a value that is not
+	// UTF-8.
+	"special/pct%41":    "percent",
+	"special/q?mark":    "question",
+	"special/hash#tag":  "hash",
+	"special/plus+sign": "plus",
+	"special/semi;c":    "semicolon",
+	"special/ünï":       "unicode key",
+	"special/sp ace":    "space",
+	"bytes/binary":      "\xff\xfe\x00bin\x80",
+	"bytes/crlf":        "a\r\nb\r\n",
+	"bytes/unicode":     "héllo ✓ \u2028 <tag>",
 }
 
 // seedNodes are external nodes, registered in the catalog with their
@@ -91,6 +105,25 @@ var seedServices = []struct {
 	{"node-a", &api.AgentService{ID: "nocheck", Service: "nocheck", Port: 1}, ""},
 }
 
+// seedChecks are extra catalog checks: one with a full HTTP definition (its
+// Definition fields show in toJSON of the instance) and a second check on
+// the same instance, so that its status is the worst of two.
+var seedChecks = []*api.CatalogRegistration{
+	{Node: "node-b", SkipNodeUpdate: true,
+		Service: &api.AgentService{ID: "checked-b", Service: "checked", Tags: []string{"http"}, Port: 7070,
+			Meta: map[string]string{"path": "/health"}},
+		Checks: api.HealthChecks{
+			{Node: "node-b", CheckID: "checked-http", Name: "http health", Status: api.HealthPassing,
+				Notes: "probe /health", Output: "HTTP GET: 200 OK", ServiceID: "checked-b", Type: "http",
+				Definition: api.HealthCheckDefinition{HTTP: "http://10.1.0.2:7070/health", Method: "GET",
+					Header: map[string][]string{"X-Probe": {"a", "b"}}, TLSSkipVerify: true,
+					Interval: api.ReadableDuration(10 * time.Second), Timeout: api.ReadableDuration(2 * time.Second)}},
+			{Node: "node-b", CheckID: "checked-tcp", Name: "tcp health", Status: api.HealthWarning,
+				Output: "slow", ServiceID: "checked-b", Type: "tcp",
+				Definition: api.HealthCheckDefinition{TCP: "10.1.0.2:7070"}},
+		}},
+}
+
 // seed fills a fresh dev agent with the corpus's state and waits until the
 // agent's own services and checks are in the catalog.
 func seed(t testing.TB, c *testenv.Consul) {
@@ -114,6 +147,11 @@ func seed(t testing.TB, c *testenv.Consul) {
 		}
 		if _, err := cl.Catalog().Register(reg, nil); err != nil {
 			t.Fatalf("seed service %s: %v", s.svc.ID, err)
+		}
+	}
+	for _, r := range seedChecks {
+		if _, err := cl.Catalog().Register(r, nil); err != nil {
+			t.Fatalf("seed checks of %s: %v", r.Service.ID, err)
 		}
 	}
 	// Services of the agent's own node: a TTL check that stays passing, one

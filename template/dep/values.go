@@ -5,46 +5,24 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/consul/api"
+
+	mirror "github.com/drcon/drcon/template/dep/api"
+	"github.com/drcon/drcon/template/dep/dependency"
 )
 
-// The answer types below have the field names, field order and field types of
-// consul-template's, so that templates which print or serialise them whole
-// ({{ . }}, toJSON) give the same bytes.
-
-// ServiceTags is a service's tags.
-type ServiceTags []string
-
-// HealthService is one instance of a service with its health.
-type HealthService struct {
-	Node                   string
-	NodeID                 string
-	NodeAddress            string
-	NodeTaggedAddresses    map[string]string
-	NodeMeta               map[string]string
-	ServiceMeta            map[string]string
-	Address                string
-	ServiceTaggedAddresses map[string]api.ServiceAddress
-	ID                     string
-	Name                   string
-	Tags                   ServiceTags
-	Checks                 api.HealthChecks
-	Status                 string
-	Port                   int
-	Weights                api.AgentWeights
-}
-
-// KeyPair is one KV entry.
-type KeyPair struct {
-	Path  string
-	Key   string
-	Value string
-
-	CreateIndex uint64
-	ModifyIndex uint64
-	LockIndex   uint64
-	Flags       uint64
-	Session     string
-}
+// The answer types that templates see live in package dependency, as
+// consul-template's do: %T and %#v print the package name with the type
+// ({{ printf "%#v" .Tags }} is dependency.ServiceTags{...}), so the name
+// is part of the output. They are aliased here for drcon's own use.
+type (
+	ServiceTags        = dependency.ServiceTags
+	HealthService      = dependency.HealthService
+	KeyPair            = dependency.KeyPair
+	CatalogSnippet     = dependency.CatalogSnippet
+	Node               = dependency.Node
+	CatalogNode        = dependency.CatalogNode
+	CatalogNodeService = dependency.CatalogNodeService
+)
 
 // KVValue is the answer to a KV query: whether the key exists and its value.
 type KVValue struct {
@@ -52,51 +30,9 @@ type KVValue struct {
 	Value  string
 }
 
-// CatalogSnippet is a service name and the union of its tags.
-type CatalogSnippet struct {
-	Name string
-	Tags ServiceTags
-}
-
-// Node is a catalog node.
-type Node struct {
-	ID              string
-	Node            string
-	Address         string
-	Datacenter      string
-	TaggedAddresses map[string]string
-	Meta            map[string]string
-}
-
-// CatalogNode is a node and the services registered on it.
-type CatalogNode struct {
-	Node     *Node
-	Services []*CatalogNodeService
-}
-
-// CatalogNodeService is a service as listed on a node.
-type CatalogNodeService struct {
-	ID                string
-	Service           string
-	Tags              ServiceTags
-	Meta              map[string]string
-	Port              int
-	Address           string
-	EnableTagOverride bool
-}
-
-// CARoot is a Connect CA root certificate. It mirrors api.CARoot of the
-// consul/api consul-template v0.41.1 is built with (v1.32.1): later versions
-// add NotBefore, NotAfter and DaysRemaining, which would change the bytes of
-// {{ caRoots | toJSON }}.
-type CARoot struct {
-	ID          string
-	Name        string
-	RootCertPEM string `json:"RootCert"`
-	Active      bool
-	CreateIndex uint64
-	ModifyIndex uint64
-}
+// CARoot is a Connect CA root certificate (see package api for why it is
+// a type of drcon's own).
+type CARoot = mirror.CARoot
 
 // NewValue returns a pointer to a zero answer of the kind's type, for decoding.
 func NewValue(k Kind) (any, error) {

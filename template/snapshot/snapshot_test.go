@@ -191,9 +191,9 @@ func TestWriteRefusesWhatJSONWouldChange(t *testing.T) {
 	}{
 		{"binary KV value", dep.Dependency{Kind: dep.KindKV, Name: "bin"}, dep.KVValue{Exists: true, Value: "\xff\xfe"}, "kv.get(bin): answer does not survive JSON"},
 		{"binary list value", dep.Dependency{Kind: dep.KindKVList, Name: "p"}, []*dep.KeyPair{{Key: "k", Value: "\x80"}}, "kv.list(p): answer does not survive JSON"},
-		{"wrong type", dep.Dependency{Kind: dep.KindKVList, Name: "k"}, []string{"a"}, "kv.list(k): answer is a []string, want a []*dep.KeyPair"},
+		{"wrong type", dep.Dependency{Kind: dep.KindKVList, Name: "k"}, []string{"a"}, "kv.list(k): answer is a []string, want a []*dependency.KeyPair"},
 		{"pointer for value", dep.Dependency{Kind: dep.KindKV, Name: "k"}, &dep.KVValue{}, "kv.get(k): answer is a *dep.KVValue, want a dep.KVValue"},
-		{"untyped nil", dep.Dependency{Kind: dep.KindCatalogNode, Name: "n"}, nil, "catalog.node(n): answer is a <nil>, want a *dep.CatalogNode"},
+		{"untyped nil", dep.Dependency{Kind: dep.KindCatalogNode, Name: "n"}, nil, "catalog.node(n): answer is a <nil>, want a *dependency.CatalogNode"},
 		{"unknown kind", dep.Dependency{Kind: "x.y"}, 1, `x.y: unknown dependency kind "x.y"`},
 	}
 	for _, tt := range tests {
