@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Overrides are consul-template's common command-line flags. A non-empty
@@ -20,6 +22,8 @@ type Overrides struct {
 	ReloadSignal string // -reload-signal
 	MaxStale     string // -max-stale
 	PidFile      string // -pid-file
+	// -consul-retry-attempts, -consul-retry-backoff, -consul-retry-max-backoff
+	RetryAttempts, RetryBackoff, RetryMaxBackoff string
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
 }
@@ -70,9 +74,38 @@ func (l *loader) applyGlobalOverrides(c *Config) {
 	if o.ConsulToken != "" {
 		c.Consul.Token, c.Consul.TokenFile = o.ConsulToken, ""
 	}
+	l.retryOverrides(&c.Consul.Retry)
 	// consul/api speaks HTTPS to an https:// address whatever else says.
 	if strings.HasPrefix(c.Consul.Address, "https://") {
 		c.Consul.TLS.Enabled = true
+	}
+}
+
+// retryOverrides applies consul-template's -consul-retry-* flags.
+func (l *loader) retryOverrides(r *Retry) {
+	o := l.o
+	if o.RetryAttempts != "" {
+		if n, err := strconv.Atoi(o.RetryAttempts); err != nil || n < 0 {
+			l.flagError("-consul-retry-attempts", fmt.Errorf("%q is not a number of attempts (0: never give up)", o.RetryAttempts))
+		} else {
+			r.Attempts = n
+		}
+	}
+	for _, f := range []struct {
+		flag, value string
+		dst         *time.Duration
+	}{{"-consul-retry-backoff", o.RetryBackoff, &r.Backoff}, {"-consul-retry-max-backoff", o.RetryMaxBackoff, &r.MaxBackoff}} {
+		if f.value == "" {
+			continue
+		}
+		if v, err := parseDuration(f.value); err != nil || v <= 0 {
+			l.flagError(f.flag, fmt.Errorf("%q is not a positive duration", f.value))
+		} else {
+			*f.dst = v
+		}
+	}
+	if r.MaxBackoff < r.Backoff {
+		r.MaxBackoff = r.Backoff
 	}
 }
 

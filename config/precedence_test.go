@@ -162,6 +162,8 @@ func TestBadFlags(t *testing.T) {
 		{Overrides{ReloadSignal: "nope"}, "Invalid -reload-signal flag"},
 		{Overrides{MaxStale: "2"}, "Invalid -max-stale flag"},
 		{Overrides{Wait: "5s:1s"}, "Invalid -wait flag"},
+		{Overrides{RetryAttempts: "-1"}, "Invalid -consul-retry-attempts flag"},
+		{Overrides{RetryBackoff: "0s"}, "Invalid -consul-retry-backoff flag"},
 		{Overrides{Templates: []string{"only-a-source"}}, "Invalid -template flag"},
 		{Overrides{Templates: []string{"missing.tmpl:/tmp/out"}}, "Invalid -template flag"},
 	} {
@@ -172,6 +174,16 @@ func TestBadFlags(t *testing.T) {
 		if !strings.Contains(cerr.Error(), "Error: "+tc.want) {
 			t.Errorf("%+v: Error() = %s", tc.o, cerr.Error())
 		}
+	}
+}
+
+// consul-template's -consul-retry-* flags win over consul { retry {} }.
+func TestRetryFlags(t *testing.T) {
+	c := mustLoad(t, []string{"testdata/good/minimal.hcl"},
+		Overrides{RetryAttempts: "2", RetryBackoff: "2m", RetryMaxBackoff: "10s"})
+	// A max_backoff below backoff is raised to it: drcon retries at max_backoff forever.
+	if r := c.Consul.Retry; r.Attempts != 2 || r.Backoff != 2*time.Minute || r.MaxBackoff != 2*time.Minute {
+		t.Errorf("retry %+v", r)
 	}
 }
 

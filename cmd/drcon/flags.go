@@ -34,6 +34,9 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.overrides.ReloadSignal, "reload-signal", "", "signal that reloads the configuration")
 	fs.StringVar(&c.overrides.MaxStale, "max-stale", "", "accept stale answers up to this age, e.g. 2s")
 	fs.StringVar(&c.overrides.PidFile, "pid-file", "", "write the process id to this file")
+	fs.StringVar(&c.overrides.RetryAttempts, "consul-retry-attempts", "", "failed queries in a row before a dependency fails (overrides consul { retry { attempts } }; 0: never)")
+	fs.StringVar(&c.overrides.RetryBackoff, "consul-retry-backoff", "", "first wait after a failed query, e.g. 250ms")
+	fs.StringVar(&c.overrides.RetryMaxBackoff, "consul-retry-max-backoff", "", "longest wait between failed queries, e.g. 1m")
 }
 
 // load reads the configuration the flags point at.

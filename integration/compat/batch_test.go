@@ -86,7 +86,10 @@ func runDrcon(bin, addr string, cases []tcase, idx []int, dir string, timeout ti
 	// against a drcon that does not.
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-once", "-timeout", timeout.String(), "-consul-addr", addr, "-config", cfgPath)
+	// The same retries as consul-template's run (render_test.go): a query
+	// that keeps failing fails the template in both.
+	cmd := exec.CommandContext(ctx, bin, "-once", "-timeout", timeout.String(), "-consul-addr", addr,
+		"-consul-retry-attempts", "2", "-config", cfgPath)
 	cmd.Dir = dir
 	// Every case of a batch shares COMPAT_OUT, so the corpus's writeToFile
 	// cases use file names of their own.

@@ -49,6 +49,9 @@ type Source interface {
 	Changed() <-chan struct{}
 	// Recall returns the latest answer to d and whether there is one.
 	Recall(d dep.Dependency) (any, bool)
+	// Failure is why d has no data, once its queries have failed for good
+	// (the retry attempts are spent); nil otherwise.
+	Failure(d dep.Dependency) error
 }
 
 // Mode says how Run behaves. ModeOnce and ModeDry combine: -once -dry is

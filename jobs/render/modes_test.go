@@ -78,6 +78,33 @@ func TestOnceFailures(t *testing.T) {
 	}
 }
 
+// A dependency whose queries failed for good (retries spent) fails a once
+// render at once, naming it, as consul-template does; data that merely has
+// not arrived yet is waited for.
+func TestOnceFailedDependency(t *testing.T) {
+	store := rendertest.NewStore()
+	store.SetKey("k", "v")
+	cfg := newConfig(t, "web", `{{ key "k" }}{{ service "web@dc9" }}{{ key "later" }}`)
+	j := mustNew(t, cfg, store.Subscribe(), Options{Mode: ModeOnce})
+	gone := rendertest.Service("web")
+	gone.DC = "dc9"
+	go func() {
+		eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
+		store.Fail(gone, errors.New("Unexpected response code: 500 (No path to datacenter)"))
+	}()
+	err := runOnce(t, j, 20*time.Second)
+	if err == nil || !strings.Contains(err.Error(), `render job "web": health.service(web@dc9|passing)`) ||
+		!strings.Contains(err.Error(), "No path to datacenter") || strings.Contains(err.Error(), "gave up waiting") {
+		t.Fatalf("error %v, want the failed dependency named", err)
+	}
+	if s := j.Status(); !strings.Contains(s.LastError, "No path to datacenter") {
+		t.Errorf("status error %q, want the failure", s.LastError)
+	}
+	if _, statErr := os.Stat(cfg.Destination); !errors.Is(statErr, os.ErrNotExist) {
+		t.Errorf("destination written: %v", statErr)
+	}
+}
+
 // Dry prints "> DESTINATION" and the render, writes nothing, runs nothing.
 func TestDryOnce(t *testing.T) {
 	store := rendertest.NewStore()

@@ -136,6 +136,11 @@ func (r *run) once(ctx context.Context) error {
 		if complete {
 			return r.awaitCommand(ctx)
 		}
+		// As consul-template does once its retries are spent: a query that
+		// keeps failing (an unknown datacenter, say) fails the render.
+		if err := r.failedDependencies(); err != nil {
+			return r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("render job %q: gave up waiting for data (%w): missing %s",
@@ -143,6 +148,18 @@ func (r *run) once(ctx context.Context) error {
 		case <-j.src.Changed():
 		}
 	}
+}
+
+// failedDependencies joins the failures of the missing dependencies that
+// will not get data.
+func (r *run) failedDependencies() error {
+	var errs []error
+	for _, d := range r.missing {
+		if err := r.j.src.Failure(d); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // awaitCommand waits for the command of a once render and reports it.

@@ -81,6 +81,10 @@ func (s *Store) Recall(d dep.Dependency) (any, bool) {
 	return v, ok
 }
 
+// Failure is always nil: a snapshot's missing answers are reported by Check
+// before anything renders.
+func (s *Store) Failure(dep.Dependency) error { return nil }
+
 // Missing lists the wanted dependencies that the snapshot has no answer
 // for, sorted and without duplicates.
 func (s *Store) Missing() []dep.Dependency {

@@ -2,6 +2,7 @@ package watch_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -267,4 +268,37 @@ func slicesEqual[T comparable](a, b []T) bool {
 		}
 	}
 	return true
+}
+
+// A dependency that never had data and fails Attempts times in a row is
+// reported by Failure, with a signal, so that a -once render can give up
+// on it; one with data is not (its last data stands).
+func TestFailureWithoutData(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.set(kv("a"), 40, dep.KVValue{Exists: true, Value: "a"})
+		p := runPool(t, f, watch.Options{Retry: watch.Retry{Attempts: 2, Backoff: time.Second, MaxBackoff: 4 * time.Second}})
+		s := p.Subscribe()
+		s.Want([]dep.Dependency{kv("a")})
+		settle()
+		signalled(s)
+		f.setDown(errDown)
+		s.Want([]dep.Dependency{kv("a"), kv("b")})
+		synctest.Wait()
+		if err := s.Failure(kv("b")); err != nil {
+			t.Fatalf("failure after one attempt: %v", err)
+		}
+		signalled(s)
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if !signalled(s) {
+			t.Error("no signal when b failed for good")
+		}
+		if err := s.Failure(kv("b")); err == nil || !strings.Contains(err.Error(), errDown.Error()) {
+			t.Errorf("failure of b: %v", err)
+		}
+		if err := s.Failure(kv("a")); err != nil {
+			t.Errorf("a has data, but: %v", err)
+		}
+	})
 }

@@ -97,7 +97,9 @@ func (p *Pool) failed(w *watcher, err error, n int, log *slog.Logger) {
 	w.lastErr, w.lastErrAt = err.Error(), time.Now()
 	w.failures, w.failing = n, n >= attempts
 	for s := range w.subs {
-		s.settle(w, false) // a job need not wait for it to use the others
+		// A job need not wait for it to use the others; and one that waits
+		// for its first data learns when it has failed for good.
+		s.settle(w, n == attempts && !w.has)
 	}
 	p.mu.Unlock()
 	switch {

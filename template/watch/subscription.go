@@ -1,6 +1,11 @@
 package watch
 
-import "github.com/drcon/drcon/template/dep"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/drcon/drcon/template/dep"
+)
 
 // Subscription is one subscriber's view of the pool: the dependencies it
 // wants, their latest answers, and a signal when one of them changes. It
@@ -102,6 +107,21 @@ func (s *Subscription) Recall(d dep.Dependency) (any, bool) {
 		return nil, false
 	}
 	return w.value, true
+}
+
+// Failure reports why d has no data when its queries have failed Retry.Attempts
+// times in a row; nil while d has data, or may still get some. The pool
+// keeps retrying either way; a -once render gives up on it.
+func (s *Subscription) Failure(d dep.Dependency) error {
+	s.p.mu.RLock()
+	defer s.p.mu.RUnlock()
+	w, ok := s.want[d]
+	if !ok || w.has || !w.failing {
+		return nil
+	}
+	// The caller names d; the fetcher's errors name it too.
+	last := strings.TrimPrefix(w.lastErr, "fetch "+d.String()+": ")
+	return fmt.Errorf("%d queries failed in a row, the last: %s", w.failures, last)
 }
 
 // Close releases every dependency of s. It is idempotent.

@@ -13,13 +13,29 @@ import (
 
 // Store holds the latest answer of each dependency, like the watcher pool.
 type Store struct {
-	mu   sync.Mutex
-	data map[dep.Dependency]any
-	subs map[*Sub]bool
+	mu     sync.Mutex
+	data   map[dep.Dependency]any
+	failed map[dep.Dependency]error
+	subs   map[*Sub]bool
 }
 
 // NewStore returns an empty store.
-func NewStore() *Store { return &Store{data: map[dep.Dependency]any{}, subs: map[*Sub]bool{}} }
+func NewStore() *Store {
+	return &Store{data: map[dep.Dependency]any{}, failed: map[dep.Dependency]error{}, subs: map[*Sub]bool{}}
+}
+
+// Fail marks d as failed for good with err, as the pool does after its
+// retries, and signals the subscriptions that want d.
+func (s *Store) Fail(d dep.Dependency, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failed[d] = err
+	for sub := range s.subs {
+		if sub.wants(d) {
+			sub.signal()
+		}
+	}
+}
 
 // Set stores v as d's answer and signals the subscriptions that want d.
 func (s *Store) Set(d dep.Dependency, v any) {
@@ -81,6 +97,16 @@ func (s *Sub) Changed() <-chan struct{} { return s.changed }
 
 // Recall returns d's latest answer.
 func (s *Sub) Recall(d dep.Dependency) (any, bool) { return s.store.recall(d) }
+
+// Failure is the error Fail gave d, if d has no data.
+func (s *Sub) Failure(d dep.Dependency) error {
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	if _, has := s.store.data[d]; has {
+		return nil
+	}
+	return s.store.failed[d]
+}
 
 // Wanted is the set last passed to Want, sorted.
 func (s *Sub) Wanted() []dep.Dependency {
