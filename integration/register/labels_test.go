@@ -82,6 +82,22 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
+// TestTagTemplates: registrator 7.4's tag templates, in SERVICE_TAGS and in
+// the block's tags, run over the container's inspect data; one that fails
+// is dropped and the service still registers (registrator exited).
+func TestTagTemplates(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Tags = []string{"img={{ .Config.Image }}", "{{ .Nope }}"}
+	e.start()
+	id := e.run(e.image, "-p", "127.0.0.1::80", "--hostname", "tagged-host", "--label", "team=payments",
+		"--label", `SERVICE_TAGS=web,host-{{ .Config.Hostname }},{{ index .Config.Labels "team" | upper }}`)
+	svc := ofContainer(e.waitServices("registered", count(1)), id)[0]
+	want := []string{"web", "host-tagged-host", "PAYMENTS", "img=" + e.image}
+	if !slices.Equal(svc.Tags, want) {
+		t.Errorf("tags %q, want %q", svc.Tags, want)
+	}
+}
+
 // TestIgnoreAndExplicit: SERVICE_IGNORE (any value) and SERVICE_<port>_IGNORE;
 // with explicit only named ports register.
 func TestIgnoreAndExplicit(t *testing.T) {

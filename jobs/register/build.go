@@ -143,18 +143,15 @@ func serviceID(c *docker.Container, m metadata, ep endpoint, group bool, host st
 }
 
 func newService(c *docker.Container, v view, ep endpoint, s settings, id identity, name, svcID string) (*service, []warning) {
-	tags := splitTags(v.get("tags"))
-	tags = append(tags, s.tags...)
-	if ep.proto != "tcp" {
-		tags = append(tags, ep.proto)
-	}
-	meta, warns := userMeta(v)
+	tags, warns := serviceTags(c, v, s.tags, ep.proto)
+	meta, w := userMeta(v)
+	warns = append(warns, w...)
 	meta[metaOwner] = id.Owner
 	meta[metaContainer] = c.ID
 	reg := &api.AgentServiceRegistration{
 		ID:      svcID,
 		Name:    name,
-		Tags:    dedupe(tags),
+		Tags:    tags,
 		Port:    ep.hostPort,
 		Address: ep.address,
 		Meta:    meta,

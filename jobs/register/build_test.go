@@ -52,6 +52,10 @@ func TestBuildGolden(t *testing.T) {
 		{name: "sidecar-owner-gone", inspect: "sidecar"},
 		{name: "udp-id", inspect: "udpid"},
 		{name: "script-bad", inspect: "scriptbad"},
+		// registrator 7.4's tag templates, in labels and in the block's
+		// tags; failing ones are dropped with a warning.
+		{name: "tag-templates", inspect: "tagtemplate", cfg: config.Registrator{
+			Tags: []string{"{{ .Name | printf \"name=%s\" }}", "{{ broken", "{{ .Nope }}", "plain"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
