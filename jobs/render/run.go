@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/drcon/drcon/jobs"
@@ -123,62 +122,6 @@ func (r *run) daemon(ctx context.Context) error {
 			}
 		}
 	}
-}
-
-// once renders as soon as the data is complete and returns.
-func (r *run) once(ctx context.Context) error {
-	j := r.j
-	for {
-		complete, err := r.render(ctx)
-		if err != nil {
-			return err
-		}
-		if complete {
-			return r.awaitCommand(ctx)
-		}
-		// As consul-template does once its retries are spent: a query that
-		// keeps failing (an unknown datacenter, say) fails the render.
-		if err := r.failedDependencies(); err != nil {
-			return r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("render job %q: gave up waiting for data (%w): missing %s",
-				j.cfg.Name, context.Cause(ctx), strings.Join(depStrings(r.missing), ", "))
-		case <-j.src.Changed():
-		}
-	}
-}
-
-// failedDependencies joins the failures of the missing dependencies that
-// will not get data.
-func (r *run) failedDependencies() error {
-	var errs []error
-	for _, d := range r.missing {
-		if err := r.j.src.Failure(d); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", d, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// awaitCommand waits for the command of a once render and reports it.
-func (r *run) awaitCommand(ctx context.Context) error {
-	if r.pending == nil {
-		return nil
-	}
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("render job %q: command %s did not finish: %w",
-			r.j.cfg.Name, commandString(r.j.cfg.Command), context.Cause(ctx))
-	case <-r.pending.Done():
-	}
-	res := r.pending.Result()
-	r.recordCommand(res)
-	if failed(res) {
-		return fmt.Errorf("render job %q: command %s: %s", r.j.cfg.Name, res.Command, describe(res))
-	}
-	return nil
 }
 
 // render executes the template, as many passes as it takes to discover its

@@ -30,11 +30,7 @@ func (s *Store) Fail(d dep.Dependency, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failed[d] = err
-	for sub := range s.subs {
-		if sub.wants(d) {
-			sub.signal()
-		}
-	}
+	s.signal(d)
 }
 
 // Set stores v as d's answer and signals the subscriptions that want d.
@@ -42,6 +38,11 @@ func (s *Store) Set(d dep.Dependency, v any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.data[d] = v
+	s.signal(d)
+}
+
+// signal signals the subscriptions that want d; s.mu is held.
+func (s *Store) signal(d dep.Dependency) {
 	for sub := range s.subs {
 		if sub.wants(d) {
 			sub.signal()
