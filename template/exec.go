@@ -22,6 +22,8 @@ type execution struct {
 	used    []usedDep      // in order of first use
 	index   map[string]int // canonical string -> position in used
 	files   map[string]struct{}
+	reads   map[string]fileRead // files read by this Execute, by path
+	fresh   []string            // files answered with "": never read before
 	scratch *Scratch
 	done    chan struct{} // closed by end: stops loop's senders
 	depth   int           // executeTemplate nesting

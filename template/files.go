@@ -9,10 +9,11 @@ import (
 	"strings"
 )
 
-// file returns a file's contents, read from disk at every execution, and
-// records its path in Result.Files so that the caller can watch it. A file
-// that cannot be read is an error, as in consul-template (which does not
-// retry it either).
+// file returns a file's contents and records its path in Result.Files so
+// that the caller can watch it. A file that cannot be read is an error, as
+// in consul-template (which does not retry it either). The file is read
+// once per Execute, and a path the template never read gives "" on this
+// pass, as consul-template's first pass (Template.Execute).
 func (x *execution) file(s string) (string, error) {
 	if s == "" {
 		return "", nil
@@ -22,14 +23,33 @@ func (x *execution) file(s string) (string, error) {
 	}
 	path := strings.TrimSpace(s)
 	if path == "" {
-		return "", fmt.Errorf("file: invalid format: %q", s)
+		return "", fmt.Errorf("file: invalid format: %q", path)
 	}
 	x.files[path] = struct{}{}
+	r, ok := x.reads[path]
+	if !ok {
+		if !x.t.knownFile(path) {
+			x.fresh = append(x.fresh, path)
+			return "", nil
+		}
+		r = readFile(path)
+		x.reads[path] = r
+	}
+	return r.contents, r.err
+}
+
+// fileRead is what reading a file gave.
+type fileRead struct {
+	contents string
+	err      error
+}
+
+func readFile(path string) fileRead {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("file(%s): %w", path, err)
+		return fileRead{err: fmt.Errorf("file(%s): %w", path, err)}
 	}
-	return string(b), nil
+	return fileRead{contents: string(b)}
 }
 
 // inSandbox refuses a path that does not resolve, symlinks followed, to a

@@ -59,6 +59,15 @@ type Template struct {
 	used   map[string]bool // functions the template calls
 	base   *template.Template
 	pool   sync.Pool // of *execution, each with its own clone of base
+
+	// known are the paths the file function has answered before, trimmed.
+	// consul-template answers file from its cache of dependency data, which
+	// has nothing for a path on the pass that first asks for it: that pass
+	// sees "" (and fails if the template cannot cope with ""); the file is
+	// read after it, and later passes see what was read then. drcon reads
+	// files itself, so it replays that pass (Execute).
+	knownMu sync.Mutex
+	known   map[string]bool
 }
 
 // Result is the outcome of one execution.
@@ -151,26 +160,85 @@ func (t *Template) Name() string { return t.opts.Name }
 // Execute renders the template against s. On an error the Result still
 // lists what the execution used and found missing before it failed, so that
 // a caller can keep watching them; its Output is nil.
+//
+// Each file is read once per Execute, so every use sees the same contents.
+// A pass that asks for a file the template never read (Template.known) gets
+// "" for it, as consul-template's first pass: if that pass fails, so does
+// the render; else the new files are read and the pass runs again, until no
+// pass asks for a new file.
 func (t *Template) Execute(s Store) (*Result, error) {
-	x, _ := t.pool.Get().(*execution)
-	if x == nil {
-		var err error
-		if x, err = t.newExecution(); err != nil {
-			return nil, err
+	reads := map[string]fileRead{}
+	for pass := 1; ; pass++ {
+		res, fresh, err := t.execute(s, reads)
+		// Known even when the pass failed: consul-template would have
+		// exited; a daemon job renders again at the next change, and then
+		// reads the file.
+		t.learn(fresh)
+		if err != nil || len(fresh) == 0 {
+			return res, err
+		}
+		if pass == maxFilePasses {
+			return res, fmt.Errorf("template %s: still reading new files after %d passes", t.opts.Name, pass)
+		}
+		for _, f := range fresh {
+			if _, ok := reads[f]; !ok {
+				reads[f] = readFile(f)
+			}
 		}
 	}
+}
+
+// learn records paths the file function has now answered.
+func (t *Template) learn(paths []string) {
+	if len(paths) == 0 {
+		return
+	}
+	t.knownMu.Lock()
+	defer t.knownMu.Unlock()
+	if t.known == nil {
+		t.known = map[string]bool{}
+	}
+	for _, p := range paths {
+		t.known[p] = true
+	}
+}
+
+// maxFilePasses bounds the passes of one Execute that each read new files
+// (a path built from the clock would never settle).
+const maxFilePasses = 100
+
+// knownFile reports whether the file function answered path before.
+func (t *Template) knownFile(path string) bool {
+	t.knownMu.Lock()
+	defer t.knownMu.Unlock()
+	return t.known[path]
+}
+
+// execute runs one pass with the files read so far in reads, which it adds
+// to; fresh lists the files it answered with "" because the template never
+// read them.
+func (t *Template) execute(s Store, reads map[string]fileRead) (res *Result, fresh []string, err error) {
+	x, _ := t.pool.Get().(*execution)
+	if x == nil {
+		if x, err = t.newExecution(); err != nil {
+			return nil, nil, err
+		}
+	}
+	x.reads = reads
 	out, err := x.run(s)
-	res := x.result()
+	fresh = x.fresh
+	x.fresh, x.reads = nil, nil
+	res = x.result()
 	if x.panicked {
 		// Its state is unknown: let it go rather than reuse it.
-		return res, err
+		return res, fresh, err
 	}
 	t.pool.Put(x)
 	if err != nil {
-		return res, err
+		return res, fresh, err
 	}
 	res.Output = out
-	return res, nil
+	return res, fresh, nil
 }
 
 // envEntry is one NAME=value of Options.Env.

@@ -345,6 +345,46 @@ func TestFiles(t *testing.T) {
 	}
 }
 
+// TestFileFirstPass: consul-template's first pass that asks for a file sees
+// "" for it, so a template that cannot cope with "" fails even though the
+// file exists; later passes, and later executions, see the contents.
+func TestFileFirstPass(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/lines", "one\ntwo\n")
+	writeFile(t, dir+"/next", dir+"/lines")
+	fragile, err := Parse(fmt.Sprintf(`{{ index (file "%s/lines" | split "\n") 1 }}`, dir), Options{Name: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fragile.Execute(memStore{}); err == nil || !strings.Contains(err.Error(), "index out of range") {
+		t.Fatalf("want the first pass's error, got %v", err)
+	}
+	// consul-template exits there; a daemon job's next render reads the file.
+	if res, err := fragile.Execute(memStore{}); err != nil || string(res.Output) != "two" {
+		t.Fatalf("second render: %q, %v", res.Output, err)
+	}
+
+	// A path read from a file is new on the pass after: three passes.
+	tm, err := Parse(fmt.Sprintf(`{{ with file "%s/next" }}{{ file . }}{{ end }}`, dir), Options{Name: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		res, err := tm.Execute(memStore{})
+		if err != nil || string(res.Output) != "one\ntwo\n" || len(res.Files) != 2 {
+			t.Fatalf("got %q files %v: %v", res.Output, res.Files, err)
+		}
+	}
+
+	// The file is read between the passes, once: the second pass's append
+	// is not seen, as consul-template reads it into its cache once.
+	out := dir + "/appended"
+	res, err := render(t, fmt.Sprintf(`{{ "x" | writeToFile %[1]q "" "" "0644" "append,newline" }}{{ file %[1]q }}{{ file %[1]q }}`, out), Options{}, memStore{})
+	if err != nil || string(res.Output) != "x\nx\n" {
+		t.Fatalf("got %q: %v", res.Output, err)
+	}
+}
+
 func TestEnvFunctions(t *testing.T) {
 	t.Setenv("DRCON_T_SET", "process")
 	t.Setenv("DRCON_T_EMPTY", "")
