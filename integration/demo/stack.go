@@ -22,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/drcon/drcon/integration/testenv"
 )
 
 // Ports are the loopback ports of a stack; a zero port is picked free.
@@ -340,11 +342,5 @@ func httpGet(url string, body func(string) bool) bool {
 
 func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freePort avoids the kernel's ephemeral ports (testenv.PickPort says why).
+func freePort() (int, error) { return testenv.PickPort() }

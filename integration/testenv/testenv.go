@@ -10,10 +10,12 @@ package testenv
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -30,16 +32,48 @@ func Missing(t testing.TB, service, howTo string, err error) {
 	t.Skip(msg)
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago,
+// and that this process has not handed out before. It is drawn from below
+// the kernel's ephemeral range (32768-60999 on Linux): a port the kernel
+// picks for ":0" is also what it gives outgoing connections as their source
+// port, and a listener that later binds it while a connection holds it
+// fails with "address already in use" (seen under load).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := PickPort()
 	if err != nil {
-		t.Fatalf("find a free port: %v", err)
+		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
+
+// PickPort is FreePort for code outside tests (the demo stack).
+func PickPort() (int, error) {
+	ports.Lock()
+	defer ports.Unlock()
+	for range 1000 {
+		p := freeLow + rand.N(freeHigh-freeLow)
+		if ports.given[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		ports.given[p] = true
+		return p, nil
+	}
+	return 0, fmt.Errorf("no free port in %d-%d", freeLow, freeHigh)
+}
+
+const freeLow, freeHigh = 20000, 32768
+
+// ports are the ports FreePort has handed out in this process.
+var ports = struct {
+	sync.Mutex
+	given map[int]bool
+}{given: map[int]bool{}}
 
 // RepoRoot is the module's root directory.
 func RepoRoot(t testing.TB) string {

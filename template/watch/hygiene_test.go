@@ -96,14 +96,7 @@ func TestOutageKeepsDataReportsFailingAndHeals(t *testing.T) {
 
 func TestRecoveryWithIdenticalDataDoesNotSignal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
-		f.set(kv("a"), 40, dep.KVValue{Exists: true, Value: "same"})
-		p := runPool(t, f, watch.Options{Retry: watch.Retry{Attempts: 2, Backoff: time.Second, MaxBackoff: 4 * time.Second}})
-		s := p.Subscribe()
-		s.Want([]dep.Dependency{kv("a")})
-		settle()
-		signalled(s)
-		f.setDown(errDown)
+		f, p, s := downAfterData(t, "same")
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
 		if !p.Status()[0].Failing {
@@ -275,14 +268,7 @@ func slicesEqual[T comparable](a, b []T) bool {
 // on it; one with data is not (its last data stands).
 func TestFailureWithoutData(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
-		f.set(kv("a"), 40, dep.KVValue{Exists: true, Value: "a"})
-		p := runPool(t, f, watch.Options{Retry: watch.Retry{Attempts: 2, Backoff: time.Second, MaxBackoff: 4 * time.Second}})
-		s := p.Subscribe()
-		s.Want([]dep.Dependency{kv("a")})
-		settle()
-		signalled(s)
-		f.setDown(errDown)
+		_, _, s := downAfterData(t, "a")
 		s.Want([]dep.Dependency{kv("a"), kv("b")})
 		synctest.Wait()
 		if err := s.Failure(kv("b")); err != nil {
@@ -301,4 +287,18 @@ func TestFailureWithoutData(t *testing.T) {
 			t.Errorf("a has data, but: %v", err)
 		}
 	})
+}
+
+// downAfterData starts a pool that fails a dependency after two attempts,
+// lets a subscription have kv("a") = value, and takes Consul down.
+func downAfterData(t *testing.T, value string) (*fakeConsul, *watch.Pool, *watch.Subscription) {
+	f := newFake()
+	f.set(kv("a"), 40, dep.KVValue{Exists: true, Value: value})
+	p := runPool(t, f, watch.Options{Retry: watch.Retry{Attempts: 2, Backoff: time.Second, MaxBackoff: 4 * time.Second}})
+	s := p.Subscribe()
+	s.Want([]dep.Dependency{kv("a")})
+	settle()
+	signalled(s)
+	f.setDown(errDown)
+	return f, p, s
 }
