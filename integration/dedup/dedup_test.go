@@ -78,23 +78,39 @@ func TestAgentsShareAndRenderTheSame(t *testing.T) {
 	}
 	f.same("local.out", "tag=same node=drcon-test", waitLimit)
 
-	// /metrics says the same as the status: one leader, and followers that
-	// answer from its data.
+	// /metrics says what the status says: one leader, and followers that
+	// answer from its data. Both are read while the group may still be
+	// moving, so wait for them to agree.
+	deadline := time.Now().Add(waitLimit)
+	for why := metricsDisagree(f.live()); why != ""; why = metricsDisagree(f.live()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", waitLimit, why)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// metricsDisagree says how the members' dedup metrics differ from their
+// status and from one settled group; "" when they agree.
+func metricsDisagree(members []*member) string {
 	var leaders float64
-	for _, m := range f.live() {
+	for _, m := range members {
 		leaders += m.gauge("drcon_dedup_leader")
-		if d := m.dedup(); d.Role == dedup.RoleFollower {
-			if got := m.gauge("drcon_dedup_shared_dependencies"); got != float64(d.Shared) || got == 0 {
-				t.Errorf("%s: drcon_dedup_shared_dependencies %v, status says %d shared", m.name, got, d.Shared)
-			}
-			if got := m.gauge("drcon_dedup_fallback"); got != 0 {
-				t.Errorf("%s: drcon_dedup_fallback %v while it follows", m.name, got)
-			}
+		d := m.dedup()
+		if d.Role != dedup.RoleFollower {
+			continue
+		}
+		if got := m.gauge("drcon_dedup_shared_dependencies"); got != float64(d.Shared) || got == 0 {
+			return fmt.Sprintf("%s: drcon_dedup_shared_dependencies %v, status says %d shared", m.name, got, d.Shared)
+		}
+		if got := m.gauge("drcon_dedup_fallback"); got != 0 {
+			return fmt.Sprintf("%s: drcon_dedup_fallback %v while it follows", m.name, got)
 		}
 	}
 	if leaders != 1 {
-		t.Errorf("drcon_dedup_leader sums to %v over the agents, want 1", leaders)
+		return fmt.Sprintf("drcon_dedup_leader sums to %v over the agents, want 1", leaders)
 	}
+	return ""
 }
 
 // TestEnvDependentSetsDoNotShare: agents whose environment makes them need
