@@ -9,8 +9,9 @@ import (
 )
 
 // registerMetrics adds the agent's own metrics: reloads, and the watcher
-// pool's counters and the dedup role read at scrape time (the pool is replaced when the consul
-// block changes, so they are read through the current backend).
+// pool's counters and the dedup role, read at scrape time (the pool is
+// replaced when the consul block changes, so they are read through the
+// current backend).
 func (a *Agent) registerMetrics() {
 	a.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "drcon_reloads_total", Help: "Configuration reloads, by outcome (ok, unchanged, failed).",
@@ -35,13 +36,13 @@ func (a *Agent) registerMetrics() {
 		}, func() float64 { return float64(a.poolStats().Changes) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "drcon_dedup_leader", Help: "1 while this agent leads its dedup group, else 0.",
-		}, func() float64 { return a.dedupValue(func(s *dedup.Status) bool { return s.Role == dedup.RoleLeader }) }),
+		}, func() float64 { return oneIf(a.dedupStatus().Role == dedup.RoleLeader) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "drcon_dedup_shared_dependencies", Help: "Dependencies answered from the dedup leader's data now.",
 		}, func() float64 { return float64(a.dedupStatus().Shared) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "drcon_dedup_fallback", Help: "1 while a dedup follower queries Consul itself (see status), else 0.",
-		}, func() float64 { return a.dedupValue(func(s *dedup.Status) bool { return s.Fallback != "" }) }),
+		}, func() float64 { return oneIf(a.dedupStatus().Fallback != "") }),
 	)
 }
 
@@ -53,9 +54,8 @@ func (a *Agent) dedupStatus() dedup.Status {
 	return dedup.Status{}
 }
 
-// dedupValue is 1 when dedup is on and f holds of its status, else 0.
-func (a *Agent) dedupValue(f func(*dedup.Status) bool) float64 {
-	if s := a.backendNow().dedupStatus(); s != nil && f(s) {
+func oneIf(b bool) float64 {
+	if b {
 		return 1
 	}
 	return 0

@@ -167,7 +167,10 @@ func (t *Template) Name() string { return t.opts.Name }
 // the render; else the new files are read and the pass runs again, until no
 // pass asks for a new file.
 func (t *Template) Execute(s Store) (*Result, error) {
-	reads := map[string]fileRead{}
+	var reads map[string]fileRead // nil unless the template calls file
+	if t.used["file"] {
+		reads = map[string]fileRead{}
+	}
 	for pass := 1; ; pass++ {
 		res, fresh, err := t.execute(s, reads)
 		// Known even when the pass failed: consul-template would have

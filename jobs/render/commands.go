@@ -70,19 +70,7 @@ func (s *slot) idle() bool {
 // runner knows whether another job could join a run; release when the job
 // stops.
 func (c *CommandRunner) own(cmd config.Command, env []string) (release func()) {
-	key := commandKey(cmd, env)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.slot(key).owners++
-	return func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		s := c.slots[key]
-		if s.owners--; s.idle() {
-			delete(c.slots, key)
-		}
-		c.ring()
-	}
+	return c.count(cmd, env, func(s *slot) *int { return &s.owners })
 }
 
 // CommandRequest asks for a job's command to run after a write.
@@ -139,15 +127,21 @@ func NewCommandRunner(o CommandRunnerOptions) *CommandRunner {
 // may request it; release (exactly once) when the job has requested it or
 // knows it will not.
 func (c *CommandRunner) hold(cmd config.Command, env []string) (release func()) {
+	return c.count(cmd, env, func(s *slot) *int { return &s.holds })
+}
+
+// count adds one to a counter of the command's slot; release takes it back
+// and forgets the slot once it is idle.
+func (c *CommandRunner) count(cmd config.Command, env []string, counter func(*slot) *int) (release func()) {
 	key := commandKey(cmd, env)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.slot(key).holds++
+	*counter(c.slot(key))++
 	return func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		s := c.slots[key]
-		if s.holds--; s.idle() {
+		if *counter(s)--; s.idle() {
 			delete(c.slots, key)
 		}
 		c.ring()
