@@ -14,6 +14,9 @@
 // ones never render), and its templates share one cache of answers, so a
 // template can skip the pass on missing data that it would fail on alone.
 //
+// COMPAT_PROBE=DIR runs the templates of DIR instead of both corpora, to try
+// new cases against consul-template before they join one.
+//
 // With -update the suite also writes consul-template's outcomes of the golden
 // corpus, and the Consul answers they were rendered from, as the template
 // package's golden files, so its unit tests check the same bytes without
@@ -76,6 +79,10 @@ func TestCompat(t *testing.T) {
 	corpora := []*corpusRun{
 		{name: "compat", cases: loadCorpus(t, "testdata")},
 		{name: "golden", cases: loadCorpus(t, goldenDir)},
+	}
+	if dir := os.Getenv("COMPAT_PROBE"); dir != "" {
+		// Try templates against the oracle before they join a corpus.
+		corpora = []*corpusRun{{name: "probe", cases: loadCorpus(t, dir)}}
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, ctParallel)
