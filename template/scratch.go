@@ -3,12 +3,20 @@ package template
 import (
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Scratch is a template's scratchpad, returned by the scratch function: a
-// map that lives for one execution, as in consul-template. An execution runs
-// on one goroutine, so it needs no lock.
+// map that lives for one execution, as in consul-template.
+//
+// Its fields are consul-template's, because a template can see them: printing
+// the scratch ("%v", toYAML) shows them, and the embedded lock's methods
+// (scratch.TryLock) are callable. An execution runs on one goroutine, so
+// the methods here do not lock; a template that takes the lock itself and
+// then sets a value does not hang as it would in consul-template.
 type Scratch struct {
+	once sync.Once // never used: it is here for the layout
+	sync.RWMutex
 	values map[string]any
 }
 

@@ -121,10 +121,10 @@ func Parse(text string, o Options) (*Template, error) {
 	}
 	full, err := t.parse(text, funcs)
 	if err != nil {
-		return nil, err
+		return nil, t.named(err)
 	}
 	if err := refuseUnsupported(full, t.denied); err != nil {
-		return nil, err
+		return nil, t.named(err)
 	}
 	// Parse again with only the functions the template calls: text/template
 	// copies its function maps into every clone, and each pooled execution
@@ -137,14 +137,16 @@ func Parse(text string, o Options) (*Template, error) {
 		}
 	}
 	if t.base, err = t.parse(text, funcs); err != nil {
-		return nil, err
+		return nil, t.named(err)
 	}
 	return t, nil
 }
 
-// parse parses text with funcs and the template's options.
+// parse parses text with funcs and the template's options. The main
+// template is named "", as in consul-template, where a template can call
+// itself, or replace its body with a define, by that name.
 func (t *Template) parse(text string, funcs template.FuncMap) (*template.Template, error) {
-	b := template.New(t.opts.Name).Delims(t.opts.LeftDelim, t.opts.RightDelim)
+	b := template.New("").Delims(t.opts.LeftDelim, t.opts.RightDelim)
 	if t.opts.ErrOnMissingKey {
 		b.Option("missingkey=error")
 	} else {
@@ -153,6 +155,28 @@ func (t *Template) parse(text string, funcs template.FuncMap) (*template.Templat
 	}
 	return b.Funcs(funcs).Parse(text)
 }
+
+// named puts Options.Name where text/template's errors name the main
+// template, "": "template: :3:5: executing \"\" at" becomes
+// "template: NAME:3:5: executing \"NAME\" at".
+func (t *Template) named(err error) error {
+	msg := err.Error()
+	fixed := strings.ReplaceAll(msg, "template: :", "template: "+t.opts.Name+":")
+	fixed = strings.ReplaceAll(fixed, `executing "" at`, `executing "`+t.opts.Name+`" at`)
+	if fixed == msg {
+		return err
+	}
+	return &namedError{msg: fixed, err: err}
+}
+
+// namedError is an error of text/template with the template's name put in.
+type namedError struct {
+	msg string
+	err error
+}
+
+func (e *namedError) Error() string { return e.msg }
+func (e *namedError) Unwrap() error { return e.err }
 
 // Name is the template's name, as given in Options.
 func (t *Template) Name() string { return t.opts.Name }
@@ -177,8 +201,11 @@ func (t *Template) Execute(s Store) (*Result, error) {
 		// exited; a daemon job renders again at the next change, and then
 		// reads the file.
 		t.learn(fresh)
-		if err != nil || len(fresh) == 0 {
-			return res, err
+		if err != nil {
+			return res, t.named(err)
+		}
+		if len(fresh) == 0 {
+			return res, nil
 		}
 		if pass == maxFilePasses {
 			return res, fmt.Errorf("template %s: still reading new files after %d passes", t.opts.Name, pass)

@@ -178,7 +178,7 @@ func TestConsulFunctions(t *testing.T) {
 	}
 	tests := []struct{ text, want string }{
 		{`{{ range service "web" "warning,passing" }}{{ .ID }}{{ end }}`, "w1"},
-		{`{{ range service "web|warning,passing,passing" }}{{ .ID }}{{ end }}`, "w1"},
+		{`{{ range service "web|passing,warning" }}{{ .ID }}{{ end }}`, "w1"},
 		{`{{ range connect "web" }}{{ .ID }}{{ end }}`, "c1"},
 		{`[{{ service "" }}][{{ connect "" "any" }}][{{ service "web|," }}]`, "[[]][[]][[]]"},
 		{`{{ with node "n1" }}{{ printf "%v" .Node }} {{ len .Services }}{{ end }}`, "<nil> 0"},
@@ -236,6 +236,35 @@ func TestExecuteTemplateRecursionIsBounded(t *testing.T) {
 	_, err := render(t, `{{ define "r" }}{{ executeTemplate "r" }}{{ end }}{{ executeTemplate "r" }}`, Options{}, memStore{})
 	if err == nil || !strings.Contains(err.Error(), "nested more than") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// The main template is named "", as in consul-template; errors still name
+// the file.
+func TestMainTemplateIsNamedEmpty(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{`{{ define "" }}only the define{{ end }}` + "\n", "only the define"},
+		{`{{ if not (scratch.Key "x") }}{{ scratch.Set "x" 1 }}[{{ template "" }}]{{ else }}in{{ end }}`, "[in]"},
+		{`{{ if not (scratch.Key "x") }}{{ scratch.Set "x" 1 }}[{{ executeTemplate "" }}]{{ else }}in{{ end }}`, "[in]"},
+	}
+	for _, tt := range tests {
+		res, err := render(t, tt.text, Options{}, memStore{})
+		if err != nil || string(res.Output) != tt.want {
+			t.Errorf("%s: got %q, %v; want %q", tt.text, res.Output, err, tt.want)
+		}
+	}
+	_, err := render(t, "a\n{{ parseInt \"x\" }}", Options{}, memStore{})
+	if err == nil || !strings.Contains(err.Error(), `template: test.ctmpl:2:3: executing "test.ctmpl" at <parseInt "x">`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// The scratch has consul-template's fields, which a template can print.
+func TestScratchLayout(t *testing.T) {
+	res, err := render(t, `{{ scratch.Set "a" 1 }}{{ scratch }}|{{ scratch | toYAML }}|{{ if scratch.TryLock }}{{ scratch.Set "b" 2 }}{{ scratch.Get "b" }}{{ end }}`, Options{}, memStore{})
+	want := "{{{} {{} 0} {{} {0 0}}} {{{} {0 0}} 0 0 {{} 0} {{} 0}} map[a:1]}|rwmutex: {}|2"
+	if err != nil || string(res.Output) != want {
+		t.Fatalf("got %q, %v; want %q", res.Output, err, want)
 	}
 }
 

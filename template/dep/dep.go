@@ -58,8 +58,9 @@ type Dependency struct {
 	// Near sorts by round-trip time to this node (service, nodes).
 	Near string
 	// Filter is the canonical health filter of service and connect: the
-	// sorted, comma-joined subset of any, passing, warning, critical,
-	// maintenance. Empty is normalised to "passing" by the parser.
+	// sorted, comma-joined list of any, passing, warning, critical,
+	// maintenance, repeats kept. Empty is normalised to "passing" by the
+	// parser.
 	Filter string
 	// Query options from "?ns=&partition=&peer=&sameness-group=".
 	Namespace     string

@@ -79,8 +79,10 @@ func query(label, raw string) (url.Values, error) {
 // The template functions join a second argument with "|", as consul-template
 // does, before calling it.
 //
-// The Filter is canonical: the named health states, deduplicated, sorted and
-// comma-joined; "passing" when none is given. A filter list that names no
+// The Filter is canonical as consul-template's: the named health states,
+// sorted and comma-joined, a repeated state kept ("web|passing,passing" is a
+// query of its own there, filtered on the client); "passing" when none is
+// given. A filter list that names no
 // state ("web|,") accepts no instance in consul-template: the Dependency then
 // has an empty Filter, must not be fetched, and stands for no instances.
 func ParseHealthService(kind Kind, s string) (Dependency, error) {
@@ -102,7 +104,7 @@ func ParseHealthService(kind Kind, s string) (Dependency, error) {
 			}
 		}
 		slices.Sort(names)
-		filter = strings.Join(slices.Compact(names), ",")
+		filter = strings.Join(names, ",")
 	}
 	q, err := query(label, m["query"])
 	if err != nil {

@@ -21,8 +21,8 @@ func TestParseHealthService(t *testing.T) {
 		{in: "web~_agent", want: "health.service(web~_agent|passing)"},
 		{in: "web|any", want: "health.service(web|any)"},
 		{in: "web|warning,passing", want: "health.service(web|passing,warning)"},
-		// drcon deduplicates; consul-template keeps "passing,passing" (same instances).
-		{in: "web|passing,passing", want: "health.service(web|passing)"},
+		// A repeated state is kept, as in consul-template: a query of its own.
+		{in: "web|passing,passing", want: "health.service(web|passing,passing)"},
 		{in: "web|critical,maintenance,any", want: "health.service(web|any,critical,maintenance)"},
 		{in: "web?ns=team&partition=p1@dc2~n1|warning", want: "health.service(web@dc2@partition=p1@ns=team~n1|warning)"},
 		{in: "web?peer=other", want: "health.service(web@peer=other|passing)"},
