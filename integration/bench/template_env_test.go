@@ -65,31 +65,38 @@ func tmplRunOnce(b *testing.B, bin string, args ...string) tmplUsage {
 	return tmplUsage{cpu: time.Duration(cpuNS), maxRSS: rssKB * 1024}
 }
 
-var tmplRusageBuild struct {
+// tmplRusage builds the rusage helper once per test process.
+func tmplRusage(b *testing.B) string { return tmplHelper(b, "rusage") }
+
+var tmplHelpers struct {
 	sync.Mutex
-	path string
+	paths map[string]string
 }
 
-// tmplRusage builds the rusage helper once per test process.
-func tmplRusage(b *testing.B) string {
+// tmplHelper builds the program testdata/template/NAME once per test
+// process and returns its path.
+func tmplHelper(b *testing.B, name string) string {
 	b.Helper()
-	tmplRusageBuild.Lock()
-	defer tmplRusageBuild.Unlock()
-	if tmplRusageBuild.path != "" {
-		return tmplRusageBuild.path
+	tmplHelpers.Lock()
+	defer tmplHelpers.Unlock()
+	if p, ok := tmplHelpers.paths[name]; ok {
+		return p
 	}
-	dir, err := os.MkdirTemp("", "drcon-rusage-")
+	dir, err := os.MkdirTemp("", "drcon-"+name+"-")
 	if err != nil {
 		b.Fatal(err)
 	}
-	bin := filepath.Join(dir, "rusage")
-	cmd := exec.Command("go", "build", "-o", bin, "./integration/bench/testdata/template/rusage")
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, "./integration/bench/testdata/template/"+name)
 	cmd.Dir = testenv.RepoRoot(b)
 	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("build the rusage helper: %v\n%s", err, out)
+		b.Fatalf("build the %s helper: %v\n%s", name, err, out)
 	}
-	tmplRusageBuild.path = bin
+	if tmplHelpers.paths == nil {
+		tmplHelpers.paths = map[string]string{}
+	}
+	tmplHelpers.paths[name] = bin
 	return bin
 }
 

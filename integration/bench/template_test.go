@@ -48,7 +48,10 @@ const tmplOnceRuns = 7
 // RSS of each whole process, medians of tmplOnceRuns runs each. Target:
 // drcon at most half of consul-template's on both. It also reports the peak
 // RSS above each program's own floor (the same -once run on a template of
-// one key), which leaves out what the size of each binary costs.
+// one key), which leaves out what the size of each binary costs, and the
+// peak RSS of testdata/template/bare, the least program that renders the
+// same bytes with Consul's client and text/template: the floor of any
+// renderer built on them.
 func BenchmarkTemplateOnceUpstreams(b *testing.B) {
 	const services, perService = 100, 50
 	tools := tmplFindTools(b)
@@ -86,11 +89,22 @@ func BenchmarkTemplateOnceUpstreams(b *testing.B) {
 	if !bytes.Equal(ctOut, drOut) {
 		b.Fatalf("the outputs differ: consul-template %d bytes, drcon %d bytes", len(ctOut), len(drOut))
 	}
+	bare := tmplHelper(b, "bare")
+	runBare := func() tmplUsage {
+		dest := filepath.Join(dir, "bare.conf")
+		u := tmplRunOnce(b, bare, c.Addr, src, dest)
+		out, err := os.ReadFile(dest)
+		if err != nil || !bytes.Equal(out, ctOut) {
+			b.Fatalf("bare rendered %d bytes, consul-template %d: %v", len(out), len(ctOut), err)
+		}
+		return u
+	}
+	runBare()
 	if n := bytes.Count(drOut, []byte("\n  server ")); n != services*perService+1 {
 		b.Fatalf("%d servers rendered, want %d", n, services*perService+1)
 	}
 
-	var dr, ct, drFloor, ctFloor []tmplUsage
+	var dr, ct, bareU, drFloor, ctFloor []tmplUsage
 	b.ResetTimer()
 	for range b.N {
 		for range tmplOnceRuns {
@@ -99,6 +113,7 @@ func BenchmarkTemplateOnceUpstreams(b *testing.B) {
 			ct = append(ct, u)
 			u, _ = run(tools.drcon, src)
 			dr = append(dr, u)
+			bareU = append(bareU, runBare())
 		}
 	}
 	b.StopTimer()
@@ -114,6 +129,11 @@ func BenchmarkTemplateOnceUpstreams(b *testing.B) {
 	tmplReport(b, "maxrss", "MB", tmplMB(drU.maxRSS), tmplMB(ctU.maxRSS))
 	tmplReport(b, "maxrss-over-floor", "MB", tmplMB(drU.maxRSS-drF.maxRSS), tmplMB(ctU.maxRSS-ctF.maxRSS))
 	b.Logf("floor (-once of one key): drcon %.1f MB, consul-template %.1f MB", tmplMB(drF.maxRSS), tmplMB(ctF.maxRSS))
+	bareM := tmplMedian(bareU)
+	b.ReportMetric(tmplMB(bareM.maxRSS), "bare-maxrss-MB")
+	b.ReportMetric(float64(bareM.maxRSS)/float64(ctU.maxRSS), "maxrss-bare/ct")
+	b.Logf("bare (consul/api + text/template, the same bytes): peak RSS %.1f MB, %.2f of consul-template's",
+		tmplMB(bareM.maxRSS), float64(bareM.maxRSS)/float64(ctU.maxRSS))
 }
 
 // tmplMedian is the median CPU time and the median peak RSS of us.
