@@ -202,6 +202,20 @@ func (x *execution) caRoots(...string) ([]*dep.CARoot, error) {
 	return answer[[]*dep.CARoot](n, v)
 }
 
+// peerings returns an empty list without data, as consul-template's does.
+func (x *execution) peerings(s ...string) ([]*dep.Peering, error) {
+	result := []*dep.Peering{}
+	n, err := x.query(dep.KindPeerings, strings.Join(s, ""), dep.ParsePeerings)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := x.recall(n)
+	if !ok {
+		return result, nil
+	}
+	return answer[[]*dep.Peering](n, v)
+}
+
 // caLeaf returns any, as consul-template's does (nil without data).
 func (x *execution) caLeaf(s ...string) (any, error) {
 	if len(s) == 0 || s[0] == "" {

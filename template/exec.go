@@ -177,6 +177,7 @@ func (x *execution) funcs() template.FuncMap {
 	return template.FuncMap{
 		"caLeaf":          x.caLeaf,
 		"caRoots":         x.caRoots,
+		"peerings":        x.peerings,
 		"connect":         x.healthFunc(dep.KindHealthConnect),
 		"datacenters":     x.datacenters,
 		"executeTemplate": x.executeTemplate,

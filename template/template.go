@@ -88,7 +88,7 @@ func (r *Result) Complete() bool { return len(r.Missing) == 0 }
 
 // Parse parses text. Errors name Options.Name and the line. A template that
 // calls a consul-template function drcon does not support (Vault, Nomad,
-// partitions, peerings, exported services) is refused here, not when it runs.
+// partitions, exported services) is refused here, not when it runs.
 func Parse(text string, o Options) (*Template, error) {
 	env, err := parseEnv(o.Env)
 	if err != nil {

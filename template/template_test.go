@@ -36,7 +36,7 @@ func TestParseErrors(t *testing.T) {
 		{"undefined", "ok\n\n{{ nope }}", Options{}, `template: test.ctmpl:3: function "nope" not defined`},
 		{"vault", "a\n  {{ secret \"x\" }}", Options{}, `template: test.ctmpl:2:5: function "secret" not supported by drcon: it reads Vault`},
 		{"nomad in pipe", `{{ "x" | nomadVar }}`, Options{}, `test.ctmpl:1:9: function "nomadVar" not supported by drcon`},
-		{"in define", `{{ define "d" }}{{ range peerings }}{{ end }}{{ end }}`, Options{}, `function "peerings" not supported by drcon`},
+		{"in define", `{{ define "d" }}{{ range partitions }}{{ end }}{{ end }}`, Options{}, `function "partitions" not supported by drcon`},
 		{"in else branch", `{{ if true }}{{ else if pkiCert "a" }}{{ end }}`, Options{}, `function "pkiCert" not supported`},
 		{"as argument", `{{ call secrets }}`, Options{}, `function "secrets" not supported`},
 		{"in text", "secret nomadService partitions {{ \"secret\" }} {{/* secret */}}", Options{}, ""},

@@ -24,7 +24,6 @@ var unsupported = map[string]string{
 	"nomadVar":         "it reads Nomad",
 	"nomadVarExists":   "it reads Nomad",
 	"partitions":       "admin partitions are a Consul Enterprise feature",
-	"peerings":         "cluster peering is not supported",
 	"exportedServices": "exported services are not supported",
 }
 

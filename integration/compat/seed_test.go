@@ -129,6 +129,9 @@ var seedChecks = []*api.CatalogRegistration{
 func seed(t testing.TB, c *testenv.Consul) {
 	t.Helper()
 	cl := c.Client()
+	// Peerings in state PENDING: no peer ever uses their tokens.
+	c.Peer("cluster-2", map[string]string{"env": "test"})
+	c.Peer("cluster-12", nil)
 	for k, v := range seedKV {
 		if _, err := cl.KV().Put(&api.KVPair{Key: k, Value: []byte(v)}, nil); err != nil {
 			t.Fatalf("seed kv %s: %v", k, err)

@@ -87,15 +87,17 @@ func (c *Consul) Start() {
 
 func (c *Consul) start() error {
 	// grpc_tls defaults to the fixed port 8503, which would make two dev
-	// agents on one machine collide.
+	// agents on one machine collide; it gets a free port of its own, since
+	// a server without it refuses to create peering tokens (Peer).
+	// Plaintext gRPC (Envoy's xDS) is off: no test uses it.
 	hcl := `limits { http_max_conns_per_client = 4096 }
-ports { grpc_tls = -1 }
+ports { grpc_tls = ` + strconv.Itoa(c.ports[5]) + ` }
 enable_script_checks = true` + c.extra
 	cmd := exec.Command(c.bin, "agent", "-dev", "-node", c.node,
 		"-client", "127.0.0.1", "-bind", "127.0.0.1",
 		"-http-port", strconv.Itoa(c.ports[0]), "-dns-port", strconv.Itoa(c.ports[1]),
 		"-server-port", strconv.Itoa(c.ports[2]), "-serf-lan-port", strconv.Itoa(c.ports[3]),
-		"-serf-wan-port", strconv.Itoa(c.ports[4]), "-grpc-port", strconv.Itoa(c.ports[5]),
+		"-serf-wan-port", strconv.Itoa(c.ports[4]), "-grpc-port", "-1",
 		"-hcl", hcl)
 	c.proc = Start(c.t, "consul", cmd)
 	if err := c.waitLeader(30 * time.Second); err != nil {
@@ -166,6 +168,16 @@ func (c *Consul) PutKV(key, value string) {
 	c.t.Helper()
 	if _, err := c.Client().KV().Put(&api.KVPair{Key: key, Value: []byte(value)}, nil); err != nil {
 		c.t.Fatalf("put %s: %v", key, err)
+	}
+}
+
+// Peer creates a cluster peering named name by generating a peering token
+// for it: the peering exists, in state PENDING, until a peer uses the token.
+func (c *Consul) Peer(name string, meta map[string]string) {
+	c.t.Helper()
+	req := api.PeeringGenerateTokenRequest{PeerName: name, Meta: meta}
+	if _, _, err := c.Client().Peerings().GenerateToken(context.Background(), req, nil); err != nil {
+		c.t.Fatalf("peering %s: %v", name, err)
 	}
 }
 

@@ -94,6 +94,8 @@ func (f *Fetcher) Fetch(ctx context.Context, d dep.Dependency, q watch.QueryOpti
 		v, qm, err = f.caRoots(ctx, q)
 	case dep.KindCALeaf:
 		v, qm, err = f.caLeaf(ctx, d, q)
+	case dep.KindPeerings:
+		v, qm, err = f.peerings(ctx, d, q)
 	default:
 		err = fmt.Errorf("unknown dependency kind %q", d.Kind)
 	}

@@ -68,6 +68,7 @@ var oracleCases = []oracleCase{
 	{"ls-sub", `ls "k/b"`, listDep("k/b"), ls},
 	{"ca-roots", `caRoots`, dep.Dependency{Kind: dep.KindCARoots}, nil},
 	{"ca-leaf", `caLeaf "web"`, dep.Dependency{Kind: dep.KindCALeaf, Name: "web"}, nil},
+	{"peerings", `peerings`, dep.Dependency{Kind: dep.KindPeerings}, nil},
 }
 
 func kvDep(k string) dep.Dependency   { return dep.Dependency{Kind: dep.KindKV, Name: k} }

@@ -18,6 +18,8 @@ import (
 func seed(t *testing.T, c *testenv.Consul) {
 	t.Helper()
 	cl := c.Client()
+	c.Peer("cluster-2", map[string]string{"env": "test"})
+	c.Peer("cluster-12", nil)
 	ttl := func(id, status string) *api.AgentServiceCheck {
 		return &api.AgentServiceCheck{CheckID: id, Name: id, TTL: "1h", Status: status, Notes: "ttl " + id}
 	}

@@ -40,11 +40,13 @@ const (
 	KindCARoots Kind = "connect.caroots"
 	// CALeaf is a Connect leaf certificate (caLeaf). Value: *api.LeafCert.
 	KindCALeaf Kind = "connect.caleaf"
+	// Peerings lists the cluster peerings (peerings). Value: []*Peering.
+	KindPeerings Kind = "list.peerings"
 )
 
 // Kinds lists every kind, in a stable order.
 var Kinds = []Kind{KindKV, KindKVList, KindHealthService, KindHealthConnect, KindCatalogServices,
-	KindCatalogNode, KindCatalogNodes, KindDatacenters, KindCARoots, KindCALeaf}
+	KindCatalogNode, KindCatalogNodes, KindDatacenters, KindCARoots, KindCALeaf, KindPeerings}
 
 // Dependency is one query. Fields that do not apply to its Kind are empty.
 type Dependency struct {

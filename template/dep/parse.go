@@ -25,6 +25,7 @@ var (
 	servicesRe = regexp.MustCompile(`\A` + reQuery + reDC + `\z`)
 	nodeRe     = regexp.MustCompile(`\A(?P<name>[\w.-]+)` + reQuery + reDC + `\z`)
 	nodesRe    = regexp.MustCompile(`\A` + reQuery + reDC + reNear + `\z`)
+	queryRe    = regexp.MustCompile(`\A` + reQuery + `\z`)
 )
 
 // The health filters service and connect accept.
@@ -207,6 +208,21 @@ func Datacenters(ignoreInaccessible bool) Dependency {
 
 // CARoots is the dependency of caRoots.
 func CARoots() Dependency { return Dependency{Kind: KindCARoots} }
+
+// ParsePeerings parses the argument of peerings: [?partition=]. The other
+// query keys are accepted and ignored, as consul-template does.
+func ParsePeerings(s string) (Dependency, error) {
+	const label = "list.peering"
+	m, ok := match(queryRe, s)
+	if !ok {
+		return Dependency{}, fmt.Errorf("%s: invalid format: %q", label, s)
+	}
+	q, err := query(label, m["query"])
+	if err != nil {
+		return Dependency{}, err
+	}
+	return Dependency{Kind: KindPeerings, Partition: q.Get("partition")}, nil
+}
 
 // CALeaf is the dependency of caLeaf for a service; consul-template does not
 // validate the name.

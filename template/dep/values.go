@@ -15,13 +15,16 @@ import (
 // ({{ printf "%#v" .Tags }} is dependency.ServiceTags{...}), so the name
 // is part of the output. They are aliased here for drcon's own use.
 type (
-	ServiceTags        = dependency.ServiceTags
-	HealthService      = dependency.HealthService
-	KeyPair            = dependency.KeyPair
-	CatalogSnippet     = dependency.CatalogSnippet
-	Node               = dependency.Node
-	CatalogNode        = dependency.CatalogNode
-	CatalogNodeService = dependency.CatalogNodeService
+	ServiceTags         = dependency.ServiceTags
+	HealthService       = dependency.HealthService
+	KeyPair             = dependency.KeyPair
+	CatalogSnippet      = dependency.CatalogSnippet
+	Node                = dependency.Node
+	CatalogNode         = dependency.CatalogNode
+	CatalogNodeService  = dependency.CatalogNodeService
+	Peering             = dependency.Peering
+	PeeringStreamStatus = dependency.PeeringStreamStatus
+	PeeringRemoteInfo   = dependency.PeeringRemoteInfo
 )
 
 // KVValue is the answer to a KV query: whether the key exists and its value.
@@ -55,6 +58,8 @@ func NewValue(k Kind) (any, error) {
 		return new([]*CARoot), nil
 	case KindCALeaf:
 		return new(*api.LeafCert), nil
+	case KindPeerings:
+		return new([]*Peering), nil
 	}
 	return nil, fmt.Errorf("unknown dependency kind %q", k)
 }
@@ -87,6 +92,8 @@ func DecodeValue(k Kind, raw []byte) (any, error) {
 	case *[]*CARoot:
 		return *v, nil
 	case **api.LeafCert:
+		return *v, nil
+	case *[]*Peering:
 		return *v, nil
 	}
 	return nil, fmt.Errorf("decode %s answer: no value type", k)

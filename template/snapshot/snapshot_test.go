@@ -68,6 +68,13 @@ func rich() map[dep.Dependency]any {
 			SerialNumber: "0a", CertPEM: "cert", PrivateKeyPEM: "key", Service: "web", ServiceURI: "spiffe://x/web",
 			ValidAfter: at, ValidBefore: at.Add(72 * time.Hour), CreateIndex: 8, ModifyIndex: 9,
 		},
+		{Kind: dep.KindPeerings}: []*dep.Peering{{
+			ID: "p1", Name: "cluster-2", Meta: map[string]string{"env": "test"}, PeeringState: "ACTIVE",
+			PeerServerAddresses: []string{"10.0.0.9:8503"},
+			StreamStatus:        dep.PeeringStreamStatus{ImportedServices: []string{"web"}, LastHeartbeat: &at},
+			Remote:              dep.PeeringRemoteInfo{Datacenter: "dc2"},
+		}},
+		{Kind: dep.KindPeerings, Partition: "p"}: []*dep.Peering{},
 	}
 }
 
