@@ -1,6 +1,7 @@
 package template
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -19,16 +20,31 @@ func (x *execution) executeTemplate(name string, data ...any) (string, error) {
 		return "", fmt.Errorf("executeTemplate: wrong number of arguments, expected 1 or 2, but got %d", len(data)+1)
 	}
 	if x.depth >= maxNesting {
-		return "", fmt.Errorf("executeTemplate: %q nested more than %d deep", name, maxNesting)
+		return "", &nestedError{fmt.Errorf("executeTemplate: %q nested more than %d deep", name, maxNesting)}
 	}
 	x.depth++
 	defer func() { x.depth-- }()
 	var b strings.Builder
 	if err := x.tmpl.ExecuteTemplate(&b, name, dot); err != nil {
-		return "", err
+		// text/template prefixes the error of every call it passes up with
+		// the caller's position. Through N nested calls the message, and
+		// the work of building it, would grow with N squared (gigabytes at
+		// 10,000 levels); pass up the innermost call's error instead.
+		var inner *nestedError
+		if errors.As(err, &inner) {
+			return "", inner
+		}
+		return "", &nestedError{err}
 	}
 	return b.String(), nil
 }
+
+// nestedError is the error of an executeTemplate call, as the innermost
+// failing call saw it.
+type nestedError struct{ err error }
+
+func (e *nestedError) Error() string { return e.err.Error() }
+func (e *nestedError) Unwrap() error { return e.err }
 
 // scratchpad is the scratch function: one Scratch per execution.
 func (x *execution) scratchpad() *Scratch {

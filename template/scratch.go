@@ -69,6 +69,7 @@ func (s *Scratch) mapSet(k, mk string, v any, replace bool) (string, error) {
 // MapValues returns the values of the map at k sorted by their keys, or nil
 // when k is not a map.
 func (s *Scratch) MapValues(k string) ([]any, error) {
+	s.init() // as consul-template: %#v shows an empty map after it, not nil
 	m, ok := s.values[k].(map[string]any)
 	if !ok {
 		return nil, nil

@@ -237,6 +237,14 @@ func TestExecuteTemplateRecursionIsBounded(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nested more than") {
 		t.Fatalf("got %v", err)
 	}
+	// The message says where it failed once, not once per level.
+	if len(err.Error()) > 1000 {
+		t.Fatalf("a %d-byte error: %.300s...", len(err.Error()), err)
+	}
+	_, err = render(t, `{{ define "r" }}{{ if lt . 50 }}{{ executeTemplate "r" (add 1 .) }}{{ else }}{{ parseInt "x" }}{{ end }}{{ end }}{{ executeTemplate "r" 0 }}`, Options{}, memStore{})
+	if err == nil || !strings.Contains(err.Error(), `parsing "x"`) || len(err.Error()) > 1000 {
+		t.Fatalf("got %v", err)
+	}
 }
 
 // The main template is named "", as in consul-template; errors still name
