@@ -173,11 +173,20 @@ func (c *Consul) PutKV(key, value string) {
 
 // Peer creates a cluster peering named name by generating a peering token
 // for it: the peering exists, in state PENDING, until a peer uses the token.
+// A new agent refuses until its Connect CA is ready, so Peer retries.
 func (c *Consul) Peer(name string, meta map[string]string) {
 	c.t.Helper()
 	req := api.PeeringGenerateTokenRequest{PeerName: name, Meta: meta}
-	if _, _, err := c.Client().Peerings().GenerateToken(context.Background(), req, nil); err != nil {
-		c.t.Fatalf("peering %s: %v", name, err)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, _, err := c.Client().Peerings().GenerateToken(context.Background(), req, nil)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("peering %s: %v", name, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
