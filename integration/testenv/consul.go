@@ -25,14 +25,15 @@ func ConsulBinary() (string, error) {
 
 // Consul is a Consul dev agent of the test's own.
 type Consul struct {
-	t       testing.TB
-	bin     string
-	ports   [6]int
-	node    string
-	extra   string
-	proc    *Process
-	Addr    string // host:port of the HTTP API
-	DataDir string
+	t         testing.TB
+	bin       string
+	ports     [6]int
+	node      string
+	extra     string
+	connLimit int
+	proc      *Process
+	Addr      string // host:port of the HTTP API
+	DataDir   string
 }
 
 // ConsulOption adjusts a dev agent before it starts.
@@ -40,6 +41,9 @@ type ConsulOption func(*Consul)
 
 // WithNodeName sets the agent's node name (default "drcon-test").
 func WithNodeName(n string) ConsulOption { return func(c *Consul) { c.node = n } }
+
+// WithConnLimit sets limits.http_max_conns_per_client (default 4096).
+func WithConnLimit(n int) ConsulOption { return func(c *Consul) { c.connLimit = n } }
 
 // WithHCL adds agent configuration.
 func WithHCL(hcl string) ConsulOption { return func(c *Consul) { c.extra += "\n" + hcl } }
@@ -52,7 +56,7 @@ func StartConsul(t testing.TB, opts ...ConsulOption) *Consul {
 	if err != nil {
 		Missing(t, "consul", "run integration/scripts/build-consul.sh (builds v"+consulVersion+" from the Go module proxy)", err)
 	}
-	c := &Consul{t: t, bin: bin, node: "drcon-test", DataDir: t.TempDir()}
+	c := &Consul{t: t, bin: bin, node: "drcon-test", DataDir: t.TempDir(), connLimit: 4096}
 	for i := range c.ports {
 		c.ports[i] = FreePort(t)
 	}
@@ -90,7 +94,7 @@ func (c *Consul) start() error {
 	// agents on one machine collide; it gets a free port of its own, since
 	// a server without it refuses to create peering tokens (Peer).
 	// Plaintext gRPC (Envoy's xDS) is off: no test uses it.
-	hcl := `limits { http_max_conns_per_client = 4096 }
+	hcl := `limits { http_max_conns_per_client = ` + strconv.Itoa(c.connLimit) + ` }
 ports { grpc_tls = ` + strconv.Itoa(c.ports[5]) + ` }
 enable_script_checks = true` + c.extra
 	cmd := exec.Command(c.bin, "agent", "-dev", "-node", c.node,

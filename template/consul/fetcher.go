@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -103,6 +104,9 @@ func (f *Fetcher) Fetch(ctx context.Context, d dep.Dependency, q watch.QueryOpti
 		err = errNoMeta
 	}
 	if err != nil {
+		if se := (api.StatusError{}); errors.As(err, &se) && se.Code == http.StatusTooManyRequests {
+			return nil, watch.ResponseMeta{}, fmt.Errorf("fetch %s: %w: %w", d, watch.ErrConnectionLimit, err)
+		}
 		return nil, watch.ResponseMeta{}, fmt.Errorf("fetch %s: %w", d, err)
 	}
 	return v, watch.ResponseMeta{LastIndex: qm.LastIndex, LastContact: qm.LastContact}, nil

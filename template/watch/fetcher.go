@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/drcon/drcon/template/dep"
@@ -17,6 +18,11 @@ type Fetcher interface {
 	// modified after it is returned.
 	Fetch(ctx context.Context, d dep.Dependency, q QueryOptions) (value any, meta ResponseMeta, err error)
 }
+
+// ErrConnectionLimit marks a query that Consul refused because this host
+// holds too many connections to it (HTTP 429). Each distinct dependency
+// holds one for its blocking query, so the pool says what to change.
+var ErrConnectionLimit = errors.New("consul refused the connection: too many from this host")
 
 // QueryOptions are the per-query options the pool chooses; the dependency
 // itself carries what to ask (datacenter, namespace, filter...).

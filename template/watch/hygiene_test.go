@@ -2,7 +2,11 @@ package watch_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -301,4 +305,41 @@ func downAfterData(t *testing.T, value string) (*fakeConsul, *watch.Pool, *watch
 	signalled(s)
 	f.setDown(errDown)
 	return f, p, s
+}
+
+// Consul's refusal of a connection beyond its per-client limit is explained
+// once, with what to change, however many dependencies it hits.
+func TestConnectionLimitIsExplainedOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.set(kv("a"), 40, dep.KVValue{Exists: true, Value: "a"})
+		f.set(kv("b"), 40, dep.KVValue{Exists: true, Value: "b"})
+		var logs strings.Builder
+		p := runPool(t, f, watch.Options{Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs}, nil))})
+		s := p.Subscribe()
+		s.Want([]dep.Dependency{kv("a"), kv("b")})
+		settle()
+		f.setDown(fmt.Errorf("Unexpected response code: 429: %w", watch.ErrConnectionLimit))
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		out := logs.String()
+		if n := strings.Count(out, "http_max_conns_per_client"); n != 1 {
+			t.Fatalf("explained %d times:\n%s", n, out)
+		}
+		if !strings.Contains(out, "dependencies=2") {
+			t.Fatalf("the explanation does not count the dependencies:\n%s", out)
+		}
+	})
+}
+
+// lockedWriter lets pollers log to one buffer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }

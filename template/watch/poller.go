@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"reflect"
 	"time"
@@ -101,7 +102,14 @@ func (p *Pool) failed(w *watcher, err error, n int, log *slog.Logger) {
 		// for its first data learns when it has failed for good.
 		s.settle(w, n == attempts && !w.has)
 	}
+	watched := len(p.watchers)
 	p.mu.Unlock()
+	if errors.Is(err, ErrConnectionLimit) && p.limitHinted.CompareAndSwap(false, true) {
+		log.Error("Consul limits the connections from this host, and drcon holds one per distinct dependency "+
+			"while it waits for changes: raise limits { http_max_conns_per_client } of the Consul agent it talks to "+
+			"above the number of dependencies with headroom (Consul's default is 200), or share queries with dedup {}",
+			"dependencies", watched)
+	}
 	switch {
 	case n == attempts:
 		log.Error("dependency failing; keeping its last data and retrying", "failures", n, "every", p.o.Retry.MaxBackoff, "error", err)

@@ -40,6 +40,7 @@ type Pool struct {
 	pollers  sync.WaitGroup
 
 	queries, queryErrors, changes atomic.Uint64
+	limitHinted                   atomic.Bool   // ErrConnectionLimit explained once
 	first                         chan struct{} // a slot per non-blocking query in flight
 }
 
