@@ -204,14 +204,13 @@ func (x *execution) caRoots(...string) ([]*dep.CARoot, error) {
 
 // peerings returns an empty list without data, as consul-template's does.
 func (x *execution) peerings(s ...string) ([]*dep.Peering, error) {
-	result := []*dep.Peering{}
 	n, err := x.query(dep.KindPeerings, strings.Join(s, ""), dep.ParsePeerings)
 	if err != nil {
 		return nil, err
 	}
 	v, ok := x.recall(n)
 	if !ok {
-		return result, nil
+		return []*dep.Peering{}, nil
 	}
 	return answer[[]*dep.Peering](n, v)
 }

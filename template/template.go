@@ -121,7 +121,7 @@ func Parse(text string, o Options) (*Template, error) {
 	}
 	full, err := t.parse(text, funcs)
 	if err != nil {
-		return nil, t.named(err)
+		return nil, err
 	}
 	if err := refuseUnsupported(full, t.denied); err != nil {
 		return nil, t.named(err)
@@ -137,7 +137,7 @@ func Parse(text string, o Options) (*Template, error) {
 		}
 	}
 	if t.base, err = t.parse(text, funcs); err != nil {
-		return nil, t.named(err)
+		return nil, err
 	}
 	return t, nil
 }
@@ -153,7 +153,11 @@ func (t *Template) parse(text string, funcs template.FuncMap) (*template.Templat
 		// consul-template's choice: a missing key of a map[string]string is "".
 		b.Option("missingkey=zero")
 	}
-	return b.Funcs(funcs).Parse(text)
+	tt, err := b.Funcs(funcs).Parse(text)
+	if err != nil {
+		return nil, t.named(err)
+	}
+	return tt, nil
 }
 
 // named puts Options.Name where text/template's errors name the main
