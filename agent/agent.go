@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drcon/drcon/config"
 	"github.com/drcon/drcon/jobs"
+	"github.com/drcon/drcon/jobs/metrics"
 	"github.com/drcon/drcon/jobs/render"
 	"github.com/drcon/drcon/template/dedup"
 	"github.com/drcon/drcon/template/watch"
@@ -51,9 +51,9 @@ type Agent struct {
 	log     *slog.Logger
 	started time.Time
 
-	registry *prometheus.Registry
+	registry *metrics.Registry
 	metrics  *jobs.Metrics
-	reloads  *prometheus.CounterVec
+	reloads  *metrics.CounterVec
 
 	// mu guards what the status server reads; the supervisor (or Once) is
 	// the only writer.
@@ -81,7 +81,7 @@ func New(cfg *config.Config, o Options) (*Agent, error) {
 		started:  time.Now(),
 		cfg:      cfg,
 		jobs:     map[string]*running{},
-		registry: prometheus.NewRegistry(),
+		registry: metrics.NewRegistry(),
 		exits:    make(chan jobExit, 16),
 	}
 	a.metrics = jobs.NewMetrics(a.registry)

@@ -1,49 +1,35 @@
 package agent
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"github.com/drcon/drcon/template/dedup"
 	"github.com/drcon/drcon/template/watch"
 )
 
-// registerMetrics adds the agent's own metrics: reloads, and the watcher
-// pool's counters and the dedup role, read at scrape time (the pool is
-// replaced when the consul block changes, so they are read through the
-// current backend).
+// registerMetrics adds the agent's own metrics: reloads, the runtime's and
+// the process's, and the watcher pool's counters and the dedup role, read
+// at scrape time (the pool is replaced when the consul block changes, so
+// they are read through the current backend).
 func (a *Agent) registerMetrics() {
-	a.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "drcon_reloads_total", Help: "Configuration reloads, by outcome (ok, unchanged, failed).",
-	}, []string{"outcome"})
+	r := a.registry
+	a.reloads = r.NewCounterVec("drcon_reloads_total", "Configuration reloads, by outcome (ok, unchanged, failed).", "outcome")
 	for _, o := range []string{"ok", "unchanged", "failed"} {
 		a.reloads.WithLabelValues(o)
 	}
-	a.registry.MustRegister(a.reloads,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "drcon_dependencies_watched", Help: "Distinct dependencies with a watcher (one query each).",
-		}, func() float64 { return float64(a.poolStats().Dependencies) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "drcon_consul_queries_total", Help: "Queries sent to Consul by the watcher pool.",
-		}, func() float64 { return float64(a.poolStats().Queries) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "drcon_consul_query_errors_total", Help: "Blocking queries that failed.",
-		}, func() float64 { return float64(a.poolStats().QueryErrors) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "drcon_dependency_changes_total", Help: "Dependency answers that changed.",
-		}, func() float64 { return float64(a.poolStats().Changes) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "drcon_dedup_leader", Help: "1 while this agent leads its dedup group, else 0.",
-		}, func() float64 { return oneIf(a.dedupStatus().Role == dedup.RoleLeader) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "drcon_dedup_shared_dependencies", Help: "Dependencies answered from the dedup leader's data now.",
-		}, func() float64 { return float64(a.dedupStatus().Shared) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "drcon_dedup_fallback", Help: "1 while a dedup follower queries Consul itself (see status), else 0.",
-		}, func() float64 { return oneIf(a.dedupStatus().Fallback != "") }),
-	)
+	r.RegisterRuntime()
+	r.GaugeFunc("drcon_dependencies_watched", "Distinct dependencies with a watcher (one query each).",
+		func() float64 { return float64(a.poolStats().Dependencies) })
+	r.CounterFunc("drcon_consul_queries_total", "Queries sent to Consul by the watcher pool.",
+		func() float64 { return float64(a.poolStats().Queries) })
+	r.CounterFunc("drcon_consul_query_errors_total", "Blocking queries that failed.",
+		func() float64 { return float64(a.poolStats().QueryErrors) })
+	r.CounterFunc("drcon_dependency_changes_total", "Dependency answers that changed.",
+		func() float64 { return float64(a.poolStats().Changes) })
+	r.GaugeFunc("drcon_dedup_leader", "1 while this agent leads its dedup group, else 0.",
+		func() float64 { return oneIf(a.dedupStatus().Role == dedup.RoleLeader) })
+	r.GaugeFunc("drcon_dedup_shared_dependencies", "Dependencies answered from the dedup leader's data now.",
+		func() float64 { return float64(a.dedupStatus().Shared) })
+	r.GaugeFunc("drcon_dedup_fallback", "1 while a dedup follower queries Consul itself (see status), else 0.",
+		func() float64 { return oneIf(a.dedupStatus().Fallback != "") })
 }
 
 // dedupStatus is the current dedup member's status; zero without dedup.

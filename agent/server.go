@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // statusServer serves GET /v1/status, GET /healthz, GET /metrics and
@@ -75,7 +73,7 @@ func (s *statusServer) serve(b *binding) {
 	mux.HandleFunc("GET /v1/status", s.handleStatus)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("POST /v1/reload", s.handleReload)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.a.registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", s.a.registry)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan struct{})
 	go func() {

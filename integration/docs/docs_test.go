@@ -12,11 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/drcon/drcon/config"
 	"github.com/drcon/drcon/integration/testenv"
 	"github.com/drcon/drcon/jobs"
+	"github.com/drcon/drcon/jobs/metrics"
 	"github.com/drcon/drcon/template"
 )
 
@@ -114,43 +113,17 @@ func TestStatusSample(t *testing.T) {
 	}
 }
 
-// TestMetricsReference: every metric of the jobs is in the README's table.
+// TestMetricsReference: every metric of the jobs and of the runtime is in
+// the README's table.
 func TestMetricsReference(t *testing.T) {
 	_, text := readme(t)
 	ref := section(t, text, "metrics")
-	var reg describer
-	jobs.NewMetrics(&reg)
-	if len(reg.names) == 0 {
-		t.Fatal("no metrics described")
-	}
-	for _, name := range reg.names {
+	reg := metrics.NewRegistry()
+	jobs.NewMetrics(reg)
+	reg.RegisterRuntime()
+	for _, name := range reg.Names() {
 		if !strings.Contains(ref, "`"+name+"`") {
 			t.Errorf("metric %s is not in README.md's metrics table", name)
 		}
 	}
 }
-
-// describer is a prometheus.Registerer that keeps the names of what is
-// registered with it.
-type describer struct{ names []string }
-
-var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
-
-func (d *describer) Register(c prometheus.Collector) error {
-	ch := make(chan *prometheus.Desc, 16)
-	go func() { c.Describe(ch); close(ch) }()
-	for desc := range ch {
-		if m := fqName.FindStringSubmatch(desc.String()); m != nil {
-			d.names = append(d.names, m[1])
-		}
-	}
-	return nil
-}
-
-func (d *describer) MustRegister(cs ...prometheus.Collector) {
-	for _, c := range cs {
-		_ = d.Register(c)
-	}
-}
-
-func (d *describer) Unregister(prometheus.Collector) bool { return false }

@@ -22,11 +22,10 @@ import (
 	"github.com/drcon/drcon/config"
 	"github.com/drcon/drcon/integration/testenv"
 	"github.com/drcon/drcon/jobs"
+	"github.com/drcon/drcon/jobs/metrics"
 	"github.com/drcon/drcon/jobs/register"
 	docker "github.com/fsouza/go-dockerclient"
 	"github.com/hashicorp/consul/api"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // Every container a test starts carries testLabel, so that a crashed run can
@@ -101,7 +100,7 @@ func (e *env) start() *register.Job {
 func (e *env) launch() *register.Job {
 	e.t.Helper()
 	e.cfg.DockerHost = e.host
-	e.metrics = jobs.NewMetrics(prometheus.NewRegistry())
+	e.metrics = jobs.NewMetrics(metrics.NewRegistry())
 	job, err := register.New(e.cfg, e.api, register.Options{Logger: testLogger(), Metrics: e.metrics})
 	if err != nil {
 		e.t.Fatalf("register.New: %v", err)
@@ -278,15 +277,7 @@ func post(t *testing.T, port int, path string) {
 
 // eventsSeen is how many Docker events of one action the job received.
 func (e *env) eventsSeen(action string) float64 {
-	return counterValue(e.metrics.DockerEvents.WithLabelValues(e.cfg.Name, action))
-}
-
-func counterValue(c prometheus.Counter) float64 {
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		return 0
-	}
-	return m.GetCounter().GetValue()
+	return e.metrics.DockerEvents.WithLabelValues(e.cfg.Name, action).Value()
 }
 
 var crasherOnce struct {

@@ -4,18 +4,13 @@ import (
 	"testing"
 
 	"github.com/drcon/drcon/jobs"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
+	"github.com/drcon/drcon/jobs/metrics"
 )
 
-func newMetrics() *jobs.Metrics { return jobs.NewMetrics(prometheus.NewRegistry()) }
+func newMetrics() *jobs.Metrics { return jobs.NewMetrics(metrics.NewRegistry()) }
 
 // value reads a counter.
-func value(t *testing.T, c prometheus.Counter) float64 {
+func value(t *testing.T, c *metrics.Counter) float64 {
 	t.Helper()
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetCounter().GetValue()
+	return c.Value()
 }
