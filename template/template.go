@@ -162,11 +162,13 @@ func (t *Template) parse(text string, funcs template.FuncMap) (*template.Templat
 
 // named puts Options.Name where text/template's errors name the main
 // template, "": "template: :3:5: executing \"\" at" becomes
-// "template: NAME:3:5: executing \"NAME\" at".
+// "template: NAME:3:5: executing \"NAME\" at", and "unclosed action
+// started at :1" becomes "... started at NAME:1".
 func (t *Template) named(err error) error {
 	msg := err.Error()
 	fixed := strings.ReplaceAll(msg, "template: :", "template: "+t.opts.Name+":")
 	fixed = strings.ReplaceAll(fixed, `executing "" at`, `executing "`+t.opts.Name+`" at`)
+	fixed = strings.ReplaceAll(fixed, " started at :", " started at "+t.opts.Name+":")
 	if fixed == msg {
 		return err
 	}

@@ -265,6 +265,10 @@ func TestMainTemplateIsNamedEmpty(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `template: test.ctmpl:2:3: executing "test.ctmpl" at <parseInt "x">`) {
 		t.Fatalf("got %v", err)
 	}
+	_, err = Parse("{{ key \"a\"\n", Options{Name: "open.ctmpl"})
+	if err == nil || err.Error() != "template: open.ctmpl:2: unclosed action started at open.ctmpl:1" {
+		t.Fatalf("got %v", err)
+	}
 }
 
 // The scratch has consul-template's fields, which a template can print.
