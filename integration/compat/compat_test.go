@@ -3,9 +3,10 @@
 // v0.41.1 (the oracle) and with the drcon binary, and requires the same bytes,
 // or that both fail, or that both keep waiting for data.
 //
-// Two corpora run: testdata/ here (realistic nginx and haproxy templates,
-// n-pass discovery, KV trees, whole structs) and template/testdata/golden
-// (one small template per function, success and failure).
+// Three corpora run: testdata/ here (realistic nginx and haproxy templates,
+// n-pass discovery, KV trees, whole structs), template/testdata/golden (one
+// small template per function, success and failure), and a matrix generated
+// by matrix_test.go (functions over products of argument kinds).
 //
 // drcon renders each corpus in one `drcon -once` process with a template
 // block per case, as users run it; consul-template renders each case in a
@@ -62,6 +63,11 @@ func TestMain(m *testing.M) {
 // for data forever; a complete render takes well under a second.
 const hangAfter = 10 * time.Second
 
+// batchHangAfter is hangAfter for a drcon batch of n templates, which
+// renders and writes them one after the other (each write is synced): a few
+// milliseconds each on a slow disk or with -race, on top of hangAfter.
+func batchHangAfter(n int) time.Duration { return hangAfter + time.Duration(n)*5*time.Millisecond }
+
 const goldenDir = "../../template/testdata/golden"
 
 // ctParallel bounds the consul-template processes running at once; most
@@ -76,19 +82,29 @@ func TestCompat(t *testing.T) {
 	env := consulEnv(c.Addr)
 	work := t.TempDir()
 
+	matrix := t.TempDir()
+	writeMatrix(t, matrix)
 	corpora := []*corpusRun{
 		{name: "compat", cases: loadCorpus(t, "testdata")},
 		{name: "golden", cases: loadCorpus(t, goldenDir)},
+		{name: "matrix", cases: loadCorpus(t, matrix)},
 	}
 	if dir := os.Getenv("COMPAT_PROBE"); dir != "" {
 		// Try templates against the oracle before they join a corpus.
 		corpora = []*corpusRun{{name: "probe", cases: loadCorpus(t, dir)}}
 	}
+	// drcon's batches first, then consul-template's processes: a batch of
+	// thousands of templates must not compete for the CPU with dozens of
+	// processes, or it can run out of hangAfter before it has rendered them
+	// (seen with -race on 2 cores).
 	var wg sync.WaitGroup
+	for _, r := range corpora {
+		wg.Go(func() { r.dr, r.err = drconBatch(bin, c.Addr, r.cases, work, batchHangAfter(len(r.cases))) })
+	}
+	wg.Wait()
 	sem := make(chan struct{}, ctParallel)
 	for _, r := range corpora {
 		r.ct = make([]outcome, len(r.cases))
-		wg.Go(func() { r.dr, r.err = drconBatch(bin, c.Addr, r.cases, work, hangAfter) })
 		for i, tc := range r.cases {
 			wg.Go(func() {
 				sem <- struct{}{}
