@@ -2,9 +2,8 @@
 // values and serves them in Prometheus' text exposition format (0.0.4).
 //
 // drcon records about twenty families; Prometheus' client library, with
-// the protobuf runtime it brings, made the binary 3.4 MB bigger and every
-// drcon process, -once runs included, about 2 MB bigger in memory for that
-// (README, Benchmarks). The text format is small and stable, and the tests
+// the protobuf runtime it brings, made every drcon process, -once runs
+// included, about 2 MB bigger in memory for that (README, Benchmarks). The text format is small and stable, and the tests
 // check this package's output with Prometheus' own parser.
 package metrics
 

@@ -7,6 +7,7 @@ import (
 	rmetrics "runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -32,51 +33,42 @@ func (r *Registry) RegisterRuntime() {
 		r.GaugeFunc(m.name, m.help, func() float64 { return runtimeValue(m.key) })
 	}
 
-	stat := func(field int, scale float64) func() (float64, bool) {
-		return func() (float64, bool) {
-			f := procStat()
-			if field >= len(f) {
-				return 0, false
-			}
-			v, err := strconv.ParseFloat(f[field], 64)
-			return v * scale, err == nil
-		}
-	}
-	// Fields of /proc/self/stat after the command name, from 0 (state):
-	// 11 utime, 12 stime (clock ticks), 19 starttime (ticks since boot),
-	// 20 vsize (bytes), 21 rss (pages).
-	const tick = 0.01 // USER_HZ is 100 on Linux
-	utime, stime := stat(11, tick), stat(12, tick)
-	r.add("process_cpu_seconds_total", &funcFamily{name: "process_cpu_seconds_total",
-		help: "Total user and system CPU time spent in seconds.", kind: "counter",
-		read: func() (float64, bool) {
-			u, ok1 := utime()
-			s, ok2 := stime()
-			return u + s, ok1 && ok2
-		}})
-	r.add("process_virtual_memory_bytes", &funcFamily{name: "process_virtual_memory_bytes",
-		help: "Virtual memory size in bytes.", kind: "gauge", read: stat(20, 1)})
-	r.add("process_resident_memory_bytes", &funcFamily{name: "process_resident_memory_bytes",
-		help: "Resident memory size in bytes.", kind: "gauge", read: stat(21, float64(os.Getpagesize()))})
-	started := stat(19, tick)
-	r.add("process_start_time_seconds", &funcFamily{name: "process_start_time_seconds",
-		help: "Start time of the process since unix epoch in seconds.", kind: "gauge",
-		read: func() (float64, bool) {
-			s, ok1 := started()
-			boot, ok2 := bootTime()
-			return boot + s, ok1 && ok2
-		}})
-	r.add("process_open_fds", &funcFamily{name: "process_open_fds", help: "Number of open file descriptors.",
-		kind: "gauge", read: func() (float64, bool) {
-			fds, err := os.ReadDir("/proc/self/fd")
-			return float64(len(fds)), err == nil
-		}})
-	r.add("process_max_fds", &funcFamily{name: "process_max_fds", help: "Maximum number of open file descriptors.",
-		kind: "gauge", read: func() (float64, bool) {
-			var l syscall.Rlimit
-			err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l)
-			return float64(l.Cur), err == nil
-		}})
+	// Fields of /proc/self/stat after the command name, from 0 (state).
+	const (
+		utime, stime, starttime, vsize, rss = 11, 12, 19, 20, 21
+		tick                                = 0.01 // clock ticks: USER_HZ is 100 on Linux
+	)
+	r.readAtScrape("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter",
+		func() (float64, bool) {
+			v, ok := procStat(utime, stime)
+			return (v[0] + v[1]) * tick, ok
+		})
+	r.readAtScrape("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge",
+		func() (float64, bool) {
+			v, ok := procStat(vsize)
+			return v[0], ok
+		})
+	r.readAtScrape("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
+		func() (float64, bool) {
+			v, ok := procStat(rss)
+			return v[0] * float64(os.Getpagesize()), ok
+		})
+	// The start time does not change: read it at the first scrape only.
+	started := sync.OnceValues(func() (float64, bool) {
+		v, ok1 := procStat(starttime)
+		boot, ok2 := bootTime()
+		return boot + v[0]*tick, ok1 && ok2
+	})
+	r.readAtScrape("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge", started)
+	r.readAtScrape("process_open_fds", "Number of open file descriptors.", "gauge", func() (float64, bool) {
+		fds, err := os.ReadDir("/proc/self/fd")
+		return float64(len(fds)), err == nil
+	})
+	r.readAtScrape("process_max_fds", "Maximum number of open file descriptors.", "gauge", func() (float64, bool) {
+		var l syscall.Rlimit
+		err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l)
+		return float64(l.Cur), err == nil
+	})
 }
 
 // runtimeValue reads one runtime/metrics value as a float.
@@ -92,18 +84,29 @@ func runtimeValue(key string) float64 {
 	return 0
 }
 
-// procStat is /proc/self/stat's fields after the command name (which may
-// hold spaces and parentheses), or nil.
-func procStat() []string {
+// procStat reads /proc/self/stat once and returns the numbers at fields
+// (counted after the command name, which may hold spaces and parentheses);
+// false when it cannot be read or parsed.
+func procStat(fields ...int) ([]float64, bool) {
+	vs := make([]float64, len(fields))
 	b, err := os.ReadFile("/proc/self/stat")
 	if err != nil {
-		return nil
+		return vs, false
 	}
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 || i+2 > len(b) {
-		return nil
+		return vs, false
 	}
-	return strings.Fields(string(b[i+2:]))
+	f := strings.Fields(string(b[i+2:]))
+	for j, field := range fields {
+		if field >= len(f) {
+			return vs, false
+		}
+		if vs[j], err = strconv.ParseFloat(f[field], 64); err != nil {
+			return vs, false
+		}
+	}
+	return vs, true
 }
 
 // bootTime is the btime line of /proc/stat: when the machine booted.
