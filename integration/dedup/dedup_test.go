@@ -233,11 +233,12 @@ func TestConsulRestart(t *testing.T) {
 
 // TestDamagedDataFallsBack writes over the shared data by hand: followers
 // query Consul themselves and say why, until the leader replaces the data.
+// The leader is frozen while the damage is read: awake, it replaces the
+// data within milliseconds, and a busy follower's blocking query may then
+// return only the replacement and never see the damage.
 func TestDamagedDataFallsBack(t *testing.T) {
 	c := testenv.StartConsul(t)
 	f := start(t, c, c.Addr, "same", "same", "same")
-	leader := f.settled(1, waitLimit)[0]
-	key := leader.dedup().Group + "/data"
 
 	for _, damage := range []struct {
 		value []byte
@@ -246,18 +247,27 @@ func TestDamagedDataFallsBack(t *testing.T) {
 		{[]byte("written by hand"), `reason="corrupt data: not drcon dedup data"`},
 		{[]byte("drcon-dedup-data/99\na future layout"), `reason="written in a newer format: version 99;`},
 	} {
+		leader := f.settled(1, waitLimit)[0]
+		key := leader.dedup().Group + "/data"
+		if err := leader.proc.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		leader.stopped = true
 		if _, err := c.Client().KV().Put(&api.KVPair{Key: key, Value: damage.value}, nil); err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range f.members {
-			if m == leader {
-				continue
-			}
+		for _, m := range f.live() {
 			testenv.WaitFor(t, waitLimit, m.name+" saying why it queries Consul itself", func() bool {
 				return strings.Contains(m.proc.Output(), damage.log)
 			})
 		}
-		f.settled(1, waitLimit)
+		if err := leader.proc.Signal(syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
+		leader.stopped = false
+		// Thawed within the TTL it replaces the data; later, another
+		// member has taken over and does.
+		f.settled(1, 2*ttl+waitLimit)
 	}
 	c.PutKV("app/config", "after-damage")
 	f.same("web.out", "config=after-damage", waitLimit)
