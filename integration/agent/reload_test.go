@@ -129,6 +129,10 @@ func TestReload(t *testing.T) {
 		if last == nil || last.Outcome != "failed" || !strings.Contains(last.Error, "Unsupported argument") {
 			t.Fatalf("status after the failed reload: %+v", last)
 		}
+		// The log reaches us through a pipe, maybe after the reply.
+		testenv.WaitFor(t, waitLimit, "the diagnostics logged", func() bool {
+			return d.countLog("reload: invalid configuration")-logged >= 2
+		})
 		if n := d.countLog("reload: invalid configuration") - logged; n != 2 {
 			t.Fatalf("%d log lines for 2 diagnostics", n)
 		}

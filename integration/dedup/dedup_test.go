@@ -148,7 +148,7 @@ func TestLeaderKilled(t *testing.T) {
 	leader.kill()
 	killed := time.Now()
 	c.PutKV("app/config", "after-kill")
-	f.same("web.out", "config=after-kill", ttl+5*time.Second)
+	f.same("web.out", "config=after-kill", ttl+waitLimit)
 	t.Logf("first render on the survivors %s after the kill", time.Since(killed).Round(time.Millisecond))
 	f.settled(1, ttl+waitLimit)
 	f.register("web", "web-2", 8002)
@@ -280,12 +280,23 @@ func TestFrozenLeaderIsDeposed(t *testing.T) {
 	c := testenv.StartConsul(t)
 	f := start(t, c, c.Addr, "same", "same", "same")
 	leader := f.settled(1, waitLimit)[0]
+	lock := leader.dedup().Group + "/lock"
+	held, _, err := c.Client().KV().Get(lock, nil)
+	if err != nil || held == nil || held.Session == "" {
+		t.Fatalf("the leader's lock: %+v %v", held, err)
+	}
 	if err := leader.proc.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	leader.stopped = true
 	c.PutKV("app/config", "while-frozen")
-	f.same("web.out", "config=while-frozen", ttl+5*time.Second)
+	f.same("web.out", "config=while-frozen", ttl+waitLimit)
+	// Followers render by querying Consul themselves before the leader is
+	// deposed; thaw it only once its session has lost the lock.
+	testenv.WaitFor(t, 2*ttl+waitLimit, "the frozen leader's session losing the lock", func() bool {
+		now, _, err := c.Client().KV().Get(lock, nil)
+		return err == nil && (now == nil || now.Session != held.Session)
+	})
 
 	if err := leader.proc.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)

@@ -50,7 +50,7 @@ func TestKeptStackStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range state.Processes {
-		testenv.WaitFor(t, 10*time.Second, p.Name+" to be gone", func() bool {
+		testenv.WaitFor(t, 30*time.Second, p.Name+" to be gone", func() bool {
 			_, err := os.Stat("/proc/" + strconv.Itoa(p.Pid))
 			return os.IsNotExist(err)
 		})
@@ -67,7 +67,7 @@ func TestKeptStackStops(t *testing.T) {
 	if demo.Kept(dir) {
 		t.Error("Kept after StopKept")
 	}
-	testenv.WaitFor(t, 10*time.Second, "nothing to listen on the proxy port", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "nothing to listen on the proxy port", func() bool {
 		code, _ := get(st.Paths.ProxyAddr, "whoami", "/")
 		return code == 0
 	})

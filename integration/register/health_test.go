@@ -35,11 +35,11 @@ func TestDockerHealth(t *testing.T) {
 func TestCheckTTLRefreshed(t *testing.T) {
 	e := newEnv(t)
 	e.start()
-	id := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_TTL=1s")
+	id := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_TTL=2s")
 	svc := ofContainer(e.waitServices("registered", count(1)), id)[0]
 	check := "service:" + svc.ID
 	e.waitCheck(check, api.HealthPassing)
-	time.Sleep(3 * time.Second)
+	time.Sleep(6 * time.Second)
 	if s := e.checkStatus(check); s != api.HealthPassing {
 		t.Fatalf("TTL check %q after 3 TTLs", s)
 	}

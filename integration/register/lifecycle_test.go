@@ -15,7 +15,7 @@ func TestStartStop(t *testing.T) {
 	e := newEnv(t)
 	e.start()
 	name := "web-" + e.runID
-	id := e.run(e.image, "--name", name, "-p", "127.0.0.1::80", "-e", "DRAIN=3s")
+	id := e.run(e.image, "--name", name, "-p", "127.0.0.1::80", "-e", "DRAIN=10s")
 	port := e.hostPort(id, "80/tcp")
 	got := e.waitServices("the service registered", count(1))
 	svc := ofContainer(got, id)[0]
@@ -27,7 +27,7 @@ func TestStartStop(t *testing.T) {
 	}
 
 	stopped := make(chan error, 1)
-	go func() { _, err := e.docker("stop", "-t", "10", id); stopped <- err }()
+	go func() { _, err := e.docker("stop", "-t", "30", id); stopped <- err }()
 	testenv.WaitFor(t, waitLimit, "maintenance while draining", func() bool { return inMaintenance(e, svc.ID) })
 	if !e.inspect(id).State.Running {
 		t.Fatalf("the container stopped before its service was put in maintenance")

@@ -108,7 +108,7 @@ func TestNginxFollowsTheDataAndRefusesBadData(t *testing.T) {
 	}
 	serves := func(body string) {
 		t.Helper()
-		testenv.WaitFor(t, 10*time.Second, "nginx to serve "+body, func() bool { return get() == body })
+		testenv.WaitFor(t, 30*time.Second, "nginx to serve "+body, func() bool { return get() == body })
 	}
 	commands := func() time.Time {
 		if c := job.Status().Command; c != nil {
@@ -141,7 +141,7 @@ func TestNginxFollowsTheDataAndRefusesBadData(t *testing.T) {
 	} {
 		lastCheck := job.Status().Check.At
 		bad.change()
-		testenv.WaitFor(t, 10*time.Second, "the check to refuse "+bad.name, func() bool {
+		testenv.WaitFor(t, 30*time.Second, "the check to refuse "+bad.name, func() bool {
 			s := job.Status()
 			return s.State == render.StateRefused && s.Check.At.After(lastCheck) && strings.Contains(s.LastError, bad.nginx)
 		})
@@ -163,7 +163,7 @@ func TestNginxFollowsTheDataAndRefusesBadData(t *testing.T) {
 
 	// Good data again goes live.
 	store.SetService("web", rendertest.Instance("web", hostA, portA), rendertest.Instance("web", hostB, portB))
-	testenv.WaitFor(t, 10*time.Second, "nginx to balance over A and B", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "nginx to balance over A and B", func() bool {
 		seen := map[string]bool{}
 		for range 6 {
 			seen[get()] = true

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +30,6 @@ type Consul struct {
 	bin       string
 	ports     [6]int
 	node      string
-	extra     string
 	connLimit int
 	proc      *Process
 	Addr      string // host:port of the HTTP API
@@ -44,9 +44,6 @@ func WithNodeName(n string) ConsulOption { return func(c *Consul) { c.node = n }
 
 // WithConnLimit sets limits.http_max_conns_per_client (default 4096).
 func WithConnLimit(n int) ConsulOption { return func(c *Consul) { c.connLimit = n } }
-
-// WithHCL adds agent configuration.
-func WithHCL(hcl string) ConsulOption { return func(c *Consul) { c.extra += "\n" + hcl } }
 
 // StartConsul starts a dev agent on free loopback ports and waits until it
 // has a leader.
@@ -96,7 +93,7 @@ func (c *Consul) start() error {
 	// Plaintext gRPC (Envoy's xDS) is off: no test uses it.
 	hcl := `limits { http_max_conns_per_client = ` + strconv.Itoa(c.connLimit) + ` }
 ports { grpc_tls = ` + strconv.Itoa(c.ports[5]) + ` }
-enable_script_checks = true` + c.extra
+enable_script_checks = true`
 	cmd := exec.Command(c.bin, "agent", "-dev", "-node", c.node,
 		"-client", "127.0.0.1", "-bind", "127.0.0.1",
 		"-http-port", strconv.Itoa(c.ports[0]), "-dns-port", strconv.Itoa(c.ports[1]),
@@ -104,16 +101,29 @@ enable_script_checks = true` + c.extra
 		"-serf-wan-port", strconv.Itoa(c.ports[4]), "-grpc-port", "-1",
 		"-hcl", hcl)
 	c.proc = Start(c.t, "consul", cmd)
-	if err := c.waitLeader(30 * time.Second); err != nil {
+	if err := c.waitReady(30 * time.Second); err != nil {
 		c.proc.Kill()
 		return fmt.Errorf("on %s: %v\n%s", c.Addr, err, c.proc.Output())
 	}
 	return nil
 }
 
-func (c *Consul) waitLeader(timeout time.Duration) error {
+// waitReady waits until the agent has a leader and the leader has written
+// its own node's health and the "consul" service: those writes come after
+// the election, and a test that starts sooner sees them move the indexes of
+// its first blocking queries.
+func (c *Consul) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	client := http.Client{Timeout: time.Second}
+	get := func(path string) (string, error) {
+		resp, err := client.Get("http://" + c.Addr + path)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		return strings.TrimSpace(string(b)), err
+	}
 	var last error
 	for time.Now().Before(deadline) {
 		select {
@@ -121,17 +131,16 @@ func (c *Consul) waitLeader(timeout time.Duration) error {
 			return fmt.Errorf("exited")
 		default:
 		}
-		resp, err := client.Get("http://" + c.Addr + "/v1/status/leader")
-		if err == nil {
-			var b [128]byte
-			n, _ := resp.Body.Read(b[:])
-			resp.Body.Close()
-			if s := strings.Trim(strings.TrimSpace(string(b[:n])), `"`); s != "" {
-				return nil
-			}
-			last = fmt.Errorf("no leader yet")
-		} else {
+		if leader, err := get("/v1/status/leader"); err != nil {
 			last = err
+		} else if strings.Trim(leader, `"`) == "" {
+			last = fmt.Errorf("no leader yet")
+		} else if own, err := get("/v1/health/service/consul?passing=1"); err != nil {
+			last = err
+		} else if own == "[]" || own == "" {
+			last = fmt.Errorf("the server's own health is not written yet")
+		} else {
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -56,7 +56,7 @@ func TestNginx(t *testing.T) {
 		t.Fatalf("nginx -t: %v %s", err, out)
 	}
 	n.Reload()
-	WaitFor(t, 5*time.Second, "reloaded nginx", func() bool { return get() == "two\n" })
+	WaitFor(t, 30*time.Second, "reloaded nginx", func() bool { return get() == "two\n" })
 }
 
 func TestDockerWhoami(t *testing.T) {
@@ -83,7 +83,7 @@ func TestDockerWhoami(t *testing.T) {
 		t.Fatalf("no binding: %+v", info.NetworkSettings.Ports)
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%s/", b[0].HostPort)
-	WaitFor(t, 10*time.Second, "whoami to answer", func() bool {
+	WaitFor(t, 30*time.Second, "whoami to answer", func() bool {
 		resp, err := http.Get(url)
 		if err != nil {
 			return false

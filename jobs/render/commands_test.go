@@ -126,14 +126,14 @@ func TestCommandTimeoutKillsTheGroup(t *testing.T) {
 	cfg := newConfig(t, "web", `{{ key "k" }}`)
 	pidfile := filepath.Join(t.TempDir(), "pid")
 	cfg.Command = config.Command{Shell: "sleep 60 & echo $! >" + pidfile + "; wait"}
-	cfg.CommandTimeout = 200 * time.Millisecond
+	cfg.CommandTimeout = 2 * time.Second
 	m := newMetrics()
 	runner := NewCommandRunner(CommandRunnerOptions{Metrics: m})
 	background(t, runner.Run)
 	j := mustNew(t, cfg, store.Subscribe(), Options{Commands: runner})
 	startJob(t, j)
 	eventually(t, "the timeout", func() bool { return j.Status().Command != nil })
-	if c := j.Status().Command; !c.TimedOut || c.ExitCode != -1 || !strings.Contains(c.Error, "timed out after 200ms") {
+	if c := j.Status().Command; !c.TimedOut || c.ExitCode != -1 || !strings.Contains(c.Error, "timed out after 2s") {
 		t.Errorf("command %+v", c)
 	}
 	b, err := os.ReadFile(pidfile)

@@ -342,8 +342,9 @@ func (r *run) ok() {
 
 // fail records and logs err and returns it.
 func (r *run) fail(state string, err error) error {
-	r.report(state, err)
+	// Logged first: whoever sees the failed status finds the line logged.
 	r.j.log.Error("render failed", "error", err)
+	r.report(state, err)
 	return err
 }
 
