@@ -239,6 +239,7 @@ func TestConsulRestart(t *testing.T) {
 func TestDamagedDataFallsBack(t *testing.T) {
 	c := testenv.StartConsul(t)
 	f := start(t, c, c.Addr, "same", "same", "same")
+	leaders := f.settled(1, waitLimit)
 
 	for _, damage := range []struct {
 		value []byte
@@ -247,7 +248,7 @@ func TestDamagedDataFallsBack(t *testing.T) {
 		{[]byte("written by hand"), `reason="corrupt data: not drcon dedup data"`},
 		{[]byte("drcon-dedup-data/99\na future layout"), `reason="written in a newer format: version 99;`},
 	} {
-		leader := f.settled(1, waitLimit)[0]
+		leader := leaders[0]
 		key := leader.dedup().Group + "/data"
 		if err := leader.proc.Signal(syscall.SIGSTOP); err != nil {
 			t.Fatal(err)
@@ -267,7 +268,7 @@ func TestDamagedDataFallsBack(t *testing.T) {
 		leader.stopped = false
 		// Thawed within the TTL it replaces the data; later, another
 		// member has taken over and does.
-		f.settled(1, 2*ttl+waitLimit)
+		leaders = f.settled(1, 2*ttl+waitLimit)
 	}
 	c.PutKV("app/config", "after-damage")
 	f.same("web.out", "config=after-damage", waitLimit)

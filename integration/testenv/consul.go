@@ -46,7 +46,7 @@ func WithNodeName(n string) ConsulOption { return func(c *Consul) { c.node = n }
 func WithConnLimit(n int) ConsulOption { return func(c *Consul) { c.connLimit = n } }
 
 // StartConsul starts a dev agent on free loopback ports and waits until it
-// has a leader.
+// is ready (see waitReady).
 func StartConsul(t testing.TB, opts ...ConsulOption) *Consul {
 	t.Helper()
 	bin, err := ConsulBinary()
