@@ -29,7 +29,7 @@ type execution struct {
 	depth   int           // executeTemplate nesting
 
 	queries  map[queryKey]parsedQuery
-	size     int  // length of the last output, to size the next buffer
+	out      output
 	panicked bool // a panic escaped: do not reuse
 }
 
@@ -144,6 +144,9 @@ func (x *execution) recall(n named) (any, bool) {
 	x.used = append(x.used, usedDep{named: n, missing: true})
 	v, ok := x.store.Recall(n.d)
 	x.used[i].value, x.used[i].has, x.used[i].missing = v, ok, !ok
+	if !ok {
+		x.out.drop()
+	}
 	return v, ok
 }
 
@@ -152,6 +155,7 @@ func (x *execution) recall(n named) (any, bool) {
 func (x *execution) miss(n named) {
 	if i, ok := x.index[n.name]; ok {
 		x.used[i].missing = true
+		x.out.drop()
 	}
 }
 

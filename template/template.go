@@ -12,7 +12,6 @@
 package template
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"sync"
@@ -327,10 +326,9 @@ func (x *execution) run(s Store) (out []byte, err error) {
 			err = fmt.Errorf("template: %s: internal error: %v", x.t.opts.Name, r)
 		}
 	}()
-	buf := bytes.NewBuffer(make([]byte, 0, x.size))
-	if err := x.tmpl.Execute(buf, nil); err != nil {
+	if err := x.tmpl.Execute(&x.out, nil); err != nil {
+		x.out.reset()
 		return nil, err
 	}
-	x.size = buf.Len()
-	return buf.Bytes(), nil
+	return x.out.take(), nil
 }

@@ -37,9 +37,10 @@ func child(mode, dest string) int {
 			return 1
 		}
 		for n := 1; ; n++ {
-			cur, err := tg.read()
+			out := version(n)
+			cur, err := tg.read(out)
 			if err == nil {
-				err = tg.write(cur, version(n), nil)
+				err = tg.write(cur, out, nil)
 			}
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
@@ -49,7 +50,7 @@ func child(mode, dest string) int {
 		}
 	case "chown":
 		tg.uid = 0 // root's: a process that is not root may not give it away
-		cur, err := tg.read()
+		cur, err := tg.read([]byte("x"))
 		if err == nil {
 			err = tg.write(cur, []byte("x"), nil)
 		}

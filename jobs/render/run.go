@@ -216,11 +216,11 @@ func (r *run) activate(ctx context.Context, out []byte) error {
 		j.update(func(s *jobs.Status) { s.State = StateRefused })
 		return nil
 	}
-	cur, err := j.target.read()
+	cur, err := j.target.read(out)
 	if err != nil {
 		return r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
 	}
-	if j.target.upToDate(cur, out) {
+	if j.target.upToDate(cur) {
 		r.refused = nil
 		r.ok()
 		if r.commandOwed {

@@ -30,13 +30,17 @@ type target struct {
 // onDisk is the destination as it is before a write.
 type onDisk struct {
 	exists   bool
-	content  []byte
+	same     bool   // it holds the bytes read was given
+	content  []byte // only with backup, which copies it
 	mode     os.FileMode
 	uid, gid int
 }
 
-// read returns the destination as it is now. Its errors name the file.
-func (t target) read() (onDisk, error) {
+// read returns the destination as it is now and whether it holds out. It
+// compares piece by piece and keeps the content only when a backup needs
+// it, so that a large destination is not held in memory beside its render.
+// Its errors name the file.
+func (t target) read(out []byte) (onDisk, error) {
 	f, err := os.Open(t.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return onDisk{}, nil
@@ -49,22 +53,46 @@ func (t target) read() (onDisk, error) {
 	if err != nil {
 		return onDisk{}, err
 	}
-	content, err := io.ReadAll(f)
-	if err != nil {
-		return onDisk{}, err
-	}
-	cur := onDisk{exists: true, content: content, mode: fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky),
+	cur := onDisk{exists: true, mode: fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky),
 		uid: -1, gid: -1}
+	if t.backup {
+		if cur.content, err = io.ReadAll(f); err != nil {
+			return onDisk{}, err
+		}
+		cur.same = bytes.Equal(cur.content, out)
+	} else if fi.Size() == int64(len(out)) {
+		if cur.same, err = holds(f, out); err != nil {
+			return onDisk{}, err
+		}
+	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		cur.uid, cur.gid = int(st.Uid), int(st.Gid)
 	}
 	return cur, nil
 }
 
-// upToDate reports whether the destination already holds out with the
-// configured mode and owner.
-func (t target) upToDate(cur onDisk, out []byte) bool {
-	return cur.exists && bytes.Equal(cur.content, out) &&
+// holds reports whether r holds exactly want.
+func holds(r io.Reader, want []byte) (bool, error) {
+	buf := make([]byte, min(len(want)+1, 32<<10))
+	for {
+		n, err := io.ReadFull(r, buf[:min(len(buf), len(want)+1)])
+		if n > len(want) || !bytes.Equal(buf[:n], want[:n]) {
+			return false, nil
+		}
+		want = want[n:]
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return len(want) == 0, nil
+		case err != nil:
+			return false, err
+		}
+	}
+}
+
+// upToDate reports whether the destination already holds the render read
+// was given, with the configured mode and owner.
+func (t target) upToDate(cur onDisk) bool {
+	return cur.exists && cur.same &&
 		(t.perms == 0 || cur.mode == t.perms) &&
 		(t.uid < 0 || cur.uid == t.uid) && (t.gid < 0 || cur.gid == t.gid)
 }

@@ -2,12 +2,14 @@ package render
 
 import (
 	"errors"
-	"github.com/drcon/drcon/jobs/render/rendertest"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/drcon/drcon/jobs/render/rendertest"
 )
 
 func newTarget(t *testing.T) target {
@@ -17,7 +19,7 @@ func newTarget(t *testing.T) target {
 // put writes out through tg as a job would: read, then write.
 func put(t *testing.T, tg target, out string, check func(string) error) error {
 	t.Helper()
-	cur, err := tg.read()
+	cur, err := tg.read([]byte(out))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,11 +134,11 @@ func TestWriteOwner(t *testing.T) {
 			t.Fatal(err)
 		}
 		tg.uid = 65534
-		cur, err := tg.read()
+		cur, err := tg.read([]byte("same"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tg.upToDate(cur, []byte("same")) {
+		if tg.upToDate(cur) {
 			t.Fatal("a file with the wrong owner is not up to date")
 		}
 	})
@@ -240,7 +242,7 @@ func TestNoTempFileLeft(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(&tg)
 			}
-			cur, _ := tg.read() // fails when the destination is a directory
+			cur, _ := tg.read([]byte("new")) // fails when the destination is a directory
 			if err := tg.write(cur, []byte("new"), tc.check); err == nil {
 				t.Fatal("the write should fail")
 			}
@@ -265,5 +267,42 @@ func TestRemoveStale(t *testing.T) {
 	got := strings.Join(tempFiles(t, dir), " ")
 	if got != ".other.conf.drcon-1.tmp keep.tmp" {
 		t.Errorf("left %q: only this destination's temp files go", got)
+	}
+}
+
+func TestReadComparesWithTheRender(t *testing.T) {
+	big := strings.Repeat("upstream web { server 127.0.0.1:80; }\n", 2000) // over one 32 KB piece
+	for _, tc := range []struct {
+		name, onDisk, out string
+		same              bool
+	}{
+		{"equal", "abc", "abc", true},
+		{"both empty", "", "", true},
+		{"same size, other bytes", "abc", "abd", false},
+		{"file longer", "abcd", "abc", false},
+		{"file shorter", "ab", "abc", false},
+		{"large, equal", big, big, true},
+		{"large, last byte differs", big[:len(big)-1] + "x", big, false},
+		{"large, first byte differs", "x" + big[1:], big, false},
+	} {
+		for _, backup := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/backup=%v", tc.name, backup), func(t *testing.T) {
+				tg := newTarget(t)
+				tg.backup = backup
+				if err := os.WriteFile(tg.path, []byte(tc.onDisk), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				cur, err := tg.read([]byte(tc.out))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cur.same != tc.same || tg.upToDate(cur) != tc.same {
+					t.Errorf("same %v, up to date %v, want %v", cur.same, tg.upToDate(cur), tc.same)
+				}
+				if (!backup && cur.content != nil) || (backup && string(cur.content) != tc.onDisk) {
+					t.Errorf("content kept %q with backup %v", cur.content, backup)
+				}
+			})
+		}
 	}
 }
