@@ -7,8 +7,10 @@ LDFLAGS := -X github.com/drcon/drcon/cmd/drcon/internal/version.Version=$(VERSIO
 
 .PHONY: build test unit lint demo demo-stop bench fuzz clean
 
+# A static binary (no cgo), as HashiCorp builds consul-template's releases:
+# it runs in an image FROM scratch, and it maps no libc (1.5-2 MB less RSS).
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/drcon
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/drcon
 
 # The README's test command: vet, then every package with the race detector,
 # integration tests included (they start their own Consul, nginx and

@@ -89,7 +89,8 @@ func tmplHelper(b *testing.B, name string) string {
 	bin := filepath.Join(dir, name)
 	cmd := exec.Command("go", "build", "-o", bin, "./integration/bench/testdata/template/"+name)
 	cmd.Dir = testenv.RepoRoot(b)
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	// Static, as drcon and consul-template are built for the benchmarks.
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("build the %s helper: %v\n%s", name, err, out)
 	}

@@ -51,7 +51,8 @@ const tmplOnceRuns = 7
 // one key), which leaves out what the size of each binary costs, and the
 // peak RSS of testdata/template/bare, the least program that renders the
 // same bytes with Consul's client and text/template: the floor of any
-// renderer built on them.
+// renderer built on them; and each program's peak RSS of -version, which
+// runs the Go runtime's start and every package initialiser and nothing else.
 func BenchmarkTemplateOnceUpstreams(b *testing.B) {
 	const services, perService = 100, 50
 	tools := tmplFindTools(b)
@@ -104,7 +105,7 @@ func BenchmarkTemplateOnceUpstreams(b *testing.B) {
 		b.Fatalf("%d servers rendered, want %d", n, services*perService+1)
 	}
 
-	var dr, ct, bareU, drFloor, ctFloor []tmplUsage
+	var dr, ct, bareU, drFloor, ctFloor, drStart, ctStart []tmplUsage
 	b.ResetTimer()
 	for range b.N {
 		for range tmplOnceRuns {
@@ -122,6 +123,8 @@ func BenchmarkTemplateOnceUpstreams(b *testing.B) {
 		ctFloor = append(ctFloor, u)
 		u, _ = run(tools.drcon, floorSrc)
 		drFloor = append(drFloor, u)
+		ctStart = append(ctStart, tmplRunOnce(b, tools.ct, "-version"))
+		drStart = append(drStart, tmplRunOnce(b, tools.drcon, "-version"))
 	}
 	drU, ctU := tmplMedian(dr), tmplMedian(ct)
 	drF, ctF := tmplMedian(drFloor), tmplMedian(ctFloor)
@@ -129,6 +132,11 @@ func BenchmarkTemplateOnceUpstreams(b *testing.B) {
 	tmplReport(b, "maxrss", "MB", tmplMB(drU.maxRSS), tmplMB(ctU.maxRSS))
 	tmplReport(b, "maxrss-over-floor", "MB", tmplMB(drU.maxRSS-drF.maxRSS), tmplMB(ctU.maxRSS-ctF.maxRSS))
 	b.Logf("floor (-once of one key): drcon %.1f MB, consul-template %.1f MB", tmplMB(drF.maxRSS), tmplMB(ctF.maxRSS))
+	drS, ctS := tmplMedian(drStart), tmplMedian(ctStart)
+	tmplReport(b, "start-maxrss", "MB", tmplMB(drS.maxRSS), tmplMB(ctS.maxRSS))
+	b.Logf("start (-version: the runtime and package initialisers, nothing else): drcon %.1f MB, consul-template %.1f MB; "+
+		"half of consul-template's peak leaves drcon %.1f MB above its own start",
+		tmplMB(drS.maxRSS), tmplMB(ctS.maxRSS), tmplMB(ctU.maxRSS/2-drS.maxRSS))
 	bareM := tmplMedian(bareU)
 	b.ReportMetric(tmplMB(bareM.maxRSS), "bare-maxrss-MB")
 	b.ReportMetric(float64(bareM.maxRSS)/float64(ctU.maxRSS), "maxrss-bare/ct")

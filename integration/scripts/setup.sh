@@ -52,9 +52,12 @@ say "consul: $consul"
 
 if [ "$want_ct" = 1 ]; then
   gobin="$(go env GOPATH)/bin"
-  if ! "$gobin/consul-template" -version 2>&1 | grep -q 'v0.41.1'; then
+  # Built as its releases are (its Makefile sets CGO_ENABLED=0), so that the
+  # benchmarks compare it with drcon built the same way.
+  if ! "$gobin/consul-template" -version 2>&1 | grep -q 'v0.41.1' ||
+    ! go version -m "$gobin/consul-template" 2>/dev/null | grep -q 'CGO_ENABLED=0'; then
     say "installing consul-template v0.41.1 into $gobin"
-    (cd / && GOTOOLCHAIN=local GOFLAGS= go install github.com/hashicorp/consul-template@v0.41.1)
+    (cd / && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS= go install github.com/hashicorp/consul-template@v0.41.1)
   fi
   say "consul-template: $gobin/consul-template"
 fi

@@ -13,8 +13,9 @@ var drconBuild struct {
 	path string
 }
 
-// Drcon builds the drcon binary once per test process and returns its path.
-// With -race in the test's flags it is built with the race detector.
+// Drcon builds the drcon binary once per test process and returns its path:
+// static as `make build` builds it, or with the race detector (which needs
+// cgo) when the test runs with -race.
 func Drcon(t testing.TB) string {
 	t.Helper()
 	drconBuild.Lock()
@@ -34,6 +35,9 @@ func Drcon(t testing.TB) string {
 	cmd := exec.Command("go", append(args, "./cmd/drcon")...)
 	cmd.Dir = RepoRoot(t)
 	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	if !raceEnabled {
+		cmd.Env = append(cmd.Env, "CGO_ENABLED=0")
+	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build drcon: %v\n%s", err, out)
 	}
@@ -52,7 +56,7 @@ func ConsulTemplate(t testing.TB) string {
 	}
 	bin, err := lookBinary("DRCON_CONSUL_TEMPLATE", []string{filepath.Join(gopath, "bin", "consul-template")}, "consul-template")
 	if err != nil {
-		Missing(t, "consul-template", "go install github.com/hashicorp/consul-template@v0.41.1", err)
+		Missing(t, "consul-template", "CGO_ENABLED=0 go install github.com/hashicorp/consul-template@v0.41.1", err)
 	}
 	return bin
 }
