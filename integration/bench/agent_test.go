@@ -216,7 +216,9 @@ func BenchmarkAgentIdle(b *testing.B) {
 	c := testenv.StartConsul(b)
 	agentSeed(b, c)
 	testenv.Docker(b)
-	for _, who := range []string{"drcon", "consul-template"} {
+	// drcon runs twice: with the same 50 templates as consul-template and
+	// nothing else, and with a registrator beside them, as it replaces both.
+	for _, who := range []string{"drcon", "drcon-templates-only", "consul-template"} {
 		b.Run(who, func(b *testing.B) {
 			dir := b.TempDir()
 			if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
@@ -225,12 +227,15 @@ func BenchmarkAgentIdle(b *testing.B) {
 			marks := agentMarks("idle")
 			conf := filepath.Join(dir, "config.hcl")
 			bin := testenv.Drcon(b)
-			if who == "drcon" {
+			switch who {
+			case "drcon":
 				// The registrator watches the shared engine but registers only
 				// containers labelled for it: none.
 				agentWrite(b, conf, agentDrconConfig(dir, c.Addr, marks,
 					"registrator \"docker\" {\n  filter = { \"drcon.bench.idle\" = \"none\" }\n}\n"))
-			} else {
+			case "drcon-templates-only":
+				agentWrite(b, conf, agentDrconConfig(dir, c.Addr, marks, ""))
+			default:
 				agentWrite(b, conf, agentCTConfig(b, dir, c.Addr, marks))
 				bin = testenv.ConsulTemplate(b)
 			}
