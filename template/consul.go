@@ -28,9 +28,6 @@ func (x *execution) healthFunc(kind dep.Kind) func(...string) ([]*dep.HealthServ
 		if err != nil {
 			return nil, err
 		}
-		if n.d.Filter == "" { // a filter list naming no state accepts nothing
-			return []*dep.HealthService{}, nil
-		}
 		v, ok := x.recall(n)
 		if !ok {
 			return []*dep.HealthService{}, nil

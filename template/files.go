@@ -11,9 +11,9 @@ import (
 
 // file returns a file's contents and records its path in Result.Files so
 // that the caller can watch it. A file that cannot be read is an error, as
-// in consul-template (which does not retry it either). The file is read
-// once per Execute, and a path the template never read gives "" on this
-// pass, as consul-template's first pass (Template.Execute).
+// in consul-template (which does not retry it either). A path the template
+// never read gives "" on this pass, as consul-template's first pass
+// (Template.Execute); later ones get what it held when it was read.
 func (x *execution) file(s string) (string, error) {
 	if s == "" {
 		return "", nil
@@ -28,28 +28,13 @@ func (x *execution) file(s string) (string, error) {
 	x.files[path] = struct{}{}
 	r, ok := x.reads[path]
 	if !ok {
-		if !x.t.knownFile(path) {
+		if r, ok = x.t.cachedFile(path); !ok {
 			x.fresh = append(x.fresh, path)
 			return "", nil
 		}
-		r = readFile(path)
 		x.reads[path] = r
 	}
 	return r.contents, r.err
-}
-
-// fileRead is what reading a file gave.
-type fileRead struct {
-	contents string
-	err      error
-}
-
-func readFile(path string) fileRead {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fileRead{err: fmt.Errorf("file(%s): %w", path, err)}
-	}
-	return fileRead{contents: string(b)}
 }
 
 // inSandbox refuses a path that does not resolve, symlinks followed, to a

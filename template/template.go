@@ -59,14 +59,10 @@ type Template struct {
 	base   *template.Template
 	pool   sync.Pool // of *execution, each with its own clone of base
 
-	// known are the paths the file function has answered before, trimmed.
-	// consul-template answers file from its cache of dependency data, which
-	// has nothing for a path on the pass that first asks for it: that pass
-	// sees "" (and fails if the template cannot cope with ""); the file is
-	// read after it, and later passes see what was read then. drcon reads
-	// files itself, so it replays that pass (Execute).
-	knownMu sync.Mutex
-	known   map[string]bool
+	// files holds, by trimmed path, what each file the file function has
+	// answered held when it was read (filecache.go).
+	filesMu sync.Mutex
+	files   map[string]fileRead
 }
 
 // Result is the outcome of one execution.
@@ -190,11 +186,11 @@ func (t *Template) Name() string { return t.opts.Name }
 // lists what the execution used and found missing before it failed, so that
 // a caller can keep watching them; its Output is nil.
 //
-// Each file is read once per Execute, so every use sees the same contents.
-// A pass that asks for a file the template never read (Template.known) gets
-// "" for it, as consul-template's first pass: if that pass fails, so does
-// the render; else the new files are read and the pass runs again, until no
-// pass asks for a new file.
+// Every use of a file within one Execute sees the same contents. A pass
+// that asks for a file the template never read gets "" for it, as
+// consul-template's first pass: if that pass fails, so does the render;
+// else the new files are read and the pass runs again, until no pass asks
+// for a new file. Later Executes see what was read then, until RereadFiles.
 func (t *Template) Execute(s Store) (*Result, error) {
 	var reads map[string]fileRead // nil unless the template calls file
 	if t.used["file"] {
@@ -202,10 +198,10 @@ func (t *Template) Execute(s Store) (*Result, error) {
 	}
 	for pass := 1; ; pass++ {
 		res, fresh, err := t.execute(s, reads)
-		// Known even when the pass failed: consul-template would have
+		// Read even when the pass failed: consul-template would have
 		// exited; a daemon job renders again at the next change, and then
-		// reads the file.
-		t.learn(fresh)
+		// has the file.
+		t.readNew(fresh)
 		if err != nil {
 			return res, t.named(err)
 		}
@@ -217,37 +213,15 @@ func (t *Template) Execute(s Store) (*Result, error) {
 		}
 		for _, f := range fresh {
 			if _, ok := reads[f]; !ok {
-				reads[f] = readFile(f)
+				reads[f], _ = t.cachedFile(f)
 			}
 		}
-	}
-}
-
-// learn records paths the file function has now answered.
-func (t *Template) learn(paths []string) {
-	if len(paths) == 0 {
-		return
-	}
-	t.knownMu.Lock()
-	defer t.knownMu.Unlock()
-	if t.known == nil {
-		t.known = map[string]bool{}
-	}
-	for _, p := range paths {
-		t.known[p] = true
 	}
 }
 
 // maxFilePasses bounds the passes of one Execute that each read new files
 // (a path built from the clock would never settle).
 const maxFilePasses = 100
-
-// knownFile reports whether the file function answered path before.
-func (t *Template) knownFile(path string) bool {
-	t.knownMu.Lock()
-	defer t.knownMu.Unlock()
-	return t.known[path]
-}
 
 // execute runs one pass with the files read so far in reads, which it adds
 // to; fresh lists the files it answered with "" because the template never

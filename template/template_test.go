@@ -193,11 +193,13 @@ func TestKVLists(t *testing.T) {
 
 func TestConsulFunctions(t *testing.T) {
 	web := must(dep.ParseHealthService(dep.KindHealthService, "web|passing,warning"))
+	none := must(dep.ParseHealthService(dep.KindHealthService, "web|,"))
 	conn := must(dep.ParseHealthService(dep.KindHealthConnect, "web"))
 	node := must(dep.ParseCatalogNode("n1"))
 	self := must(dep.ParseCatalogNode(""))
 	s := memStore{
 		web:                   []*dep.HealthService{{ID: "w1"}},
+		none:                  []*dep.HealthService{}, // the fetcher accepts no instance
 		conn:                  []*dep.HealthService{{ID: "c1"}},
 		node:                  (*dep.CatalogNode)(nil),
 		self:                  &dep.CatalogNode{Node: &dep.Node{Node: "me"}},
@@ -224,10 +226,12 @@ func TestConsulFunctions(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", tt.text, res.Output, tt.want)
 		}
 	}
-	// A service filter list that names no state is answered without a query.
+	// A service filter list that names no state is still a query, as in
+	// consul-template: it waits for an answer and fails where Consul
+	// refuses the query.
 	res, _ := render(t, `{{ service "web|," }}`, Options{}, memStore{})
-	if len(res.Used) != 0 {
-		t.Errorf("web|, used %v", res.Used)
+	if !slices.Equal(res.Missing, []dep.Dependency{none}) || none.Filter != "" {
+		t.Errorf("web|, missing %v", res.Missing)
 	}
 }
 
@@ -451,6 +455,67 @@ func TestFileFirstPass(t *testing.T) {
 	res, err := render(t, fmt.Sprintf(`{{ "x" | writeToFile %[1]q "" "" "0644" "append,newline" }}{{ file %[1]q }}{{ file %[1]q }}`, out), Options{}, memStore{})
 	if err != nil || string(res.Output) != "x\nx\n" {
 		t.Fatalf("got %q: %v", res.Output, err)
+	}
+}
+
+// TestFileCache: a file is read once and later executions see what it held
+// then, as consul-template's cache; RereadFiles reads it again and says
+// whether a render could differ. A template that writes a file and reads it
+// back renders what it held before the write, as in consul-template.
+func TestFileCache(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/a", "A")
+	tm, err := Parse(fmt.Sprintf(`{{ file "%s/a" }}`, dir), Options{Name: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	execute := func() string {
+		t.Helper()
+		res, err := tm.Execute(memStore{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(res.Output)
+	}
+	if got := execute(); got != "A" {
+		t.Fatalf("first render %q", got)
+	}
+	writeFile(t, dir+"/a", "B")
+	if got := execute(); got != "A" {
+		t.Fatalf("a render before RereadFiles: %q, want the cached A", got)
+	}
+	if !tm.RereadFiles() {
+		t.Fatal("RereadFiles missed the change")
+	}
+	if got := execute(); got != "B" {
+		t.Fatalf("after RereadFiles: %q", got)
+	}
+	if tm.RereadFiles() {
+		t.Fatal("RereadFiles reported a change with none")
+	}
+
+	back := dir + "/back"
+	k := must(dep.ParseKV("k"))
+	s := memStore{}
+	wb, err := Parse(fmt.Sprintf(`{{ key "k" | writeToFile %[1]q "" "" "0644" }}[{{ file %[1]q }}]`, back), Options{Name: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := wb.Execute(s); err != nil || res.Complete() {
+		t.Fatalf("without the key: complete %v, %v", res.Complete(), err)
+	}
+	s[k] = dep.KVValue{Exists: true, Value: "v"}
+	if res, err := wb.Execute(s); err != nil || string(res.Output) != "[]" {
+		t.Fatalf("read back: %q, %v; want what the file held before this render wrote it", res.Output, err)
+	}
+	if !wb.RereadFiles() {
+		t.Fatal("RereadFiles missed the write")
+	}
+	if res, err := wb.Execute(s); err != nil || string(res.Output) != "[v]" {
+		t.Fatalf("after RereadFiles: %q, %v", res.Output, err)
+	}
+	if wb.RereadFiles() {
+		t.Fatal("the same content written again is no change")
 	}
 }
 

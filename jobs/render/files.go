@@ -27,7 +27,11 @@ type fileWatch struct {
 	disabled bool              // the watcher could not be created; logged once
 	dirs     map[string]bool
 	files    map[string]bool
+	unseen   bool // a file's directory is not watched
 }
+
+// blind reports whether a watched file could change without an event.
+func (f *fileWatch) blind() bool { return f.disabled || f.unseen }
 
 // watch sets the files to watch.
 func (f *fileWatch) watch(paths []string) {
@@ -68,7 +72,10 @@ func (f *fileWatch) watch(paths []string) {
 			}
 		}
 	}
-	f.dirs, f.files = dirs, files
+	f.dirs, f.files, f.unseen = dirs, files, false
+	for p := range files {
+		f.unseen = f.unseen || !dirs[filepath.Dir(p)]
+	}
 }
 
 // events delivers the events of the watched directories; nil (never ready)

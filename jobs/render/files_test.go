@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drcon/drcon/jobs/render/rendertest"
 )
@@ -72,6 +73,26 @@ func TestFileFunctionIsWatched(t *testing.T) {
 	eventually(t, "the first render", func() bool { return content(cfg.Destination) == "a" })
 	replace(t, data, "b")
 	eventually(t, "the re-render", func() bool { return content(cfg.Destination) == "b" })
+}
+
+// A template that writes a file it also reads settles: the write is an
+// event on a watched file, and the render after it writes the same bytes,
+// which is no change. consul-template re-renders it every 2 s for ever.
+func TestFileWrittenAndReadSettles(t *testing.T) {
+	back := filepath.Join(t.TempDir(), "back")
+	store := rendertest.NewStore()
+	store.SetKey("k", "v")
+	cfg := newConfig(t, "web", `{{ key "k" | writeToFile "`+back+`" "" "" "0644" }}[{{ file "`+back+`" }}]`)
+	j := mustNew(t, cfg, store.Subscribe(), Options{})
+	startJob(t, j)
+	eventually(t, "the render of the file's new content", func() bool { return content(cfg.Destination) == "[v]" })
+	renders := j.Status().Renders
+	time.Sleep(time.Second) // ten times the edit settling time
+	if n := j.Status().Renders; n != renders {
+		t.Errorf("%d renders after the file settled, want none", n-renders)
+	}
+	store.SetKey("k", "w")
+	eventually(t, "the next value", func() bool { return content(cfg.Destination) == "[w]" })
 }
 
 func TestParseErrorNamesFileAndLine(t *testing.T) {

@@ -117,8 +117,11 @@ func (r *run) daemon(ctx context.Context) error {
 		case <-editsSettled.C:
 			if r.edits.expired(time.Now()) {
 				r.edits.close()
-				r.reloadTemplate()
-				renderNow()
+				// Both run: a new template starts with no file read.
+				edited := r.reloadTemplate()
+				if reread := r.tmpl.RereadFiles(); edited || reread {
+					renderNow()
+				}
 			}
 		}
 	}
@@ -132,6 +135,10 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 	if !j.cfg.Command.Empty() && j.o.Mode&ModeDry == 0 {
 		// Jobs woken by the same change then share one run of the command.
 		defer j.o.Commands.hold(j.cfg.Command, j.o.Env)()
+	}
+	if r.files.blind() {
+		// No event will say that a file changed: read them all again.
+		r.tmpl.RereadFiles()
 	}
 	for {
 		out, err := r.tmpl.Execute(j.src)
@@ -302,28 +309,31 @@ func (r *run) recordCommand(res jobs.CommandResult) {
 
 // reloadTemplate re-reads and re-parses the template file after an edit.
 // A file that cannot be read or parsed leaves the last good template in
-// use and is reported until fixed.
-func (r *run) reloadTemplate() {
+// use and is reported until fixed. It reports whether the job's template
+// or its error changed, so that a render is due.
+func (r *run) reloadTemplate() bool {
 	j := r.j
 	if j.cfg.Source == "" {
-		return
+		return false
 	}
 	b, err := os.ReadFile(j.cfg.Source)
 	if err != nil {
 		r.tmplErr = r.fail(StateError, fmt.Errorf("render job %q: keeping the last good template: %w", j.cfg.Name, err))
-		return
+		return true
 	}
 	if string(b) == r.text {
+		fixed := r.tmplErr != nil
 		r.tmplErr = nil
-		return
+		return fixed
 	}
 	t, err := j.parse(string(b))
 	if err != nil {
 		r.tmplErr = r.fail(StateError, fmt.Errorf("render job %q: keeping the last good template: %w", j.cfg.Name, err))
-		return
+		return true
 	}
 	r.tmpl, r.text, r.tmplErr = t, string(b), nil
 	j.log.Info("template reloaded", "source", j.cfg.Source)
+	return true
 }
 
 // ok records a render that reached the destination (or DryOut). The

@@ -83,9 +83,9 @@ func query(label, raw string) (url.Values, error) {
 // The Filter is canonical as consul-template's: the named health states,
 // sorted and comma-joined, a repeated state kept ("web|passing,passing" is a
 // query of its own there, filtered on the client); "passing" when none is
-// given. A filter list that names no
-// state ("web|,") accepts no instance in consul-template: the Dependency then
-// has an empty Filter, must not be fetched, and stands for no instances.
+// given. A filter list that names no state ("web|,") has an empty Filter:
+// as in consul-template, the query runs (and fails where Consul refuses it)
+// and accepts no instance.
 func ParseHealthService(kind Kind, s string) (Dependency, error) {
 	const label = "health.service" // consul-template's label for connect too
 	m, ok := match(serviceRe, s)
