@@ -17,8 +17,12 @@ func (o *output) Write(p []byte) (int, error) {
 	if o.dropped {
 		return len(p), nil
 	}
-	if o.buf == nil {
-		o.buf = make([]byte, 0, max(o.size, len(p)))
+	if len(o.buf)+len(p) > cap(o.buf) {
+		// Double, as bytes.Buffer does: append grows a large slice by a
+		// quarter, which copies a big render many times over.
+		grown := make([]byte, len(o.buf), max(2*cap(o.buf), len(o.buf)+len(p), o.size))
+		copy(grown, o.buf)
+		o.buf = grown
 	}
 	o.buf = append(o.buf, p...)
 	return len(p), nil
