@@ -86,12 +86,14 @@ func (l *loader) retry(b *rawRetry, r *Retry) {
 	}
 }
 
-// consulEnv reads the CONSUL_* variables that consul/api reads.
+// consulEnv reads the CONSUL_* variables that consul/api reads, and
+// consul-template's CONSUL_TOKEN and CONSUL_TOKEN_FILE, which come first
+// there.
 func (l *loader) consulEnv(c *Consul) {
 	env := l.getenv
 	c.Address = env("CONSUL_HTTP_ADDR")
-	c.Token = env("CONSUL_HTTP_TOKEN")
-	c.TokenFile = env("CONSUL_HTTP_TOKEN_FILE")
+	c.Token = l.firstEnv("CONSUL_TOKEN", "CONSUL_HTTP_TOKEN")
+	c.TokenFile = l.firstEnv("CONSUL_TOKEN_FILE", "CONSUL_HTTP_TOKEN_FILE")
 	c.Namespace = env("CONSUL_NAMESPACE")
 	if a := env("CONSUL_HTTP_AUTH"); a != "" {
 		user, pass, _ := strings.Cut(a, ":")
@@ -104,6 +106,17 @@ func (l *loader) consulEnv(c *Consul) {
 	c.TLS.CertFile = env("CONSUL_CLIENT_CERT")
 	c.TLS.KeyFile = env("CONSUL_CLIENT_KEY")
 	c.TLS.ServerName = env("CONSUL_TLS_SERVER_NAME")
+}
+
+// firstEnv is the first of the named environment variables that is set
+// and not empty, or "".
+func (l *loader) firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := l.getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // envBool reads a boolean environment variable; def when unset. A bad value

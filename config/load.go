@@ -1,8 +1,11 @@
 package config
 
 import (
+	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,8 +17,8 @@ import (
 // Load reads the configuration in paths, merges it with the environment and
 // the flags in o, and returns it validated, defaults applied.
 //
-// Each path is a file or a directory; a directory contributes its *.hcl files
-// in lexical order, without descending into subdirectories. Files merge in
+// Each path is a file or a directory; a directory contributes the *.hcl,
+// *.conf and *.json files of its tree in lexical order (expand). Files merge in
 // order: a setting given in two files takes the later value (key by key
 // inside singleton blocks such as consul {}), while template and registrator
 // blocks add up. With no paths, o.Templates alone may define the jobs.
@@ -59,8 +62,11 @@ func newLoader(o Overrides) *loader {
 	}
 }
 
-// expand reads path, or the *.hcl files directly inside it if it is a
-// directory.
+// expand reads path, or if it is a directory the configuration files in
+// its tree, in lexical order: *.hcl, and consul-template's *.conf and *.json
+// (which parse refuses by name). consul-template reads every file of the
+// tree; drcon leaves out the rest so that templates may live beside the
+// configuration. Names that start with "." (swap files, .git) are skipped.
 func (l *loader) expand(path string) []source {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -70,19 +76,25 @@ func (l *loader) expand(path string) []source {
 	if !fi.IsDir() {
 		return l.read(path)
 	}
-	entries, err := os.ReadDir(path)
+	var srcs []source
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case p != path && strings.HasPrefix(d.Name(), "."):
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+		case d.Type().IsRegular() && slices.Contains([]string{".hcl", ".conf", ".json"}, filepath.Ext(p)):
+			srcs = append(srcs, l.read(p)...)
+		}
+		return nil
+	})
 	if err != nil {
 		l.errorNoPos("Cannot read configuration directory", "%s.", err)
-		return nil
 	}
-	var srcs []source
-	for _, e := range entries { // ReadDir sorts by name
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") {
-			srcs = append(srcs, l.read(filepath.Join(path, e.Name()))...)
-		}
-	}
-	if len(srcs) == 0 {
-		l.errorNoPos("Empty configuration directory", "%s has no *.hcl files.", path)
+	if len(srcs) == 0 && err == nil {
+		l.errorNoPos("Empty configuration directory", "%s has no *.hcl, *.conf or *.json files.", path)
 	}
 	return srcs
 }
@@ -124,6 +136,11 @@ func (l *loader) load(srcs []source) (*Config, error) {
 
 // parse decodes one file into its raw form; nil when it does not parse.
 func (l *loader) parse(s source) *rawFile {
+	if isJSON(s) {
+		l.errorNoPos("JSON configuration", "%s is JSON; drcon reads HCL. consul-template's keys are the same in HCL: "+
+			"\"consul\": {\"address\": \"...\"} is consul { address = \"...\" }, and each object of \"template\": [...] is a template { ... } block.", s.name)
+		return nil
+	}
 	f, diags := hclsyntax.ParseConfig(s.data, s.name, hcl.InitialPos)
 	l.files[s.name] = f
 	l.order[s.name] = len(l.names)
@@ -162,4 +179,11 @@ func (l *loader) parse(s source) *rawFile {
 	})
 	l.normalize(raw)
 	return raw
+}
+
+// isJSON reports whether a configuration file is JSON, which
+// consul-template's HCL 1 parser also read: by its name, or because it
+// starts with "{", which no HCL configuration does.
+func isJSON(s source) bool {
+	return strings.HasSuffix(s.name, ".json") || bytes.HasPrefix(bytes.TrimLeft(s.data, " \t\r\n\ufeff"), []byte("{"))
 }

@@ -78,11 +78,12 @@ func TestMergeDirectory(t *testing.T) {
 		"20-b.hcl":       `log_level = "warn"` + "\n" + "template \"b\" {\n contents = \"b\"\n destination = \"/tmp/b\"\n}",
 		"10-a.hcl":       `log_level = "debug"` + "\n" + "template \"a\" {\n contents = \"a\"\n destination = \"/tmp/a\"\n}",
 		"README.md":      "not configuration",
-		"sub/nested.hcl": `this is not read`,
+		"web.ctmpl":      "{{ not configuration }}",
+		"sub/nested.hcl": `log_level = "error"`,
 	})
 	c := mustLoad(t, []string{dir}, Overrides{})
-	want := []string{filepath.Join(dir, "10-a.hcl"), filepath.Join(dir, "20-b.hcl")}
-	if !reflect.DeepEqual(c.Files, want) || c.LogLevel != "warn" || jobNames(c) != "a b" {
+	want := []string{filepath.Join(dir, "10-a.hcl"), filepath.Join(dir, "20-b.hcl"), filepath.Join(dir, "sub/nested.hcl")}
+	if !reflect.DeepEqual(c.Files, want) || c.LogLevel != "error" || jobNames(c) != "a b" {
 		t.Errorf("files %v, log_level %s, jobs %q", c.Files, c.LogLevel, jobNames(c))
 	}
 }
@@ -104,7 +105,7 @@ func TestMergeDuplicateNames(t *testing.T) {
 }
 
 func TestMergeErrors(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"a.hcl": aJob, "empty/README": "x"})
+	dir := writeFiles(t, map[string]string{"a.hcl": aJob, "empty/.keep": "x"})
 	a := filepath.Join(dir, "a.hcl")
 	for _, tc := range []struct {
 		paths []string
@@ -178,5 +179,54 @@ dedup { enabled = true }`, [3]bool{true, true, false}},
 		if !c.Consul.Auth.Enabled && c.Consul.Auth != (Auth{}) {
 			t.Errorf("disabled auth keeps credentials: %+v", c.Consul.Auth)
 		}
+	}
+}
+
+// TestConfigurationDirectoryTree: a directory contributes every file in its
+// tree, whatever its name, in lexical order, as consul-template reads one;
+// hidden names are skipped; a JSON file is refused by name.
+func TestConfigurationDirectoryTree(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"10-base.hcl":      "log_level = \"warn\"\n",
+		"20-web.conf":      "template {\n  contents = \"a\"\n  destination = \"/tmp/web\"\n}\n",
+		"sub/30-api.hcl":   "template {\n  contents = \"b\"\n  destination = \"/tmp/api\"\n}\nlog_level = \"error\"\n",
+		".20-web.conf.swp": "\x00 not a configuration",
+		".git/config.hcl":  "[core]",
+		"templates/a.tmpl": "{{ key \"k\" }}",
+	})
+	c := mustLoad(t, []string{dir}, Overrides{})
+	if len(c.Templates) != 2 || c.LogLevel != "error" || len(c.Files) != 3 {
+		t.Fatalf("templates %d, log level %q, files %v", len(c.Templates), c.LogLevel, c.Files)
+	}
+	json := writeFiles(t, map[string]string{"ct.json": `{"consul": {"address": "127.0.0.1:8500"}}`, "x.conf": "\n  {\"template\": []}"})
+	cerr, got := loadError(t, []string{json}, Overrides{})
+	if got != "JSON configuration; JSON configuration" || !strings.Contains(cerr.Diagnostics[0].Detail, "ct.json is JSON") {
+		t.Errorf("errors: %v", cerr.Diagnostics)
+	}
+}
+
+// TestConsulTemplateRelativeSource: consul-template reads a relative source
+// from the working directory, drcon from the configuration file's: an
+// unlabeled template {} takes the working directory's file when only that
+// one exists, and warns when both exist and differ.
+func TestConsulTemplateRelativeSource(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"tmpl/x.ctmpl":      "from the working directory",
+		"conf/ct.hcl":       "template {\n  source = \"tmpl/x.ctmpl\"\n  destination = \"/tmp/x\"\n}\n",
+		"both/ct.hcl":       "template {\n  source = \"tmpl/x.ctmpl\"\n  destination = \"/tmp/x\"\n}\n",
+		"both/tmpl/x.ctmpl": "beside the configuration",
+		"labeled/ct.hcl":    "template \"x\" {\n  source = \"tmpl/x.ctmpl\"\n  destination = \"/tmp/x\"\n}\n",
+	})
+	t.Chdir(dir)
+	c := mustLoad(t, []string{"conf/ct.hcl"}, Overrides{})
+	if c.Templates[0].Text != "from the working directory" || len(c.Warnings) != 0 {
+		t.Errorf("only in the working directory: %q, warnings %v", c.Templates[0].Text, c.Warnings)
+	}
+	c = mustLoad(t, []string{"both/ct.hcl"}, Overrides{})
+	if c.Templates[0].Text != "beside the configuration" || len(c.Warnings) != 1 || c.Warnings[0].Summary != "Ambiguous template source" {
+		t.Errorf("in both: %q, warnings %v", c.Templates[0].Text, c.Warnings)
+	}
+	if _, got := loadError(t, []string{"labeled/ct.hcl"}, Overrides{}); got != "Cannot read template source" {
+		t.Errorf("a labeled block reads beside its configuration only: %q", got)
 	}
 }

@@ -222,3 +222,40 @@ func TestFlagTemplates(t *testing.T) {
 		t.Errorf("nothing given: %q", got)
 	}
 }
+
+// TestConsulTemplateEnvironment: consul-template's own variables, read as it
+// reads them: CONSUL_TOKEN before CONSUL_HTTP_TOKEN, and the log level from
+// CT_LOG, CONSUL_TEMPLATE_LOG or CONSUL_TEMPLATE_LOG_LEVEL unless the file
+// sets log_level.
+func TestConsulTemplateEnvironment(t *testing.T) {
+	c := mustLoad(t, []string{"testdata/good/minimal.hcl"}, Overrides{Getenv: fakeEnv(
+		"CONSUL_TOKEN", "ct-token", "CONSUL_HTTP_TOKEN", "http-token",
+		"CONSUL_TOKEN_FILE", "/ct/token", "CONSUL_HTTP_TOKEN_FILE", "/http/token",
+		"CONSUL_TEMPLATE_LOG_LEVEL", "err")})
+	if c.Consul.Token != "ct-token" || c.Consul.TokenFile != "/ct/token" || c.LogLevel != "error" {
+		t.Errorf("token %q, token file %q, log level %q", c.Consul.Token, c.Consul.TokenFile, c.LogLevel)
+	}
+	c = mustLoad(t, []string{"testdata/good/minimal.hcl"}, Overrides{Getenv: fakeEnv(
+		"CONSUL_HTTP_TOKEN", "http-token", "CT_LOG", "debug", "CONSUL_TEMPLATE_LOG", "warn")})
+	if c.Consul.Token != "http-token" || c.LogLevel != "debug" {
+		t.Errorf("token %q, log level %q", c.Consul.Token, c.LogLevel)
+	}
+	dir := writeFiles(t, map[string]string{"a.hcl": aJob + `log_level = "warn"`})
+	if c := mustLoad(t, []string{dir}, Overrides{Getenv: fakeEnv("CT_LOG", "debug")}); c.LogLevel != "warn" {
+		t.Errorf("the file's log_level lost to the environment: %q", c.LogLevel)
+	}
+	c = mustLoad(t, []string{"testdata/good/minimal.hcl"}, Overrides{Getenv: fakeEnv("CT_LOG", "loud")})
+	if c.LogLevel != "info" || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Detail, `"loud"`) {
+		t.Errorf("log level %q, warnings %v", c.LogLevel, c.Warnings)
+	}
+}
+
+// TestBlockQueryWaitCapped: consul-template takes a wait beyond Consul's
+// 10 minutes (Consul caps it); drcon caps it with a warning.
+func TestBlockQueryWaitCapped(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.hcl": aJob + `block_query_wait = "15m"`})
+	c := mustLoad(t, []string{dir}, Overrides{})
+	if c.BlockQueryWait != 10*time.Minute || len(c.Warnings) != 1 || c.Warnings[0].Summary != "Capped block_query_wait" {
+		t.Errorf("wait %s, warnings %v", c.BlockQueryWait, c.Warnings)
+	}
+}

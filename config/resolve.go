@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
@@ -15,6 +17,10 @@ const (
 	// Consul caps a blocking query's wait at 10 minutes.
 	maxBlockQueryWait = 10 * time.Minute
 )
+
+// logLevelEnv are consul-template's variables for the log level, read when
+// the configuration does not set log_level.
+var logLevelEnv = []string{"CT_LOG", "CONSUL_TEMPLATE_LOG", "CONSUL_TEMPLATE_LOG_LEVEL"}
 
 // resolve turns the merged raw configuration into a Config: defaults, then
 // the environment, then the file, then the flags.
@@ -36,14 +42,28 @@ func (l *loader) resolve(f *rawFile) *Config {
 			}
 			c.LogLevel = lvl
 		}
+	} else if s := l.firstEnv(logLevelEnv...); s != "" {
+		if lvl, err := parseLogLevel(s); err != nil {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Ignored environment variable",
+				Detail: fmt.Sprintf("log level %q from the environment (%s): %s; it is ignored.", s, strings.Join(logLevelEnv, ", "), err)})
+		} else {
+			c.LogLevel = lvl
+		}
 	}
 	l.enum(f.LogFormat, &c.LogFormat, "text", "json")
 	l.str(f.PidFile, &c.PidFile)
 	l.signal(f.KillSignal, &c.KillSignal, true)
 	l.signal(f.ReloadSignal, &c.ReloadSignal, true)
 	l.duration(f.MaxStale, &c.MaxStale)
-	if l.duration(f.BlockQueryWait, &c.BlockQueryWait) && (c.BlockQueryWait == 0 || c.BlockQueryWait > maxBlockQueryWait) {
-		l.errorf(f.BlockQueryWait, "Invalid block_query_wait", "block_query_wait must be more than 0 and at most 10m, the longest wait Consul allows.")
+	if l.duration(f.BlockQueryWait, &c.BlockQueryWait) {
+		switch {
+		case c.BlockQueryWait == 0:
+			l.errorf(f.BlockQueryWait, "Invalid block_query_wait", "block_query_wait must be more than 0.")
+		case c.BlockQueryWait > maxBlockQueryWait:
+			// consul-template takes it, and Consul caps the wait itself.
+			l.warnAt(f.BlockQueryWait.Expr.Range(), "Capped block_query_wait", "%s is more than Consul's longest wait; drcon waits 10m.", c.BlockQueryWait)
+			c.BlockQueryWait = maxBlockQueryWait
+		}
 	}
 	c.Wait = l.wait(f.WaitAttr, f.Wait)
 	if f.Status != nil && l.str(f.Status.Address, &c.Status.Address) {

@@ -94,6 +94,9 @@ func (l *loader) templateText(r *rawTemplate, t *Template) {
 			return
 		}
 		t.Source = resolvePath(filepath.Dir(r.Source.Range.Filename), src)
+		if r.Unlabeled {
+			t.Source = l.consulTemplateSource(r.Source, t.Source, src)
+		}
 		b, err := readFile(t.Source)
 		if err != nil {
 			l.errorf(r.Source, "Cannot read template source", "%s.", err)
@@ -105,6 +108,26 @@ func (l *loader) templateText(r *rawTemplate, t *Template) {
 	default:
 		l.errorAt(r.DefRange, "Missing template", "Set source = \"file.tmpl\" (a template file) or contents = \"...\" (inline text).")
 	}
+}
+
+// consulTemplateSource resolves the relative source of consul-template's
+// unlabeled template {}, which consul-template reads from the working
+// directory, and drcon from the configuration file's (rel): when only the
+// working directory has the file, that one; when both have a file and they
+// differ, drcon's, with a warning rather than in silence.
+func (l *loader) consulTemplateSource(a *hcl.Attribute, rel, src string) string {
+	if filepath.IsAbs(src) || filepath.Clean(rel) == filepath.Clean(src) {
+		return rel
+	}
+	relInfo, relErr := os.Stat(rel)
+	cwdInfo, cwdErr := os.Stat(src)
+	switch {
+	case relErr != nil && cwdErr == nil:
+		return src
+	case relErr == nil && cwdErr == nil && !os.SameFile(relInfo, cwdInfo):
+		l.warnAt(a.Expr.Range(), "Ambiguous template source", "%s is read, relative to the configuration file; consul-template would read %s, relative to the working directory. Give an absolute path.", rel, src)
+	}
+	return rel
 }
 
 // templateCommand reads command, command_timeout, on_command_failure and

@@ -1,4 +1,4 @@
-block_query_wait = "11m"
+block_query_wait = "0s"
 
 status {
   address = "8080"
