@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/gocty"
@@ -73,6 +74,10 @@ func (d *decoder) errorNoPos(summary, format string, args ...any) {
 // value evaluates a and converts it to ty; want describes ty for messages.
 func (d *decoder) value(a *hcl.Attribute, ty cty.Type, want string) (cty.Value, bool) {
 	v, diags := a.Expr.Value(d.ctxs[a.Range.Filename])
+	switch a.Expr.(type) {
+	case *hclsyntax.TemplateExpr, *hclsyntax.TemplateWrapExpr: // "...${x}..."
+		diags = hintLiteral(diags)
+	}
 	d.diags = append(d.diags, diags...)
 	if diags.HasErrors() {
 		return cty.NilVal, false
@@ -234,4 +239,19 @@ func quoteList(l []string) string {
 		return strings.Join(q, "")
 	}
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// hintLiteral adds to HCL's complaints about ${ and %{ what a configuration
+// written for consul-template needs: its HCL 1 kept them literal (a shell
+// variable in a command, haproxy's %{+Q}o in inline contents), HCL 2 reads
+// them as interpolation and template directives.
+func hintLiteral(diags hcl.Diagnostics) hcl.Diagnostics {
+	for _, d := range diags {
+		switch d.Summary {
+		case "Variables not allowed", "Invalid template directive", "Invalid template interpolation",
+			"Unterminated template string", "Extra characters after interpolation expression":
+			d.Detail += " consul-template's HCL 1 kept ${ and %{ literal; in drcon's HCL write $${ and %%{ for them."
+		}
+	}
+	return diags
 }

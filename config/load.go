@@ -146,7 +146,7 @@ func (l *loader) parse(s source) *rawFile {
 	l.order[s.name] = len(l.names)
 	l.names = append(l.names, s.name)
 	l.ctxs[s.name] = evalContext(s.name, l.getenv)
-	l.diags = append(l.diags, diags...)
+	l.diags = append(l.diags, hintLiteral(diags)...)
 	body, ok := f.Body.(*hclsyntax.Body)
 	if diags.HasErrors() || !ok {
 		return nil

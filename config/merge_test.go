@@ -230,3 +230,19 @@ func TestConsulTemplateRelativeSource(t *testing.T) {
 		t.Errorf("a labeled block reads beside its configuration only: %q", got)
 	}
 }
+
+// TestConsulTemplateSyntaxHints: what HCL 1 accepted and HCL 2 does not is
+// refused with what to write instead.
+func TestConsulTemplateSyntaxHints(t *testing.T) {
+	for _, tc := range []struct{ file, summary, detail string }{
+		{"template \"x\" {\n  destination = \"/tmp/x\"\n  contents = \"x\"\n  command = \"echo ${PWD}\"\n}\n", "Variables not allowed", "write $${"},
+		{"template \"x\" {\n  destination = \"/tmp/x\"\n  contents = <<EOT\nlog-format \"%{+Q}o\"\nEOT\n}\n", "Invalid template directive", "%%{"},
+		{aJob + "consul = {\n  address = \"a:1\"\n}\n", "Block written as an argument", "consul { ... }"},
+	} {
+		dir := writeFiles(t, map[string]string{"a.hcl": tc.file})
+		cerr, got := loadError(t, []string{dir}, Overrides{})
+		if got != tc.summary || !strings.Contains(cerr.Diagnostics[0].Detail, tc.detail) {
+			t.Errorf("%q: %s: %s", tc.file, got, cerr.Diagnostics[0].Detail)
+		}
+	}
+}

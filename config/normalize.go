@@ -1,6 +1,9 @@
 package config
 
-import "github.com/hashicorp/hcl/v2"
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
 
 // normalize rewrites one file's consul-template aliases into drcon's keys and
 // reports what drcon refuses, before files are merged, so that an alias in
@@ -36,6 +39,10 @@ func (l *loader) normalize(f *rawFile) {
 func (l *loader) normalizeLegacyConsul(f *rawFile) {
 	a := f.ConsulAttr
 	f.ConsulAttr = nil
+	if _, ok := a.Expr.(*hclsyntax.ObjectConsExpr); ok {
+		l.errorAt(a.NameRange, "Block written as an argument", "HCL 1 read consul = { ... } as a block; in drcon's HCL write consul { ... }, without \"=\".")
+		return
+	}
 	if f.Consul != nil && f.Consul.Address != nil {
 		l.errorAt(a.NameRange, "Duplicate consul address", "consul = \"...\" is the old spelling of consul { address }, which is also set at %s; keep one.", pos(f.Consul.Address.NameRange))
 		return
