@@ -163,11 +163,29 @@ type rawTemplate struct {
 	SandboxPath       *hcl.Attribute `hcl:"sandbox_path,optional"`
 }
 
-// rawExec is consul-template's per-template exec block, an alias of command
-// and command_timeout.
+// rawExec is consul-template's per-template exec block: an alias of command
+// and command_timeout, and the command's environment.
 type rawExec struct {
 	DefRange hcl.Range      `hcl:",def_range"`
 	Command  *hcl.Attribute `hcl:"command,optional"`
 	Timeout  *hcl.Attribute `hcl:"timeout,optional"`
 	Enabled  *hcl.Attribute `hcl:"enabled,optional"`
+	Env      *rawExecEnv    `hcl:"env,block"`
+	// Settings of a supervised child that have no use for a command that
+	// runs to completion; read so that they load with a warning.
+	Splay        *hcl.Attribute `hcl:"splay,optional"`
+	KillSignal   *hcl.Attribute `hcl:"kill_signal,optional"`
+	KillTimeout  *hcl.Attribute `hcl:"kill_timeout,optional"`
+	ReloadSignal *hcl.Attribute `hcl:"reload_signal,optional"`
+}
+
+// rawExecEnv is consul-template's env block of a template's exec.
+type rawExecEnv struct {
+	DefRange  hcl.Range      `hcl:",def_range"`
+	Pristine  *hcl.Attribute `hcl:"pristine,optional"`
+	Custom    *hcl.Attribute `hcl:"custom,optional"`
+	Allowlist *hcl.Attribute `hcl:"allowlist,optional"`
+	Denylist  *hcl.Attribute `hcl:"denylist,optional"`
+	Whitelist *hcl.Attribute `hcl:"whitelist,optional"` // old name of allowlist
+	Blacklist *hcl.Attribute `hcl:"blacklist,optional"` // old name of denylist
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -140,6 +141,12 @@ func (l *loader) templateCommand(r *rawTemplate, t *Template) {
 		if e.Enabled != nil {
 			l.warnAt(e.Enabled.NameRange, "Ignored setting", "exec.enabled is ignored, as in consul-template: the command runs whenever one is set.")
 		}
+		for _, a := range []*hcl.Attribute{e.Splay, e.KillSignal, e.KillTimeout, e.ReloadSignal} {
+			if a != nil {
+				l.warnAt(a.NameRange, "Ignored setting", "exec.%s is ignored: drcon runs a template's command to completion and kills its process group at command_timeout.", a.Name)
+			}
+		}
+		l.commandEnv(e.Env, &t.CommandEnv)
 	}
 	l.command(cmd, &t.Command)
 	if l.duration(timeout, &t.CommandTimeout) && t.CommandTimeout == 0 {
@@ -147,6 +154,42 @@ func (l *loader) templateCommand(r *rawTemplate, t *Template) {
 	}
 	l.enum(r.OnCommandFailure, &t.OnCommandFailure, "log", "exit")
 	l.command(r.Check, &t.Check)
+}
+
+// commandEnv reads exec { env { } }, with its old names whitelist and
+// blacklist.
+func (l *loader) commandEnv(r *rawExecEnv, env *CommandEnv) {
+	if r == nil {
+		return
+	}
+	l.boolean(r.Pristine, &env.Pristine)
+	if l.strList(r.Custom, &env.Custom) {
+		for _, kv := range env.Custom {
+			if name, _, ok := strings.Cut(kv, "="); !ok || name == "" {
+				l.errorf(r.Custom, "Invalid custom environment", "%q is not NAME=value.", kv)
+			}
+		}
+	}
+	for _, list := range []struct {
+		a, old *hcl.Attribute
+		dst    *[]string
+	}{{r.Allowlist, r.Whitelist, &env.Allowlist}, {r.Denylist, r.Blacklist, &env.Denylist}} {
+		a := list.a
+		if list.old != nil {
+			if a != nil {
+				l.errorAt(list.old.NameRange, "Duplicate "+a.Name, "%s is the old name of %s, which is also set at %s; keep one.", list.old.Name, a.Name, pos(a.NameRange))
+				continue
+			}
+			a = list.old
+		}
+		if l.strList(a, list.dst) {
+			for _, g := range *list.dst {
+				if _, err := filepath.Match(g, ""); err != nil {
+					l.errorf(a, "Invalid pattern", "%q: %s.", g, err)
+				}
+			}
+		}
+	}
 }
 
 // alias returns whichever of a and its exec-block spelling e is set, and

@@ -145,6 +145,7 @@ type Template struct {
 	Wait Wait // the job's own window, or the top-level one
 
 	Command          Command
+	CommandEnv       CommandEnv
 	CommandTimeout   time.Duration // default 30s
 	OnCommandFailure string        // "log" (default) | "exit"
 	Check            Command
@@ -154,6 +155,18 @@ type Template struct {
 	ErrorOnMissingKey bool
 	FunctionDenylist  []string
 	SandboxPath       string
+}
+
+// CommandEnv is the environment of a template's command, from
+// consul-template's exec { env { } }: the agent's environment filtered by
+// Allowlist and Denylist (globs on names), or none when Pristine, then
+// drcon's CONSUL_HTTP_* variables, then Custom (NAME=value), later values
+// winning.
+type CommandEnv struct {
+	Pristine  bool
+	Custom    []string
+	Allowlist []string
+	Denylist  []string
 }
 
 // Registrator is one registrator block: a Docker engine whose containers are

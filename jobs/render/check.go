@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/drcon/drcon/config"
@@ -46,7 +47,7 @@ func withCandidate(c config.Command, path string) config.Command {
 func (r *run) check(ctx context.Context, candidate string) error {
 	j := r.j
 	out := &capped{max: maxCheckOutput}
-	env := append(append([]string(nil), j.o.Env...), candidateVar+"="+candidate)
+	env := append(append(os.Environ(), j.o.Env...), candidateVar+"="+candidate)
 	res := process{cmd: withCandidate(j.cfg.Check, candidate), env: env, timeout: j.cfg.CommandTimeout,
 		stdout: out, stderr: out}.run(ctx)
 	res.Command = commandString(j.cfg.Check) // as configured, not one candidate's

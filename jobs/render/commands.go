@@ -77,7 +77,7 @@ func (c *CommandRunner) own(cmd config.Command, env []string) (release func()) {
 type CommandRequest struct {
 	Job     string
 	Command config.Command
-	Env     []string      // added to the agent's environment
+	Env     []string      // the whole environment (Job.cmdEnv)
 	Timeout time.Duration // the run gets the longest timeout of its requests
 	First   bool          // the job's first request since it started
 }

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 
 	"github.com/drcon/drcon/config"
@@ -111,6 +112,7 @@ type Job struct {
 	target target
 	parse  func(text string) (*template.Template, error)
 	tmpl   *template.Template // as parsed by New; Run owns later versions
+	cmdEnv []string           // the command's whole environment
 
 	mu     sync.Mutex
 	status jobs.Status
@@ -155,6 +157,7 @@ func New(cfg *config.Template, src Source, o Options) (*Job, error) {
 		target: target{path: cfg.Destination, perms: cfg.Perms, uid: uid, gid: gid, backup: cfg.Backup,
 			atomic: cfg.Atomic, createDirs: cfg.CreateDestDirs},
 		parse:  func(text string) (*template.Template, error) { return template.Parse(text, topts) },
+		cmdEnv: commandEnv(os.Environ(), cfg.CommandEnv, o.Env),
 		status: jobs.Status{Name: cfg.Name, Kind: jobs.KindTemplate, State: StateStarting, Destination: cfg.Destination},
 	}
 	if j.tmpl, err = j.parse(cfg.Text); err != nil {

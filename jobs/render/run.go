@@ -51,7 +51,7 @@ func (j *Job) Run(ctx context.Context) error {
 		}
 	}
 	if !j.cfg.Command.Empty() && j.o.Mode&ModeDry == 0 {
-		defer j.o.Commands.own(j.cfg.Command, j.o.Env)()
+		defer j.o.Commands.own(j.cfg.Command, j.cmdEnv)()
 	}
 	if j.o.Mode&ModeOnce != 0 {
 		return r.once(ctx)
@@ -134,7 +134,7 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 	j := r.j
 	if !j.cfg.Command.Empty() && j.o.Mode&ModeDry == 0 {
 		// Jobs woken by the same change then share one run of the command.
-		defer j.o.Commands.hold(j.cfg.Command, j.o.Env)()
+		defer j.o.Commands.hold(j.cfg.Command, j.cmdEnv)()
 	}
 	if r.files.blind() {
 		// No event will say that a file changed: read them all again.
@@ -267,7 +267,7 @@ func (r *run) activate(ctx context.Context, out []byte) error {
 func (r *run) requestCommand() {
 	j := r.j
 	r.commandOwed = false
-	r.pending = j.o.Commands.Request(CommandRequest{Job: j.cfg.Name, Command: j.cfg.Command, Env: j.o.Env,
+	r.pending = j.o.Commands.Request(CommandRequest{Job: j.cfg.Name, Command: j.cfg.Command, Env: j.cmdEnv,
 		Timeout: j.cfg.CommandTimeout, First: !r.requested})
 	r.requested = true
 }

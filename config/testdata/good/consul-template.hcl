@@ -42,8 +42,14 @@ template {
   error_fatal = false
 
   exec {
-    command = "nginx -s reload"
-    timeout = "15s"
+    command     = "nginx -s reload"
+    timeout     = "15s"
+    kill_signal = "SIGTERM"
+    env {
+      whitelist = ["PATH", "NGINX_*"]
+      denylist  = ["NGINX_SECRET"]
+      custom    = ["RELOADED_BY=drcon"]
+    }
   }
 }
 
