@@ -1,14 +1,18 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // Overrides are consul-template's common command-line flags. A non-empty
-// field wins over the configuration files, which win over the environment.
+// (non-nil) field wins over the configuration files, which win over the
+// environment.
 type Overrides struct {
 	// Templates are -template "src:dest[:command]" flags; a ':' after the
 	// destination belongs to the command. Each adds a template job named
@@ -22,8 +26,22 @@ type Overrides struct {
 	ReloadSignal string // -reload-signal
 	MaxStale     string // -max-stale
 	PidFile      string // -pid-file
+	// -consul-token-file; with -consul-token too, the file wins, as in
+	// consul/api.
+	ConsulTokenFile string
+	ConsulAuth      string // -consul-auth "user[:password]"
+	// -consul-ssl-ca-cert, -consul-ssl-ca-path, -consul-ssl-cert,
+	// -consul-ssl-key, -consul-ssl-server-name
+	ConsulSSLCACert, ConsulSSLCAPath, ConsulSSLCert, ConsulSSLKey, ConsulSSLServerName string
+	// The boolean flags are nil when not given: false is a value that
+	// wins over the file too. -consul-ssl, -consul-ssl-verify, -dedup.
+	ConsulSSL, ConsulSSLVerify, Dedup *bool
 	// -consul-retry-attempts, -consul-retry-backoff, -consul-retry-max-backoff
 	RetryAttempts, RetryBackoff, RetryMaxBackoff string
+	// LegacyRetry is -retry, consul-template's old name of
+	// -consul-retry-backoff; -consul-retry-backoff wins over it.
+	LegacyRetry string
+	ConsulRetry *bool // -consul-retry
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
 }
@@ -74,14 +92,51 @@ func (l *loader) applyGlobalOverrides(c *Config) {
 	if o.ConsulToken != "" {
 		c.Consul.Token, c.Consul.TokenFile = o.ConsulToken, ""
 	}
+	if o.ConsulTokenFile != "" {
+		c.Consul.Token, c.Consul.TokenFile = "", o.ConsulTokenFile
+	}
+	if o.ConsulAuth != "" {
+		user, pass, _ := strings.Cut(o.ConsulAuth, ":")
+		c.Consul.Auth = Auth{Enabled: true, Username: user, Password: pass}
+	}
+	o.tlsOverrides(&c.Consul.TLS)
 	l.retryOverrides(&c.Consul.Retry)
+	if o.Dedup != nil {
+		c.Dedup.Enabled = *o.Dedup
+	}
 	// consul/api speaks HTTPS to an https:// address whatever else says.
 	if strings.HasPrefix(c.Consul.Address, "https://") {
 		c.Consul.TLS.Enabled = true
 	}
 }
 
-// retryOverrides applies consul-template's -consul-retry-* flags.
+// tlsOverrides applies the -consul-ssl* flags. As in consul-template, any
+// of them turns TLS on, unless -consul-ssl=false turns it off.
+func (o Overrides) tlsOverrides(t *TLS) {
+	for _, f := range []struct {
+		value string
+		dst   *string
+	}{
+		{o.ConsulSSLCACert, &t.CAFile}, {o.ConsulSSLCAPath, &t.CAPath}, {o.ConsulSSLCert, &t.CertFile},
+		{o.ConsulSSLKey, &t.KeyFile}, {o.ConsulSSLServerName, &t.ServerName},
+	} {
+		if f.value != "" {
+			*f.dst, t.Enabled = f.value, true
+		}
+	}
+	if o.ConsulSSLVerify != nil {
+		t.InsecureSkipVerify, t.Enabled = !*o.ConsulSSLVerify, true
+	}
+	if o.ConsulSSL != nil {
+		t.Enabled = *o.ConsulSSL
+	}
+}
+
+// defaultRetryAttempts is consul { retry { attempts } }'s default, which
+// -consul-retry restores when a file turned retries off.
+const defaultRetryAttempts = 12
+
+// retryOverrides applies consul-template's -consul-retry* and -retry flags.
 func (l *loader) retryOverrides(r *Retry) {
 	o := l.o
 	if o.RetryAttempts != "" {
@@ -94,7 +149,11 @@ func (l *loader) retryOverrides(r *Retry) {
 	for _, f := range []struct {
 		flag, value string
 		dst         *time.Duration
-	}{{"-consul-retry-backoff", o.RetryBackoff, &r.Backoff}, {"-consul-retry-max-backoff", o.RetryMaxBackoff, &r.MaxBackoff}} {
+	}{
+		{"-retry", o.LegacyRetry, &r.Backoff},
+		{"-consul-retry-backoff", o.RetryBackoff, &r.Backoff},
+		{"-consul-retry-max-backoff", o.RetryMaxBackoff, &r.MaxBackoff},
+	} {
 		if f.value == "" {
 			continue
 		}
@@ -104,13 +163,50 @@ func (l *loader) retryOverrides(r *Retry) {
 			*f.dst = v
 		}
 	}
+	// -consul-retry=false is retry { enabled = false }, which drcon reads
+	// as one attempt: the first failure fails the dependency. -consul-retry
+	// undoes that of a file, back to the default attempts unless
+	// -consul-retry-attempts gives them.
+	if o.ConsulRetry != nil {
+		switch {
+		case !*o.ConsulRetry:
+			r.Attempts = 1
+		case r.Attempts == 1 && o.RetryAttempts == "":
+			r.Attempts = defaultRetryAttempts
+		}
+	}
 	if r.MaxBackoff < r.Backoff {
 		r.MaxBackoff = r.Backoff
 	}
 }
 
+// badFlag marks the diagnostics of bad flag values (in hcl.Diagnostic's
+// Extra), for BadFlag.
+type badFlag struct{}
+
 func (l *loader) flagError(flag string, err error) {
-	l.errorNoPos("Invalid "+flag+" flag", "%s.", err)
+	l.diags = append(l.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid " + flag + " flag",
+		Detail:   err.Error() + ".",
+		Extra:    badFlag{},
+	})
+}
+
+// BadFlag reports whether a Load error names a bad flag value, an
+// Overrides field: a command line exits with its usage code for those,
+// whatever the files hold, as if it had checked its flags first.
+func BadFlag(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	for _, d := range e.Diagnostics {
+		if _, ok := d.Extra.(badFlag); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // flagTemplates turns the -template flags into template jobs.

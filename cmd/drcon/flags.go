@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/drcon/drcon/config"
@@ -15,28 +17,158 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
+// optionalBool is a boolean flag that stays nil until given, so that
+// -dedup=false wins over a file as -dedup does. It takes -f, -f=true and
+// -f=false, as consul-template's boolean flags do.
+type optionalBool struct{ v **bool }
+
+func (b optionalBool) IsBoolFlag() bool { return true }
+
+func (b optionalBool) String() string {
+	if b.v == nil || *b.v == nil {
+		return ""
+	}
+	return strconv.FormatBool(**b.v)
+}
+
+func (b optionalBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("not true or false")
+	}
+	*b.v = &v
+	return nil
+}
+
+// refused is a consul-template flag that drcon does not take. Its Set
+// fails, and leaves the reason where parse prints it alone, instead of the
+// flag package's message followed by every flag. It acts as a boolean flag
+// whatever it is in consul-template: it fails before it would use a value,
+// and so "-exec" last on the line is refused with the reason too, not with
+// "flag needs an argument".
+type refused struct {
+	reason string
+	hit    *string
+}
+
+func (r refused) IsBoolFlag() bool { return true }
+func (r refused) String() string   { return "" }
+
+func (r refused) Set(string) error {
+	*r.hit = r.reason
+	return errors.New(r.reason)
+}
+
+// Why drcon refuses consul-template's flags, worded as config/refuse.go
+// refuses the same settings in files.
+const (
+	whyExec    = "drcon does not supervise a child process (consul-template's exec mode). Run the process under your init system or in its own container, and reload it from a template's command."
+	whyVault   = "drcon reads Consul only; for Vault secrets use Vault Agent's templates."
+	whySyslog  = `drcon logs to stderr (log_format = "json" for structured logs); let your init system forward them to syslog.`
+	whyLogFile = "drcon logs to stderr; let your init system write and rotate the log."
+	// A file's consul { transport {} } loads with a warning, so that
+	// consul-template's files load unchanged; a flag is refused as the
+	// others are, its reason in front of whoever typed it.
+	whyTransport = "drcon tunes its own HTTP transport to Consul (one connection pool for all watches). Remove this flag."
+)
+
+// refusedFlags are consul-template v0.41.1's flags that drcon refuses.
+var refusedFlags = map[string]string{
+	"exec": whyExec, "exec-kill-signal": whyExec, "exec-kill-timeout": whyExec, "exec-reload-signal": whyExec,
+	"exec-splay": whyExec, "exec-env-pristine": whyExec, "exec-env-custom": whyExec,
+	"exec-env-allowlist": whyExec, "exec-env-denylist": whyExec,
+
+	"vault-addr": whyVault, "vault-agent-token-file": whyVault, "vault-client-user-agent": whyVault,
+	"vault-default-lease-duration": whyVault, "vault-renew-token": whyVault, "vault-token": whyVault,
+	"vault-unwrap-token": whyVault, "vault-retry": whyVault, "vault-retry-attempts": whyVault,
+	"vault-retry-backoff": whyVault, "vault-retry-max-backoff": whyVault, "vault-ssl": whyVault,
+	"vault-ssl-ca-cert": whyVault, "vault-ssl-ca-path": whyVault, "vault-ssl-cert": whyVault,
+	"vault-ssl-key": whyVault, "vault-ssl-server-name": whyVault, "vault-ssl-verify": whyVault,
+	"vault-transport-dial-keep-alive": whyVault, "vault-transport-dial-timeout": whyVault,
+	"vault-transport-disable-keep-alives": whyVault, "vault-transport-max-conns-per-host": whyVault,
+	"vault-transport-max-idle-conns-per-host": whyVault, "vault-transport-tls-handshake-timeout": whyVault,
+
+	"syslog": whySyslog, "syslog-facility": whySyslog, "syslog-name": whySyslog,
+	"log-file": whyLogFile, "log-rotate-bytes": whyLogFile, "log-rotate-duration": whyLogFile,
+	"log-rotate-max-files": whyLogFile,
+
+	"parse-only":           "Use drcon validate to parse the configuration and every template, or the -once and -dry flags to render them without writing files.",
+	"template-error-fatal": "drcon never stops on a template error: the job keeps its last output, shows the error in its status and tries again when its data changes. Remove this flag.",
+
+	"consul-transport-dial-keep-alive":         whyTransport,
+	"consul-transport-dial-timeout":            whyTransport,
+	"consul-transport-disable-keep-alives":     whyTransport,
+	"consul-transport-max-idle-conns-per-host": whyTransport,
+	"consul-transport-tls-handshake-timeout":   whyTransport,
+
+	// drcon has the setting (default_delimiters), but config does not
+	// take it from Overrides yet: resolve.go gives the file's templates
+	// their delimiters without looking at the flags.
+	"default-left-delimiter":  `Set default_delimiters { left = "..." } in a configuration file instead.`,
+	"default-right-delimiter": `Set default_delimiters { right = "..." } in a configuration file instead.`,
+}
+
 // common are the flags that locate and override the configuration; every
 // subcommand that reads a configuration has them.
 type common struct {
 	configs   listFlag
 	overrides config.Overrides
 	templates listFlag
+	// refusal is the reason of the refused flag that stopped parsing.
+	refusal string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.Var(&c.configs, "config", "configuration file or directory of *.hcl files (repeatable; files merge)")
+	o := &c.overrides
+	fs.Var(&c.configs, "config", "configuration file or directory (repeatable; files merge)")
 	fs.Var(&c.templates, "template", `template job "source:destination[:command]" (repeatable), as consul-template's`)
-	fs.StringVar(&c.overrides.ConsulAddr, "consul-addr", "", "Consul address (overrides consul { address })")
-	fs.StringVar(&c.overrides.ConsulToken, "consul-token", "", "Consul ACL token (overrides consul { token })")
-	fs.StringVar(&c.overrides.Wait, "wait", "", "default quiescence min[:max], e.g. 2s:10s")
-	fs.StringVar(&c.overrides.LogLevel, "log-level", "", "debug, info, warn or error")
-	fs.StringVar(&c.overrides.KillSignal, "kill-signal", "", "signal that stops drcon gracefully (SIGTERM always does)")
-	fs.StringVar(&c.overrides.ReloadSignal, "reload-signal", "", "signal that reloads the configuration")
-	fs.StringVar(&c.overrides.MaxStale, "max-stale", "", "accept stale answers up to this age, e.g. 2s")
-	fs.StringVar(&c.overrides.PidFile, "pid-file", "", "write the process id to this file")
-	fs.StringVar(&c.overrides.RetryAttempts, "consul-retry-attempts", "", "failed queries in a row before a dependency fails (overrides consul { retry { attempts } }; 0: never)")
-	fs.StringVar(&c.overrides.RetryBackoff, "consul-retry-backoff", "", "first wait after a failed query, e.g. 250ms")
-	fs.StringVar(&c.overrides.RetryMaxBackoff, "consul-retry-max-backoff", "", "longest wait between failed queries, e.g. 1m")
+	fs.StringVar(&o.ConsulAddr, "consul-addr", "", "Consul address (overrides consul { address })")
+	fs.StringVar(&o.ConsulToken, "consul-token", "", "Consul ACL token (overrides consul { token })")
+	fs.StringVar(&o.ConsulTokenFile, "consul-token-file", "", "file holding the Consul ACL token (overrides consul { token_file }; wins over -consul-token)")
+	fs.StringVar(&o.ConsulAuth, "consul-auth", "", `HTTP basic auth to Consul, "user[:password]" (overrides consul { auth })`)
+	fs.Var(optionalBool{&o.ConsulSSL}, "consul-ssl", "HTTPS to Consul (overrides consul { tls { enabled } }); any -consul-ssl-* flag turns it on unless -consul-ssl=false")
+	fs.Var(optionalBool{&o.ConsulSSLVerify}, "consul-ssl-verify", "verify Consul's certificate; =false skips it (overrides tls { insecure_skip_verify })")
+	fs.StringVar(&o.ConsulSSLCACert, "consul-ssl-ca-cert", "", "CA certificate file (overrides tls { ca_file })")
+	fs.StringVar(&o.ConsulSSLCAPath, "consul-ssl-ca-path", "", "directory of CA certificates (overrides tls { ca_path })")
+	fs.StringVar(&o.ConsulSSLCert, "consul-ssl-cert", "", "client certificate file (overrides tls { cert_file })")
+	fs.StringVar(&o.ConsulSSLKey, "consul-ssl-key", "", "client key file (overrides tls { key_file })")
+	fs.StringVar(&o.ConsulSSLServerName, "consul-ssl-server-name", "", "name to verify Consul's certificate against (overrides tls { server_name })")
+	fs.StringVar(&o.Wait, "wait", "", "default quiescence min[:max], e.g. 2s:10s")
+	fs.StringVar(&o.LogLevel, "log-level", "", "debug, info, warn or error")
+	fs.StringVar(&o.KillSignal, "kill-signal", "", "signal that stops drcon gracefully (SIGTERM always does)")
+	fs.StringVar(&o.ReloadSignal, "reload-signal", "", "signal that reloads the configuration")
+	fs.StringVar(&o.MaxStale, "max-stale", "", "accept stale answers up to this age, e.g. 2s")
+	fs.StringVar(&o.PidFile, "pid-file", "", "write the process id to this file")
+	fs.Var(optionalBool{&o.Dedup}, "dedup", "share dependency data among agents through Consul KV (overrides dedup { enabled })")
+	fs.Var(optionalBool{&o.ConsulRetry}, "consul-retry", "retry failed Consul queries (the default); =false: a dependency fails at its first failure (overrides consul { retry { enabled } })")
+	fs.StringVar(&o.RetryAttempts, "consul-retry-attempts", "", "failed queries in a row before a dependency fails (overrides consul { retry { attempts } }; 0: never)")
+	fs.StringVar(&o.RetryBackoff, "consul-retry-backoff", "", "first wait after a failed query, e.g. 250ms")
+	fs.StringVar(&o.LegacyRetry, "retry", "", "consul-template's old name of -consul-retry-backoff")
+	fs.StringVar(&o.RetryMaxBackoff, "consul-retry-max-backoff", "", "longest wait between failed queries, e.g. 1m")
+	for name, why := range refusedFlags {
+		fs.Var(refused{fmt.Sprintf("-%s is not supported. %s", name, why), &c.refusal}, name, "")
+	}
+}
+
+// parse parses args into fs and reports whether the command goes on; if
+// not, code is its exit code. -h prints fs.Usage. A bad flag prints one
+// line and a hint, not the usage: a page of flags would bury the message.
+func (c *common) parse(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
+	help := fs.Usage
+	fs.Usage = func() {} // the flag package calls it on every error too
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		help()
+		return exitOK, false
+	case c.refusal != "":
+		fmt.Fprintln(stderr, "drcon:", c.refusal)
+	default:
+		fmt.Fprintf(stderr, "%s: %v\nrun %[1]s -h for the flags\n", fs.Name(), err)
+	}
+	return exitUsage, false
 }
 
 // load reads the configuration the flags point at.
@@ -46,18 +178,44 @@ func (c *common) load() (*config.Config, error) {
 	return config.Load(c.configs, o)
 }
 
-// printConfigError writes a configuration error with its diagnostics.
-func printConfigError(w io.Writer, err error) {
+// loadExit prints why the configuration did not load, with every
+// diagnostic, and picks the exit code: a bad flag value is a usage error,
+// anything else a configuration error.
+func loadExit(w io.Writer, err error) int {
 	if ce, ok := err.(*config.Error); ok {
 		_, _ = ce.WriteTo(w, false)
-		return
+	} else {
+		fmt.Fprintln(w, "drcon:", err)
 	}
-	fmt.Fprintln(w, "drcon:", err)
+	if config.BadFlag(err) {
+		return exitUsage
+	}
+	return exitConfig
 }
 
-// newFlagSet is a flag set that reports errors to stderr and returns them.
+// newFlagSet is a flag set for common.parse. Its usage, for -h, lists the
+// flags on stderr.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // parse prints the errors
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage of %s:\n", name)
+		printFlags(stderr, fs)
+	}
 	return fs
+}
+
+// printFlags prints fs's flags as PrintDefaults does, without the refused
+// consul-template flags: fifty lines of what drcon does not do would bury
+// what it does.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	shown.SetOutput(w)
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, no := f.Value.(refused); !no {
+			shown.Var(f.Value, f.Name, f.Usage)
+			shown.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	shown.PrintDefaults()
 }

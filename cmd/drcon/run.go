@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -29,12 +28,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "", "with -once or -dry: render from this snapshot file instead of Consul")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.BoolVar(showVersion, "v", false, "print the version and exit")
-	fs.Usage = func() { usage(stderr); fmt.Fprintln(stderr, "\nFlags:"); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	fs.Usage = func() { usage(stderr); fmt.Fprintln(stderr, "\nFlags:"); printFlags(stderr, fs) }
+	if code, ok := c.parse(fs, args, stderr); !ok {
+		return code
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, "drcon", version.String())
@@ -50,8 +46,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := c.load()
 	if err != nil {
-		printConfigError(stderr, err)
-		return exitConfig
+		return loadExit(stderr, err)
 	}
 	logging := agent.NewLogging(stderr, cfg.LogLevel, cfg.LogFormat)
 	for _, w := range cfg.Warnings {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,11 +20,8 @@ func cmdSnapshot(args []string, stdout, stderr io.Writer) int {
 	c.register(fs)
 	out := fs.String("o", "", "write the snapshot to this file (default stdout)")
 	timeout := fs.Duration("timeout", 60*time.Second, "give up waiting for data after this long")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := c.parse(fs, args, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "drcon snapshot: unexpected argument %q\n", fs.Arg(0))
@@ -33,8 +29,7 @@ func cmdSnapshot(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := c.load()
 	if err != nil {
-		printConfigError(stderr, err)
-		return exitConfig
+		return loadExit(stderr, err)
 	}
 	logging := agent.NewLogging(stderr, cfg.LogLevel, cfg.LogFormat)
 	a, err := agent.New(cfg, agent.Options{Load: c.load, Logging: logging, Version: version.String(),

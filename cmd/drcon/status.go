@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,11 +20,8 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	c.register(fs)
 	addr := fs.String("addr", "", "the agent's status address (default: status { address } of -config)")
 	asJSON := fs.Bool("json", false, "print the raw JSON document")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := c.parse(fs, args, stderr); !ok {
+		return code
 	}
 	if *addr == "" {
 		if len(c.configs) == 0 {
@@ -35,8 +30,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg, err := c.load()
 		if err != nil {
-			printConfigError(stderr, err)
-			return exitConfig
+			return loadExit(stderr, err)
 		}
 		if cfg.Status.Address == "" {
 			fmt.Fprintln(stderr, "drcon status: the configuration has no status { address }")

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -17,11 +15,8 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("drcon validate", stderr)
 	var c common
 	c.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := c.parse(fs, args, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "drcon validate: unexpected argument %q\n", fs.Arg(0))
@@ -29,8 +24,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := c.load()
 	if err != nil {
-		printConfigError(stderr, err)
-		return exitConfig
+		return loadExit(stderr, err)
 	}
 	if len(cfg.Warnings) > 0 {
 		_, _ = cfg.WriteWarnings(stderr, false)
