@@ -30,6 +30,9 @@ type Overrides struct {
 	// consul/api.
 	ConsulTokenFile string
 	ConsulAuth      string // -consul-auth "user[:password]"
+	// -default-left-delimiter and -default-right-delimiter: the delimiters
+	// of templates that set none (default_delimiters { left right }).
+	DefaultLeftDelimiter, DefaultRightDelimiter string
 	// -consul-ssl-ca-cert, -consul-ssl-ca-path, -consul-ssl-cert,
 	// -consul-ssl-key, -consul-ssl-server-name
 	ConsulSSLCACert, ConsulSSLCAPath, ConsulSSLCert, ConsulSSLKey, ConsulSSLServerName string

@@ -80,6 +80,11 @@ func (l *loader) resolve(f *rawFile) *Config {
 		l.str(f.Delimiters.Left, &delims[0])
 		l.str(f.Delimiters.Right, &delims[1])
 	}
+	for i, flag := range []string{l.o.DefaultLeftDelimiter, l.o.DefaultRightDelimiter} {
+		if flag != "" {
+			delims[i] = flag
+		}
+	}
 	for _, t := range f.Templates {
 		if tmpl := l.template(t, c.Wait, delims); tmpl != nil {
 			c.Templates = append(c.Templates, tmpl)

@@ -100,12 +100,6 @@ var refusedFlags = map[string]string{
 	"consul-transport-disable-keep-alives":     whyTransport,
 	"consul-transport-max-idle-conns-per-host": whyTransport,
 	"consul-transport-tls-handshake-timeout":   whyTransport,
-
-	// drcon has the setting (default_delimiters), but config does not
-	// take it from Overrides yet: resolve.go gives the file's templates
-	// their delimiters without looking at the flags.
-	"default-left-delimiter":  `Set default_delimiters { left = "..." } in a configuration file instead.`,
-	"default-right-delimiter": `Set default_delimiters { right = "..." } in a configuration file instead.`,
 }
 
 // common are the flags that locate and override the configuration; every
@@ -133,6 +127,8 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.ConsulSSLCert, "consul-ssl-cert", "", "client certificate file (overrides tls { cert_file })")
 	fs.StringVar(&o.ConsulSSLKey, "consul-ssl-key", "", "client key file (overrides tls { key_file })")
 	fs.StringVar(&o.ConsulSSLServerName, "consul-ssl-server-name", "", "name to verify Consul's certificate against (overrides tls { server_name })")
+	fs.StringVar(&o.DefaultLeftDelimiter, "default-left-delimiter", "", "left delimiter of templates that set none (overrides default_delimiters { left })")
+	fs.StringVar(&o.DefaultRightDelimiter, "default-right-delimiter", "", "right delimiter of templates that set none (overrides default_delimiters { right })")
 	fs.StringVar(&o.Wait, "wait", "", "default quiescence min[:max], e.g. 2s:10s")
 	fs.StringVar(&o.LogLevel, "log-level", "", "debug, info, warn or error")
 	fs.StringVar(&o.KillSignal, "kill-signal", "", "signal that stops drcon gracefully (SIGTERM always does)")

@@ -145,6 +145,14 @@ func TestOverrideFlags(t *testing.T) {
 			retry, retryOf(12, 3*time.Second)},
 		{"consul-retry-backoff over -retry", "", []string{"-consul-retry-backoff", "4s", "-retry", "3s"},
 			retry, retryOf(12, 4*time.Second)},
+		{"delimiters over file", "default_delimiters {\n  left = \"<<\"\n  right = \">>\"\n}", []string{"-default-left-delimiter", "[["},
+			func(c *config.Config) any {
+				return [2]string{c.Templates[0].LeftDelimiter, c.Templates[0].RightDelimiter}
+			}, [2]string{"[[", ">>"}},
+		{"right only", "", []string{"-default-right-delimiter=]]"},
+			func(c *config.Config) any {
+				return [2]string{c.Templates[0].LeftDelimiter, c.Templates[0].RightDelimiter}
+			}, [2]string{"", "]]"}},
 		{"nothing given", `consul { token = "file" }`, nil,
 			consul, config.Consul{Token: "file", Retry: defaults.Consul.Retry}},
 	}
@@ -173,7 +181,6 @@ func TestRefusedFlags(t *testing.T) {
 		"parse-only":                    "drcon validate",
 		"template-error-fatal":          "never stops on a template error",
 		"consul-transport-dial-timeout": "its own HTTP transport",
-		"default-left-delimiter":        "default_delimiters { left",
 	}
 	for name := range refusedFlags {
 		for _, sub := range subcommands {
