@@ -30,6 +30,9 @@ type Overrides struct {
 	// consul/api.
 	ConsulTokenFile string
 	ConsulAuth      string // -consul-auth "user[:password]"
+	// IgnoredFlags are consul-template flags drcon takes and ignores, each
+	// with why; each loads with a warning, as their settings in a file do.
+	IgnoredFlags []IgnoredFlag
 	// -default-left-delimiter and -default-right-delimiter: the delimiters
 	// of templates that set none (default_delimiters { left right }).
 	DefaultLeftDelimiter, DefaultRightDelimiter string
@@ -49,9 +52,16 @@ type Overrides struct {
 	Getenv func(string) string
 }
 
+// IgnoredFlag is a flag given and ignored, and why.
+type IgnoredFlag struct{ Name, Why string }
+
 // applyGlobalOverrides applies the flags that are not templates.
 func (l *loader) applyGlobalOverrides(c *Config) {
 	o := l.o
+	for _, f := range o.IgnoredFlags {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Ignored flag",
+			Detail: fmt.Sprintf("-%s is ignored: %s", f.Name, f.Why)})
+	}
 	if o.LogLevel != "" {
 		if v, err := parseLogLevel(o.LogLevel); err != nil {
 			l.flagError("-log-level", err)

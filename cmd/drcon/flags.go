@@ -66,11 +66,35 @@ const (
 	whyVault   = "drcon reads Consul only; for Vault secrets use Vault Agent's templates."
 	whySyslog  = `drcon logs to stderr (log_format = "json" for structured logs); let your init system forward them to syslog.`
 	whyLogFile = "drcon logs to stderr; let your init system write and rotate the log."
-	// A file's consul { transport {} } loads with a warning, so that
-	// consul-template's files load unchanged; a flag is refused as the
-	// others are, its reason in front of whoever typed it.
-	whyTransport = "drcon tunes its own HTTP transport to Consul (one connection pool for all watches). Remove this flag."
+	// Like a file's consul { transport {} }, these load with a warning.
+	whyTransport = "drcon tunes its own HTTP transport to Consul (one connection pool for all watches)."
 )
+
+// ignoredFlags are consul-template v0.41.1's flags that drcon takes and
+// ignores with a warning; true marks a boolean one.
+var ignoredFlags = map[string]bool{
+	"consul-transport-dial-keep-alive":         false,
+	"consul-transport-dial-timeout":            false,
+	"consul-transport-disable-keep-alives":     true,
+	"consul-transport-max-idle-conns-per-host": false,
+	"consul-transport-tls-handshake-timeout":   false,
+}
+
+// ignored is a flag of ignoredFlags: it takes a value as consul-template's
+// does, and records that it was given.
+type ignored struct {
+	name   string
+	isBool bool
+	hits   *[]config.IgnoredFlag
+}
+
+func (f ignored) IsBoolFlag() bool { return f.isBool }
+func (f ignored) String() string   { return "" }
+
+func (f ignored) Set(string) error {
+	*f.hits = append(*f.hits, config.IgnoredFlag{Name: f.name, Why: whyTransport})
+	return nil
+}
 
 // refusedFlags are consul-template v0.41.1's flags that drcon refuses.
 var refusedFlags = map[string]string{
@@ -94,12 +118,6 @@ var refusedFlags = map[string]string{
 
 	"parse-only":           "Use drcon validate to parse the configuration and every template, or the -once and -dry flags to render them without writing files.",
 	"template-error-fatal": "drcon never stops on a template error: the job keeps its last output, shows the error in its status and tries again when its data changes. Remove this flag.",
-
-	"consul-transport-dial-keep-alive":         whyTransport,
-	"consul-transport-dial-timeout":            whyTransport,
-	"consul-transport-disable-keep-alives":     whyTransport,
-	"consul-transport-max-idle-conns-per-host": whyTransport,
-	"consul-transport-tls-handshake-timeout":   whyTransport,
 }
 
 // common are the flags that locate and override the configuration; every
@@ -141,6 +159,9 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.RetryBackoff, "consul-retry-backoff", "", "first wait after a failed query, e.g. 250ms")
 	fs.StringVar(&o.LegacyRetry, "retry", "", "consul-template's old name of -consul-retry-backoff")
 	fs.StringVar(&o.RetryMaxBackoff, "consul-retry-max-backoff", "", "longest wait between failed queries, e.g. 1m")
+	for name, isBool := range ignoredFlags {
+		fs.Var(ignored{name, isBool, &o.IgnoredFlags}, name, "")
+	}
 	for name, why := range refusedFlags {
 		fs.Var(refused{fmt.Sprintf("-%s is not supported. %s", name, why), &c.refusal}, name, "")
 	}
@@ -202,13 +223,15 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 }
 
 // printFlags prints fs's flags as PrintDefaults does, without the refused
-// consul-template flags: fifty lines of what drcon does not do would bury
-// what it does.
+// and ignored consul-template flags: fifty lines of what drcon does not do
+// would bury what it does.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
 	shown.SetOutput(w)
 	fs.VisitAll(func(f *flag.Flag) {
-		if _, no := f.Value.(refused); !no {
+		switch f.Value.(type) {
+		case refused, ignored:
+		default:
 			shown.Var(f.Value, f.Name, f.Usage)
 			shown.Lookup(f.Name).DefValue = f.DefValue
 		}

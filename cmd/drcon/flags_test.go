@@ -56,6 +56,31 @@ func TestConsulTemplateFlags(t *testing.T) {
 			t.Errorf("-%s is refused as consul-template's, which has no such flag", name)
 		}
 	}
+	for name := range ignoredFlags {
+		if !ct[name] {
+			t.Errorf("-%s is ignored as consul-template's, which has no such flag", name)
+		}
+	}
+}
+
+// TestIgnoredFlags: consul-template's transport flags load with a warning,
+// each with its value in consul-template's form, as transport {} in a file.
+func TestIgnoredFlags(t *testing.T) {
+	cfg, err := loadFlags(t, "", "-consul-transport-dial-timeout", "5s", "-consul-transport-disable-keep-alives",
+		"-consul-transport-max-idle-conns-per-host=10", "-consul-ssl-verify=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	for _, w := range cfg.Warnings {
+		if w.Summary == "Ignored flag" {
+			warned = append(warned, strings.Fields(w.Detail)[0])
+		}
+	}
+	want := []string{"-consul-transport-dial-timeout", "-consul-transport-disable-keep-alives", "-consul-transport-max-idle-conns-per-host"}
+	if !reflect.DeepEqual(warned, want) || !cfg.Consul.TLS.InsecureSkipVerify {
+		t.Errorf("warned of %v, want %v; the flags after them must still apply: %+v", warned, want, cfg.Consul.TLS)
+	}
 }
 
 // loadFlags loads the configuration file hcl (after a template job) with
@@ -173,14 +198,13 @@ func TestOverrideFlags(t *testing.T) {
 // form and on each subcommand, prints its reason on one line and exits 2.
 func TestRefusedFlags(t *testing.T) {
 	reasons := map[string]string{
-		"exec":                          "does not supervise a child process",
-		"exec-env-pristine":             "does not supervise a child process",
-		"vault-token":                   "Vault Agent",
-		"syslog":                        "forward them to syslog",
-		"log-rotate-bytes":              "write and rotate the log",
-		"parse-only":                    "drcon validate",
-		"template-error-fatal":          "never stops on a template error",
-		"consul-transport-dial-timeout": "its own HTTP transport",
+		"exec":                 "does not supervise a child process",
+		"exec-env-pristine":    "does not supervise a child process",
+		"vault-token":          "Vault Agent",
+		"syslog":               "forward them to syslog",
+		"log-rotate-bytes":     "write and rotate the log",
+		"parse-only":           "drcon validate",
+		"template-error-fatal": "never stops on a template error",
 	}
 	for name := range refusedFlags {
 		for _, sub := range subcommands {
@@ -252,7 +276,8 @@ func TestBadFlags(t *testing.T) {
 func TestHelpHidesRefusedFlags(t *testing.T) {
 	for _, sub := range subcommands {
 		code, _, stderr := drcon(append(append([]string{}, sub...), "-h")...)
-		if code != exitOK || !strings.Contains(stderr, "-consul-ssl-verify") || strings.Contains(stderr, "-vault-addr") {
+		if code != exitOK || !strings.Contains(stderr, "-consul-ssl-verify") || strings.Contains(stderr, "-vault-addr") ||
+			strings.Contains(stderr, "-consul-transport") {
 			t.Errorf("%q -h: exit %d:\n%s", sub, code, stderr)
 		}
 	}
