@@ -168,6 +168,10 @@ func (l *loader) checkJobs(c *Config) {
 		seen(names, r.Name, r.DeclRange, "Duplicate job name", "The name")
 	}
 	if len(c.Templates)+len(c.Registrators) == 0 && !l.diags.HasErrors() {
-		l.errorNoPos("No jobs", "The configuration has no template or registrator block and no -template flag, so drcon would have nothing to do.")
+		read := "No configuration file was read"
+		if len(l.names) > 0 {
+			read = "Read: " + strings.Join(l.names, ", ")
+		}
+		l.errorNoPos("No jobs", "The configuration has no template or registrator block and no -template flag, so drcon would have nothing to do. %s.", read)
 	}
 }
