@@ -47,6 +47,7 @@ type loader struct {
 	files map[string]*hcl.File
 	order map[string]int // file name -> position, for sorting diagnostics
 	names []string
+	json  map[string]jsonFile // the JSON files, by name
 }
 
 func newLoader(o Overrides) *loader {
@@ -58,6 +59,7 @@ func newLoader(o Overrides) *loader {
 		decoder: decoder{getenv: getenv, ctxs: map[string]*hcl.EvalContext{}},
 		o:       o,
 		files:   map[string]*hcl.File{},
+		json:    map[string]jsonFile{},
 		order:   map[string]int{},
 	}
 }
@@ -124,6 +126,7 @@ func (l *loader) load(srcs []source) (*Config, error) {
 		}
 	}
 	c := l.resolve(merged)
+	l.placeJSON()
 	sortDiagnostics(l.diags, l.order)
 	if l.diags.HasErrors() {
 		return nil, &Error{Diagnostics: l.diags, Files: l.files}
@@ -137,9 +140,13 @@ func (l *loader) load(srcs []source) (*Config, error) {
 // parse decodes one file into its raw form; nil when it does not parse.
 func (l *loader) parse(s source) *rawFile {
 	if isJSON(s) {
-		l.errorNoPos("JSON configuration", "%s is JSON; drcon reads HCL. consul-template's keys are the same in HCL: "+
-			"\"consul\": {\"address\": \"...\"} is consul { address = \"...\" }, and each object of \"template\": [...] is a template { ... } block.", s.name)
-		return nil
+		data, lines, err := jsonToHCL(s.data)
+		if err != nil {
+			l.errorNoPos("Invalid JSON configuration", "%s: %s.", s.name, err)
+			return nil
+		}
+		l.json[s.name] = jsonFile{src: s.data, lines: lines}
+		s.data = data
 	}
 	f, diags := hclsyntax.ParseConfig(s.data, s.name, hcl.InitialPos)
 	l.files[s.name] = f
@@ -181,9 +188,25 @@ func (l *loader) parse(s source) *rawFile {
 	return raw
 }
 
-// isJSON reports whether a configuration file is JSON, which
-// consul-template's HCL 1 parser also read: by its name, or because it
-// starts with "{", which no HCL configuration does.
+// placeJSON puts the diagnostics of JSON files on their JSON lines, and
+// the JSON text where snippets are taken from.
+func (l *loader) placeJSON() {
+	for _, d := range l.diags {
+		for _, r := range []*hcl.Range{d.Subject, d.Context} {
+			if r != nil {
+				if f, ok := l.json[r.Filename]; ok {
+					f.place(r)
+				}
+			}
+		}
+	}
+	for name, f := range l.json {
+		l.files[name] = &hcl.File{Bytes: f.src}
+	}
+}
+
+// isJSON reports whether a configuration file is JSON (json.go): by its
+// name, or because it starts with "{", which no HCL configuration does.
 func isJSON(s source) bool {
 	return strings.HasSuffix(s.name, ".json") || bytes.HasPrefix(bytes.TrimLeft(s.data, " \t\r\n\ufeff"), []byte("{"))
 }

@@ -183,8 +183,8 @@ dedup { enabled = true }`, [3]bool{true, true, false}},
 }
 
 // TestConfigurationDirectoryTree: a directory contributes every file in its
-// tree, whatever its name, in lexical order, as consul-template reads one;
-// hidden names are skipped; a JSON file is refused by name.
+// tree that is named *.hcl, *.conf or *.json, in lexical order; hidden
+// names are skipped.
 func TestConfigurationDirectoryTree(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
 		"10-base.hcl":      "log_level = \"warn\"\n",
@@ -198,10 +198,11 @@ func TestConfigurationDirectoryTree(t *testing.T) {
 	if len(c.Templates) != 2 || c.LogLevel != "error" || len(c.Files) != 3 {
 		t.Fatalf("templates %d, log level %q, files %v", len(c.Templates), c.LogLevel, c.Files)
 	}
-	json := writeFiles(t, map[string]string{"ct.json": `{"consul": {"address": "127.0.0.1:8500"}}`, "x.conf": "\n  {\"template\": []}"})
-	cerr, got := loadError(t, []string{json}, Overrides{})
-	if got != "JSON configuration; JSON configuration" || !strings.Contains(cerr.Diagnostics[0].Detail, "ct.json is JSON") {
-		t.Errorf("errors: %v", cerr.Diagnostics)
+	json := writeFiles(t, map[string]string{"ct.json": `{"consul": {"address": "127.0.0.1:9"}}`,
+		"x.conf": "\n  {\"template\": [{\"contents\": \"j\", \"destination\": \"/tmp/j\"}]}"})
+	c = mustLoad(t, []string{json}, Overrides{})
+	if len(c.Templates) != 1 || c.Consul.Address != "127.0.0.1:9" {
+		t.Errorf("JSON files (by name, or starting with {): templates %d, consul %+v", len(c.Templates), c.Consul)
 	}
 }
 
