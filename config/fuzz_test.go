@@ -19,6 +19,10 @@ func FuzzLoad(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	// JSON configurations take another path (json.go).
+	f.Add([]byte(`{"consul": {"address": "a:1", "retry": {"attempts": 3}}, "wait": "1s:2s",
+  "template": [{"contents": "{{ key \"k\" }} ${x}", "destination": "/tmp/x", "perms": 420, "wait": {"min": "1s"}}]}`))
+	f.Add([]byte(`{"template": [{"destination": "/tmp/x"}, 1], "a": [[1]], "b": {"c": {"d": null}}}`))
 	// The file sits in testdata/good so that relative source and file()
 	// paths can reach the fixtures' templates.
 	name := filepath.Join("testdata", "good", "fuzz.hcl")
