@@ -22,6 +22,10 @@ type value struct {
 type metadata struct {
 	generic map[string]value
 	ports   map[int]map[string]value
+	// noPort are SERVICE_<number>_<key> settings whose number, as written,
+	// is no port ("080", "0", "99999"): registrator compared the digits
+	// with each port's and so applied them nowhere.
+	noPort []value
 }
 
 const servicePrefix = "SERVICE_"
@@ -30,7 +34,7 @@ const servicePrefix = "SERVICE_"
 // (in key order, so that two spellings of one key resolve the same way every
 // time), labels overriding env.
 func readMetadata(env []string, labels map[string]string) metadata {
-	m := metadata{generic: map[string]value{}, ports: map[int]map[string]value{}}
+	m := &metadata{generic: map[string]value{}, ports: map[int]map[string]value{}}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		m.set(k, v, "env")
@@ -43,10 +47,10 @@ func readMetadata(env []string, labels map[string]string) metadata {
 	for _, k := range keys {
 		m.set(k, labels[k], "label")
 	}
-	return m
+	return *m
 }
 
-func (m metadata) set(raw, v, kind string) {
+func (m *metadata) set(raw, v, kind string) {
 	if v == "" || !strings.HasPrefix(raw, servicePrefix) {
 		return
 	}
@@ -55,7 +59,12 @@ func (m metadata) set(raw, v, kind string) {
 		return
 	}
 	val := value{v: v, src: fmt.Sprintf("%s %q", kind, raw)}
-	if port, rest, ok := portKey(key); ok {
+	port, rest, kindOfKey := portKey(key)
+	switch kindOfKey {
+	case keyNoPort:
+		m.noPort = append(m.noPort, val)
+		return
+	case keyPort:
 		if m.ports[port] == nil {
 			m.ports[port] = map[string]value{}
 		}
@@ -65,24 +74,30 @@ func (m metadata) set(raw, v, kind string) {
 	m.generic[key] = val
 }
 
-// portKey splits "80_name" into 80 and "name". A number that is no port
-// (0, 99999) leaves the key generic, where it matches no port, as in
-// registrator.
-func portKey(key string) (int, string, bool) {
+// Kinds of SERVICE_* keys (portKey).
+const (
+	keyGeneric = iota // "name": applies to every port
+	keyPort           // "80_name": applies to port 80
+	keyNoPort         // "080_name", "0_name": a port key that names no port
+)
+
+// portKey splits "80_name" into 80 and "name". As in registrator, a key
+// whose first part reads as an integer is a port key, and it applies to a
+// port only when it is that port's number as written: "080_name" and
+// "99999_name" apply to none.
+func portKey(key string) (int, string, int) {
 	digits, rest, ok := strings.Cut(key, "_")
-	if !ok || digits == "" || rest == "" {
-		return 0, "", false
-	}
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return 0, "", false
-		}
+	if !ok || rest == "" {
+		return 0, "", keyGeneric
 	}
 	p, err := strconv.Atoi(digits)
-	if err != nil || p < 1 || p > 65535 {
-		return 0, "", false
+	switch {
+	case err != nil:
+		return 0, "", keyGeneric
+	case p < 1 || p > 65535 || strconv.Itoa(p) != digits:
+		return 0, "", keyNoPort
 	}
-	return p, rest, true
+	return p, rest, keyPort
 }
 
 // view is the metadata that applies to one port: the generic keys, each

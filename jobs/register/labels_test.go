@@ -13,7 +13,8 @@ func TestMetadataPrecedence(t *testing.T) {
 		"SERVICE_TAGS=env-tags",
 		"SERVICE_REGION=",       // empty: unset
 		"SERVICE_ZONE=env-zone", // no label: env stays
-		"SERVICE_99999_NAME=x",  // not a port: a generic key
+		"SERVICE_99999_NAME=x",  // a port key of no port: applies nowhere
+		"SERVICE_080_NAME=y",    // "080" is not port 80's number as written
 		"SERVICE_=nothing",
 	}
 	labels := map[string]string{
@@ -36,7 +37,8 @@ func TestMetadataPrecedence(t *testing.T) {
 		{443, "tags", "tls"},
 		{80, "region", "eu"},
 		{80, "zone", "env-zone"},
-		{80, "99999_name", "x"},
+		{80, "99999_name", ""},
+		{80, "080_name", ""},
 	}
 	for _, c := range cases {
 		if got := m.forPort(c.port).get(c.key); got != c.want {
@@ -45,6 +47,9 @@ func TestMetadataPrecedence(t *testing.T) {
 	}
 	if src := m.forPort(443).get("tags"); src != "tls" || m.forPort(443)["tags"].src != `label "SERVICE_443_TAGS"` {
 		t.Errorf("source of port 443 tags = %q", m.forPort(443)["tags"].src)
+	}
+	if len(m.noPort) != 2 || m.noPort[0].src != `env "SERVICE_99999_NAME"` {
+		t.Errorf("settings of no port: %v", m.noPort)
 	}
 	if got := m.declaredPorts(); !reflect.DeepEqual(got, []int{80, 443}) {
 		t.Errorf("declared ports %v", got)

@@ -28,16 +28,9 @@ const (
 	ownMetaPairs    = 3
 )
 
-// recognized are the SERVICE_* keys that mean something; every other key
-// becomes service meta, as registrator's Attrs did.
-var recognized = map[string]bool{
-	"name": true, "id": true, "tags": true, "ignore": true,
-	"check_http": true, "check_https": true, "check_tcp": true, "check_grpc": true,
-	"check_script": true, "check_cmd": true, "check_ttl": true, "check_interval": true,
-	"check_timeout": true, "check_initial_status": true, "check_deregister_after": true,
-	"check_http_method": true, "check_https_method": true, "check_grpc_use_tls": true,
-	"check_tls_skip_verify": true,
-}
+// notMeta are the SERVICE_* keys that registrator removed before it sent
+// the others, check_* included, as service meta (its Attrs).
+var notMeta = map[string]bool{"name": true, "id": true, "tags": true, "ignore": true}
 
 // userMeta is the service meta from the keys drcon does not recognise. A
 // key Consul would refuse is dropped with a warning, so that one bad label
@@ -45,7 +38,7 @@ var recognized = map[string]bool{
 func userMeta(v view) (map[string]string, []warning) {
 	keys := make([]string, 0, len(v))
 	for k := range v {
-		if !recognized[k] {
+		if !notMeta[k] {
 			keys = append(keys, k)
 		}
 	}

@@ -19,7 +19,8 @@ func TestUserMeta(t *testing.T) {
 		"long":                   {v: strings.Repeat("v", 513), src: "label E"},
 	}
 	meta, warns := userMeta(v)
-	if len(meta) != 2 || meta["region"] != "eu" || meta["Mixed_Case-1"] != "ok" {
+	// check_* are meta too, as registrator sent them.
+	if len(meta) != 3 || meta["region"] != "eu" || meta["Mixed_Case-1"] != "ok" || meta["check_http"] != "/h" {
 		t.Errorf("meta = %v", meta)
 	}
 	if len(warns) != 5 {

@@ -3,6 +3,7 @@ package register
 import (
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,7 +45,7 @@ func endpoints(c, netc *docker.Container, s settings, m metadata, nodeAddr strin
 	var warns []warning
 	switch {
 	case mode == "host":
-		eps = hostEndpoints(c, s, m, nodeAddr)
+		eps, warns = hostEndpoints(c, s, m, nodeAddr)
 	case s.internal:
 		eps, warns = internalEndpoints(c, ns, mode, s)
 	default:
@@ -109,19 +110,33 @@ func parsePort(p docker.Port) (int, string, bool) {
 	return n, strings.ToLower(p.Proto()), true
 }
 
-func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string) []endpoint {
+// hostEndpoints are the declared ports of a container on the host's
+// network. An exposed port that no key declares is named in a warning:
+// registrator registered it, and a migration would lose it in silence.
+func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string) ([]endpoint, []warning) {
 	protos := map[int][]string{}
+	var undeclared []string
+	declared := m.declaredPorts()
 	for _, p := range exposed(c, nil) {
 		if n, proto, ok := parsePort(p); ok {
 			protos[n] = append(protos[n], proto)
+			if !slices.Contains(declared, n) {
+				undeclared = append(undeclared, string(p))
+			}
 		}
+	}
+	var warns []warning
+	if len(undeclared) > 0 {
+		sort.Strings(undeclared)
+		warns = append(warns, warning{msg: fmt.Sprintf("host networking: exposed port(s) %s not registered; declare each with SERVICE_<port>_NAME "+
+			"(registrator registered every EXPOSE, #608)", strings.Join(undeclared, ", "))})
 	}
 	check := s.hostIP
 	if check == "" {
 		check = nodeAddr
 	}
 	var eps []endpoint
-	for _, port := range m.declaredPorts() {
+	for _, port := range declared {
 		ps := protos[port]
 		if len(ps) == 0 {
 			ps = []string{"tcp"}
@@ -130,7 +145,7 @@ func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string)
 			eps = append(eps, endpoint{port: port, proto: proto, address: s.hostIP, hostPort: port, checkHost: check})
 		}
 	}
-	return eps
+	return eps, warns
 }
 
 func internalEndpoints(c, ns *docker.Container, mode string, s settings) ([]endpoint, []warning) {
