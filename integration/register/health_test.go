@@ -45,6 +45,36 @@ func TestCheckTTLRefreshed(t *testing.T) {
 	}
 }
 
+// TestCheckTTLOfTheApplication: a SERVICE_CHECK_TTL check that the
+// application updates itself (as it had to under registrator) is left to
+// it: drcon's refresh does not turn the application's failure back to
+// passing. With SERVICE_CHECK_INITIAL_STATUS the check is the application's
+// from the start, registered with that status.
+func TestCheckTTLOfTheApplication(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	heartbeat := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_TTL=3s")
+	initial := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_TTL=30s", "--label", "SERVICE_CHECK_INITIAL_STATUS=critical")
+	got := e.waitServices("registered", count(2))
+	hb, in := "service:"+ofContainer(got, heartbeat)[0].ID, "service:"+ofContainer(got, initial)[0].ID
+	e.waitCheck(hb, api.HealthPassing)
+	if err := e.api.Agent().UpdateTTL(hb, "app: database unreachable", api.HealthCritical); err != nil {
+		t.Fatal(err)
+	}
+	// Two of drcon's refresh periods (TTL/3), within the TTL.
+	time.Sleep(2500 * time.Millisecond)
+	checks, err := e.api.Agent().Checks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checks[hb]; c == nil || c.Status != api.HealthCritical || c.Output != "app: database unreachable" {
+		t.Errorf("the application's report was overwritten: %+v", c)
+	}
+	if c := checks[in]; c == nil || c.Status != api.HealthCritical || c.Output != "" {
+		t.Errorf("a TTL check with an initial status: %+v, want critical and untouched", c)
+	}
+}
+
 // TestChecks: the checks SERVICE_CHECK_* asks for run in Consul and pass: an
 // HTTP check on the published port, and a script check split into argv the
 // way a shell would (registrator passed it as one argument, #687).

@@ -91,6 +91,15 @@ func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck
 		}
 		return true
 	}
+	initialStatus := func() string {
+		switch s := v.get("check_initial_status"); s {
+		case "", api.HealthPassing, api.HealthWarning, api.HealthCritical:
+			return s
+		default:
+			warn("check_initial_status", "%q is not passing, warning or critical; ignored", s)
+			return ""
+		}
+	}
 	var ttl *ttlCheck
 	switch kind {
 	case "check_http", "check_https":
@@ -128,6 +137,11 @@ func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck
 		chk.TTL = d
 		chk.Status = api.HealthPassing
 		ttl = &ttlCheck{ID: chk.CheckID, Status: api.HealthPassing, Output: outputRunning, TTL: parsed}
+		// A first status says the application will update the check, as
+		// under registrator: drcon registers it so and leaves it alone.
+		if s := initialStatus(); s != "" {
+			chk.Status, ttl = s, nil
+		}
 	case "check_tcp":
 		if !needsHost() {
 			return nil, nil, warns
@@ -149,12 +163,7 @@ func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck
 		if kind != "check_script" {
 			chk.Timeout = duration("check_timeout")
 		}
-		switch s := v.get("check_initial_status"); s {
-		case "", api.HealthPassing, api.HealthWarning, api.HealthCritical:
-			chk.Status = s
-		default:
-			warn("check_initial_status", "%q is not passing, warning or critical; ignored", s)
-		}
+		chk.Status = initialStatus()
 	}
 	chk.DeregisterCriticalServiceAfter = duration("check_deregister_after")
 	return chk, ttl, warns

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -25,6 +26,8 @@ type agentAPI interface {
 	deregister(ctx context.Context, id string) error
 	maintenance(ctx context.Context, id string, on bool, reason string) error
 	updateTTL(ctx context.Context, check, status, output string) error
+	// checksByID are the agent's checks with these IDs.
+	checksByID(ctx context.Context, ids []string) (map[string]*api.AgentCheck, error)
 	// waitService blocks until the agent's definition of service id
 	// differs from hash, or a while passes, and returns its hash; found is
 	// false when the agent has no such service.
@@ -102,6 +105,18 @@ func (a agent) maintenance(ctx context.Context, id string, on bool, reason strin
 
 func (a agent) updateTTL(ctx context.Context, check, status, output string) error {
 	return a.c.Agent().UpdateTTLOpts(check, output, status, opts(ctx))
+}
+
+func (a agent) checksByID(ctx context.Context, ids []string) (map[string]*api.AgentCheck, error) {
+	terms := make([]string, len(ids))
+	for i, id := range ids {
+		terms[i] = "CheckID == " + strconv.Quote(id)
+	}
+	checks, err := a.c.Agent().ChecksWithFilterOpts(strings.Join(terms, " or "), opts(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("read the agent's checks: %w", err)
+	}
+	return checks, nil
 }
 
 func (a agent) waitService(ctx context.Context, id, hash string) (string, bool, error) {

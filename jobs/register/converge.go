@@ -250,9 +250,31 @@ func (k actionKind) String() string {
 }
 
 // refresh sends the statuses of the container's TTL checks again before
-// their TTL runs out.
+// their TTL runs out, except to a SERVICE_CHECK_TTL check that something
+// else has updated since (foreignTTL): its writer keeps it.
 func (j *Job) refresh(ctx context.Context, e *entry) error {
+	var current map[string]*api.AgentCheck
+	ids := make([]string, 0, len(e.ttls))
 	for _, t := range e.ttls {
+		if strings.HasPrefix(t.ID, userCheckPrefix) {
+			ids = append(ids, t.ID)
+		}
+	}
+	if len(ids) > 0 {
+		var err error
+		if current, err = j.agent.checksByID(ctx, ids); err != nil {
+			e.actual = nil
+			return fmt.Errorf("refresh checks: %w", err)
+		}
+	}
+	for _, t := range e.ttls {
+		if c, ok := current[t.ID]; ok && foreignTTL(c) {
+			if !e.warned["foreign:"+t.ID] {
+				e.warned["foreign:"+t.ID] = true
+				j.log.Info("TTL check updated by another writer, left to it", "container", e.name, "check", t.ID, "output", c.Output)
+			}
+			continue
+		}
 		if err := j.agent.updateTTL(ctx, t.ID, t.Status, t.Output); err != nil {
 			// The agent lost the check: read what it has next time.
 			e.actual = nil

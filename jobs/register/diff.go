@@ -19,6 +19,9 @@ type actualService struct {
 	// Checks are the service's checks by ID with their status, the
 	// maintenance check left out.
 	Checks map[string]string
+	// Foreign are the SERVICE_CHECK_TTL checks that something else, the
+	// application in the container, updates: drcon leaves them to it.
+	Foreign map[string]bool
 }
 
 type actionKind int
@@ -103,9 +106,10 @@ func diff(d decision, actual map[string]actualService) plan {
 		}
 		for _, t := range svc.TTLs {
 			// A check the agent had keeps its status through a new
-			// registration; a new one starts at the registered status.
+			// registration; a new one starts at the registered status. One
+			// that another writer updates is left to it (foreignTTL).
 			cur, had := a.Checks[t.ID]
-			if had && cur != t.Status {
+			if had && cur != t.Status && !a.Foreign[t.ID] {
 				p.actions = append(p.actions, action{kind: actTTL, service: id, check: t.ID, status: t.Status, output: t.Output})
 			}
 		}
@@ -149,7 +153,7 @@ func after(d decision, actual map[string]actualService) map[string]actualService
 		r := svc.Reg
 		prev := actual[r.ID]
 		a := actualService{Name: r.Name, Address: r.Address, Port: r.Port, Tags: r.Tags, Hash: svc.Hash,
-			Maint: svc.Maint != "", Checks: map[string]string{}}
+			Maint: svc.Maint != "", Checks: map[string]string{}, Foreign: prev.Foreign}
 		for _, c := range r.Checks {
 			status, ok := prev.Checks[c.CheckID]
 			if !ok {
@@ -161,7 +165,9 @@ func after(d decision, actual map[string]actualService) map[string]actualService
 			a.Checks[c.CheckID] = status
 		}
 		for _, t := range svc.TTLs {
-			a.Checks[t.ID] = t.Status
+			if !a.Foreign[t.ID] {
+				a.Checks[t.ID] = t.Status
+			}
 		}
 		out[r.ID] = a
 	}

@@ -62,6 +62,29 @@ func TestDiff(t *testing.T) {
 		{"keep", decision{keep: true}, agentHas(w, nil), nil, outcomeNoop},
 		{"keep in maintenance", decision{keep: true, maint: "crashed"}, agentHas(w, nil), []actionKind{actMaintOn}, outcomeUpdate},
 	}
+	// A SERVICE_CHECK_TTL check that another writer updates is left to it.
+	ttl := web(func(s *service) {
+		s.Reg.Checks = api.AgentServiceChecks{{CheckID: "service:h:web:80", TTL: "30s", Status: "passing"}}
+		s.TTLs = []ttlCheck{{ID: "service:h:web:80", Status: api.HealthPassing, Output: outputRunning}}
+	})
+	ttlHas := func(status string, foreign bool) map[string]actualService {
+		return agentHas(ttl, func(a *actualService) {
+			a.Checks = map[string]string{"service:h:web:80": status}
+			if foreign {
+				a.Foreign = map[string]bool{"service:h:web:80": true}
+			}
+		})
+	}
+	cases = append(cases, []struct {
+		name    string
+		d       decision
+		actual  map[string]actualService
+		want    []actionKind
+		outcome string
+	}{
+		{"TTL check reset by drcon", decision{services: []*service{ttl}}, ttlHas(api.HealthCritical, false), []actionKind{actTTL}, outcomeUpdate},
+		{"TTL check the application updates", decision{services: []*service{ttl}}, ttlHas(api.HealthCritical, true), nil, outcomeNoop},
+	}...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := diff(c.d, c.actual)
@@ -98,5 +121,29 @@ func TestByContainer(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("byContainer = %+v\nwant %+v", got, want)
+	}
+}
+
+func TestForeignTTL(t *testing.T) {
+	for _, tc := range []struct {
+		status, output string
+		foreign        bool
+	}{
+		{api.HealthPassing, outputRunning, false},
+		{api.HealthPassing, "", false}, // as registered
+		{api.HealthCritical, "TTL expired", false},
+		{api.HealthCritical, "TTL expired (last output before timeout follows): " + outputRunning, false},
+		{api.HealthCritical, "TTL expired (last output before timeout follows): app: ok", true},
+		{api.HealthCritical, "", true}, // drcon never writes critical
+		{api.HealthWarning, "app: slow", true},
+		{api.HealthPassing, "app: ok", true},
+	} {
+		c := &api.AgentCheck{CheckID: "service:h:web:80", Type: "ttl", Status: tc.status, Output: tc.output}
+		if got := foreignTTL(c); got != tc.foreign {
+			t.Errorf("%s %q: foreign %v, want %v", tc.status, tc.output, got, tc.foreign)
+		}
+	}
+	if foreignTTL(&api.AgentCheck{CheckID: "drcon-health:h:web:80", Type: "ttl", Status: api.HealthCritical, Output: "x"}) {
+		t.Error("drcon's Docker health check is drcon's")
 	}
 }

@@ -34,12 +34,40 @@ func byContainer(services map[string]*api.AgentService, checks map[string]*api.A
 		if !ok {
 			continue
 		}
-		if strings.HasPrefix(c.CheckID, maintCheckPrefix) {
+		switch {
+		case strings.HasPrefix(c.CheckID, maintCheckPrefix):
 			a.Maint = true
-		} else {
+		default:
 			a.Checks[c.CheckID] = c.Status
+			if foreignTTL(c) {
+				if a.Foreign == nil {
+					a.Foreign = map[string]bool{}
+				}
+				a.Foreign[c.CheckID] = true
+			}
 		}
 		out[s.Meta[metaContainer]][c.ServiceID] = a
 	}
 	return out
+}
+
+// foreignTTL reports whether c is a SERVICE_CHECK_TTL check that something
+// other than drcon updates, typically the application's own heartbeat
+// (registrator left TTL checks to it). drcon only ever writes passing with
+// outputRunning; a check is registered passing with no output; Consul's
+// expiry keeps the last output after its "TTL expired" text. Any other
+// output, or none on a status drcon never writes, is another writer's.
+func foreignTTL(c *api.AgentCheck) bool {
+	if c.Type != "ttl" || !strings.HasPrefix(c.CheckID, userCheckPrefix) {
+		return false
+	}
+	last, expired := strings.CutPrefix(c.Output, "TTL expired")
+	last = strings.TrimPrefix(last, " (last output before timeout follows): ")
+	switch last {
+	case outputRunning:
+		return false
+	case "":
+		return !expired && c.Status != api.HealthPassing
+	}
+	return true
 }
