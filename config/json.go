@@ -24,7 +24,7 @@ import (
 
 // jsonToHCL rewrites a JSON configuration as HCL native syntax; lines[i]
 // is the JSON line that the rewrite's line i+1 comes from.
-func jsonToHCL(data []byte) (hcl []byte, lines []int, err error) {
+func jsonToHCL(data []byte) (out []byte, lines []int, err error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	w := &jsonWriter{src: data, dec: dec, line: 1}
