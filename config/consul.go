@@ -12,7 +12,7 @@ import (
 // consul resolves the consul block over the CONSUL_* environment, which
 // applies as in consul/api; the file wins over the environment.
 func (l *loader) consul(b *rawConsul) Consul {
-	c := Consul{Retry: Retry{Attempts: 12, Backoff: 250 * time.Millisecond, MaxBackoff: time.Minute}}
+	c := Consul{Retry: Retry{Attempts: defaultRetryAttempts, Backoff: 250 * time.Millisecond, MaxBackoff: time.Minute}}
 	l.consulEnv(&c)
 	if b == nil {
 		return c

@@ -66,7 +66,7 @@ func newLoader(o Overrides) *loader {
 
 // expand reads path, or if it is a directory the configuration files in
 // its tree, in lexical order: *.hcl, and consul-template's *.conf and *.json
-// (which parse refuses by name). consul-template reads every file of the
+// (json.go). consul-template reads every file of the
 // tree; drcon leaves out the rest so that templates may live beside the
 // configuration. Names that start with "." (swap files, .git) are skipped.
 func (l *loader) expand(path string) []source {

@@ -232,13 +232,16 @@ func TestConsulTemplateRelativeSource(t *testing.T) {
 	}
 }
 
-// TestConsulTemplateSyntaxHints: what HCL 1 accepted and HCL 2 does not is
+// TestConsulTemplateSyntaxHints: what consul-template read and drcon does
+// not (HCL 1's literals and block forms, an old name beside the new one) is
 // refused with what to write instead.
 func TestConsulTemplateSyntaxHints(t *testing.T) {
 	for _, tc := range []struct{ file, summary, detail string }{
 		{"template \"x\" {\n  destination = \"/tmp/x\"\n  contents = \"x\"\n  command = \"echo ${PWD}\"\n}\n", "Variables not allowed", "write $${"},
 		{"template \"x\" {\n  destination = \"/tmp/x\"\n  contents = <<EOT\nlog-format \"%{+Q}o\"\nEOT\n}\n", "Invalid template directive", "%%{"},
 		{aJob + "consul = {\n  address = \"a:1\"\n}\n", "Block written as an argument", "consul { ... }"},
+		{"template \"x\" {\n  destination = \"/tmp/x\"\n  contents = \"x\"\n  exec {\n    env {\n      allowlist = [\"A\"]\n      whitelist = [\"B\"]\n    }\n  }\n}\n",
+			"Duplicate allowlist", "whitelist is the old name of allowlist"},
 	} {
 		dir := writeFiles(t, map[string]string{"a.hcl": tc.file})
 		cerr, got := loadError(t, []string{dir}, Overrides{})

@@ -62,15 +62,7 @@ func (l *loader) template(r *rawTemplate, wait Wait, delims [2]string) *Template
 	if r.ErrorFatal != nil {
 		l.warnAt(r.ErrorFatal.NameRange, "Ignored setting", "error_fatal is ignored: drcon never stops on a template error; the job keeps its last output, shows the error in its status and tries again when its data changes.")
 	}
-	deny := r.FunctionDenylist
-	if r.FunctionBlacklist != nil {
-		if deny != nil {
-			l.errorAt(r.FunctionBlacklist.NameRange, "Duplicate function_denylist", "function_blacklist is the old name of function_denylist, which is also set at %s; keep one.", pos(deny.NameRange))
-		} else {
-			deny = r.FunctionBlacklist
-		}
-	}
-	l.strList(deny, &t.FunctionDenylist)
+	l.strList(l.oldName(r.FunctionDenylist, r.FunctionBlacklist), &t.FunctionDenylist)
 	l.str(r.SandboxPath, &t.SandboxPath)
 	if t.Name == "" {
 		return nil
@@ -171,25 +163,30 @@ func (l *loader) commandEnv(r *rawExecEnv, env *CommandEnv) {
 		}
 	}
 	for _, list := range []struct {
-		a, old *hcl.Attribute
-		dst    *[]string
-	}{{r.Allowlist, r.Whitelist, &env.Allowlist}, {r.Denylist, r.Blacklist, &env.Denylist}} {
-		a := list.a
-		if list.old != nil {
-			if a != nil {
-				l.errorAt(list.old.NameRange, "Duplicate "+a.Name, "%s is the old name of %s, which is also set at %s; keep one.", list.old.Name, a.Name, pos(a.NameRange))
-				continue
-			}
-			a = list.old
-		}
-		if l.strList(a, list.dst) {
+		a   *hcl.Attribute
+		dst *[]string
+	}{{l.oldName(r.Allowlist, r.Whitelist), &env.Allowlist}, {l.oldName(r.Denylist, r.Blacklist), &env.Denylist}} {
+		if l.strList(list.a, list.dst) {
 			for _, g := range *list.dst {
 				if _, err := filepath.Match(g, ""); err != nil {
-					l.errorf(a, "Invalid pattern", "%q: %s.", g, err)
+					l.errorf(list.a, "Invalid pattern", "%q: %s.", g, err)
 				}
 			}
 		}
 	}
+}
+
+// oldName returns whichever of a and old, consul-template's former name of
+// the same setting, is set, and reports setting both.
+func (l *loader) oldName(a, old *hcl.Attribute) *hcl.Attribute {
+	if old == nil {
+		return a
+	}
+	if a != nil {
+		l.errorAt(old.NameRange, "Duplicate "+a.Name, "%s is the old name of %s, which is also set at %s; keep one.", old.Name, a.Name, pos(a.NameRange))
+		return a
+	}
+	return old
 }
 
 // alias returns whichever of a and its exec-block spelling e is set, and

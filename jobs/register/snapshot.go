@@ -34,17 +34,16 @@ func byContainer(services map[string]*api.AgentService, checks map[string]*api.A
 		if !ok {
 			continue
 		}
-		switch {
-		case strings.HasPrefix(c.CheckID, maintCheckPrefix):
+		if strings.HasPrefix(c.CheckID, maintCheckPrefix) {
 			a.Maint = true
-		default:
+		} else {
 			a.Checks[c.CheckID] = c.Status
-			if foreignTTL(c) {
-				if a.Foreign == nil {
-					a.Foreign = map[string]bool{}
-				}
-				a.Foreign[c.CheckID] = true
+		}
+		if foreignTTL(c) {
+			if a.Foreign == nil {
+				a.Foreign = map[string]bool{}
 			}
+			a.Foreign[c.CheckID] = true
 		}
 		out[s.Meta[metaContainer]][c.ServiceID] = a
 	}
