@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/drcon/drcon/config"
@@ -245,8 +246,14 @@ func TestRunnerStop(t *testing.T) {
 }
 
 // A command only one job has starts at once; one that several jobs have
-// waits for the gather window, so that they can join it.
+// waits for the gather window, so that they can join it. In a synctest
+// bubble, so that the 5 ms window cannot pass between two lines on a busy
+// machine.
 func TestRunnerGathersOnlyShared(t *testing.T) {
+	synctest.Test(t, runnerGathersOnlyShared)
+}
+
+func runnerGathersOnlyShared(t *testing.T) {
 	c := NewCommandRunner(CommandRunnerOptions{})
 	cmd := config.Command{Argv: []string{"true"}}
 	release := c.own(cmd, nil)
