@@ -92,6 +92,11 @@ func (x *execution) end() {
 func (x *execution) result() *Result {
 	r := &Result{}
 	if len(x.used) > 0 {
+		for _, u := range x.used { // still in order of first use
+			if u.missing {
+				r.MissingByFirstUse = append(r.MissingByFirstUse, u.d)
+			}
+		}
 		slices.SortFunc(x.used, func(a, b usedDep) int { return cmp.Compare(a.name, b.name) })
 		r.Used = make([]dep.Dependency, len(x.used))
 		for i, u := range x.used {

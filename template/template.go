@@ -74,6 +74,9 @@ type Result struct {
 	Used []dep.Dependency
 	// Missing lists the used dependencies that had no data yet, sorted.
 	Missing []dep.Dependency
+	// MissingByFirstUse is Missing in the order the execution first used
+	// them, which is the order consul-template starts their queries in.
+	MissingByFirstUse []dep.Dependency
 	// Files lists the paths read by the file function, sorted, each once.
 	Files []string
 }

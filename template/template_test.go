@@ -94,6 +94,27 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// MissingByFirstUse keeps the order in which the template asked, which
+// consul-template starts the queries in; Missing is sorted.
+func TestMissingByFirstUse(t *testing.T) {
+	tm, err := Parse(`{{ key "z" }}{{ service "web" }}{{ key "a" }}{{ key "z" }}{{ key "m" }}`, Options{Name: "order"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, a, m := must(dep.ParseKV("z")), must(dep.ParseKV("a")), must(dep.ParseKV("m"))
+	web := must(dep.ParseHealthService(dep.KindHealthService, "web"))
+	res, err := tm.Execute(memStore{m: dep.KVValue{Exists: true, Value: "M"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []dep.Dependency{z, web, a}; !slices.Equal(res.MissingByFirstUse, want) {
+		t.Errorf("MissingByFirstUse = %v, want %v", res.MissingByFirstUse, want)
+	}
+	if want := dep.Sort([]dep.Dependency{z, web, a}); !slices.Equal(res.Missing, want) {
+		t.Errorf("Missing = %v, want %v", res.Missing, want)
+	}
+}
+
 func TestUsedMissingAndNPass(t *testing.T) {
 	text := `{{ range services }}{{ .Name }}:{{ range service .Name }} {{ .Address }}{{ end }}
 {{ end }}{{ key "a" }}{{ key "a" }}{{ keyOrDefault "a" "d" }}{{ keyExists "b" }}`

@@ -43,6 +43,15 @@ var seedKV = map[string]string{
 	"upstreams/web/max_fails": "3",
 	"upstreams/api/weight":    "1",
 	"maint/enabled":           "false",
+	// Keys of the partial_* cases, each read by one case only: in drcon's
+	// batch, a key another case already fetched would answer at once.
+	"partial/either/a": "1",
+	"partial/either/b": "2",
+	"partial/list/x":   "1",
+	"partial/listkey":  "k,l",
+	"partial/gate":     "open",
+	"partial/gated/a":  "1",
+	"partial/gated/b":  "2",
 	// Keys that must be escaped in a URL path, and values that are not
 	// UTF-8 or have odd bytes. They stay out of app/, which the golden
 	// corpus lists: state.json is JSON and cannot hold a value that is not

@@ -30,6 +30,7 @@ type run struct {
 	edits window
 
 	missing []dep.Dependency // of the latest execution
+	waiting []dep.Dependency // missing, in order of first use
 	refused *[sha256.Size]byte
 	printed []byte // Dry: the last output printed
 
@@ -140,15 +141,19 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 		// No event will say that a file changed: read them all again.
 		r.tmpl.RereadFiles()
 	}
-	for {
+	for first := true; ; first = false {
 		out, err := r.tmpl.Execute(j.src)
+		if err == nil && first {
+			err = r.partialFailure(out)
+		}
+		r.waiting = nil
 		if err != nil {
 			if j.o.Metrics != nil {
 				j.o.Metrics.RenderErrors.WithLabelValues(j.cfg.Name).Inc()
 			}
 			return false, r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
 		}
-		r.missing = out.Missing
+		r.missing, r.waiting = out.Missing, out.MissingByFirstUse
 		r.files.watch(r.watchList(out.Files))
 		grew := r.want(out.Used)
 		j.update(func(s *jobs.Status) {

@@ -53,6 +53,19 @@ func (s *Store) signal(d dep.Dependency) {
 // SetKey stores a KV value.
 func (s *Store) SetKey(key, value string) { s.Set(KV(key), dep.KVValue{Exists: true, Value: value}) }
 
+// SetKeys stores several KV values, then signals: the first answers of one
+// pass, arriving together as the pool signals them.
+func (s *Store) SetKeys(kv map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range kv {
+		s.data[KV(k)] = dep.KVValue{Exists: true, Value: v}
+	}
+	for k := range kv {
+		s.signal(KV(k))
+	}
+}
+
 // SetService stores the passing instances of a service.
 func (s *Store) SetService(name string, instances ...*dep.HealthService) {
 	s.Set(Service(name), instances)

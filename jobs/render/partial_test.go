@@ -1,0 +1,96 @@
+package render
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drcon/drcon/jobs/render/rendertest"
+	"github.com/drcon/drcon/template"
+	"github.com/drcon/drcon/template/dep"
+)
+
+func TestArrivals(t *testing.T) {
+	a, b, c, d := rendertest.KV("a"), rendertest.KV("b"), rendertest.KV("c"), rendertest.KV("d")
+	store := rendertest.NewStore()
+	store.SetKey("d", "held by the store")
+	for _, tc := range []struct {
+		name    string
+		waiting []dep.Dependency
+		out     template.Result
+		want    []dep.Dependency
+	}{
+		{"one was missing", []dep.Dependency{a}, template.Result{Used: []dep.Dependency{a}}, nil},
+		{"both arrived, in order of first use", []dep.Dependency{b, a},
+			template.Result{Used: []dep.Dependency{a, b}}, []dep.Dependency{b, a}},
+		{"one still missing", []dep.Dependency{a, b, c},
+			template.Result{Used: []dep.Dependency{a, b, c}, Missing: []dep.Dependency{b}}, []dep.Dependency{a, c}},
+		{"no longer used: the store says", []dep.Dependency{a, c, d},
+			template.Result{Used: []dep.Dependency{a}}, []dep.Dependency{a, d}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := arrivals(tc.waiting, &tc.out, store.Subscribe()); !slices.Equal(got, tc.want) {
+				t.Errorf("arrivals = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// eitherAloneFails fails with a or b alone and renders with both, or none.
+const eitherAloneFails = `{{ if and (key "a") (key "b") }}both{{ else if or (key "a") (key "b") }}{{ parseInt "half" }}{{ end }}`
+
+// A template that fails with whichever first answer comes alone fails -once,
+// as consul-template always does, although drcon has both answers at once.
+func TestOnceFailsWithAnyFirstAnswerAlone(t *testing.T) {
+	store := rendertest.NewStore()
+	cfg := newConfig(t, "half", eitherAloneFails)
+	j := mustNew(t, cfg, store.Subscribe(), Options{Mode: ModeOnce, Commands: startRunner(t, &logs{})})
+	go func() {
+		eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
+		store.SetKeys(map[string]string{"a": "1", "b": "2"})
+	}()
+	err := runOnce(t, j, 20*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "fails with any one of its first answers alone") ||
+		!strings.Contains(err.Error(), `parseInt: strconv.ParseInt: parsing "half"`) {
+		t.Fatalf("Run: %v", err)
+	}
+	if content(cfg.Destination) != "" {
+		t.Errorf("destination written: %q", content(cfg.Destination))
+	}
+}
+
+// One that fails with one first answer alone but not the other fails
+// consul-template only now and then; drcon renders it.
+func TestOnceRendersWhenOneAnswerAloneDoes(t *testing.T) {
+	store := rendertest.NewStore()
+	cfg := newConfig(t, "one", `{{ $a := key "a" }}{{ $b := key "b" }}{{ if and $a (not $b) }}{{ parseInt "x" }}{{ end }}{{ $a }}:{{ $b }}`)
+	j := mustNew(t, cfg, store.Subscribe(), Options{Mode: ModeOnce, Commands: startRunner(t, &logs{})})
+	go func() {
+		eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
+		store.SetKeys(map[string]string{"a": "1", "b": "2"})
+	}()
+	if err := runOnce(t, j, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := content(cfg.Destination); got != "1:2" {
+		t.Errorf("destination %q", got)
+	}
+}
+
+// A daemon job does not stop on a failed render: it logs what would have
+// stopped consul-template and renders with all its data.
+func TestDaemonWarnsOfAnyFirstAnswerAlone(t *testing.T) {
+	store := rendertest.NewStore()
+	log := &logs{}
+	cfg := newConfig(t, "half", eitherAloneFails)
+	j := mustNew(t, cfg, store.Subscribe(), Options{Logger: log.logger(), Commands: startRunner(t, log)})
+	startJob(t, j)
+	eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
+	store.SetKeys(map[string]string{"a": "1", "b": "2"})
+	eventually(t, "the render", func() bool { return content(cfg.Destination) == "both" })
+	warned := log.find("render would stop consul-template")
+	if len(warned) != 1 || !strings.Contains(attr(warned[0], "error"), "with kv.get(a) alone") {
+		t.Errorf("warnings: %v", warned)
+	}
+}
