@@ -42,12 +42,21 @@ func files(t *testing.T, m map[string]string) string {
 // writeSnapshot writes a snapshot holding app/name = "web".
 func writeSnapshot(t *testing.T, dir string) string {
 	t.Helper()
-	d, err := dep.ParseKV("app/name")
+	name, err := dep.ParseKV("app/name")
 	if err != nil {
 		t.Fatal(err)
 	}
+	// app/absent was recorded as not existing: key waits for it, as live.
+	answers := map[dep.Dependency]any{name: dep.KVValue{Exists: true, Value: "web"}}
+	for k, v := range map[string]dep.KVValue{"app/absent": {}, "app/a": {Exists: true, Value: "1"}, "app/b": {Exists: true, Value: "2"}} {
+		d, err := dep.ParseKV(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answers[d] = v
+	}
 	var b bytes.Buffer
-	if err := snapshot.Write(&b, map[dep.Dependency]any{d: dep.KVValue{Exists: true, Value: "web"}}); err != nil {
+	if err := snapshot.Write(&b, answers); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "state.json")
@@ -165,10 +174,16 @@ func TestOnceOffline(t *testing.T) {
 			exitRender, []string{`template "a"`, "refused"}, nil, "", ""},
 		{"render fails", job("a", `{{ "x" | parseInt }}`, cmd("a")), []string{"-once"},
 			exitRender, []string{`template "a"`, "parseInt"}, nil, "", ""},
-		{"timeout", job("a", `{{ key "app/missing" }}`, cmd("a")) + job("b", "y", cmd("b")),
+		{"timeout", job("a", `{{ key "app/absent" }}`, cmd("a")) + job("b", "y", cmd("b")),
 			[]string{"-once", "-timeout", "200ms"}, exitTimeout,
-			[]string{`template "a"`, "timed out after 200ms", "kv.get(app/missing)"}, map[string]string{"b": "y"}, "b\n", ""},
-		{"failure beats timeout", job("a", `{{ key "app/missing" }}`, "") + job("b", "y", "  command = \"false\"\n"),
+			[]string{`template "a"`, "timed out after 200ms", "kv.get(app/absent)"}, map[string]string{"b": "y"}, "b\n", ""},
+		{"not in the snapshot", job("a", `{{ key "app/name" }}{{ key "app/other" }}`, cmd("a")), []string{"-once"},
+			exitRender, []string{`template "a"`, "kv.get(app/other): the snapshot has no answer to it"}, nil, "", ""},
+		{"first pass fails as live", job("a", `{{ index (key "app/name" | split "e") 1 }}`, cmd("a")), []string{"-once"},
+			exitRender, []string{`template "a"`, "index out of range"}, nil, "", ""},
+		{"first answer alone fails as live", job("a", `{{ if and (key "app/a") (key "app/b") }}both{{ else if or (key "app/a") (key "app/b") }}{{ parseInt "half" }}{{ end }}`, cmd("a")),
+			[]string{"-once"}, exitRender, []string{`template "a"`, "with kv.get(app/a) alone", `parsing "half"`}, nil, "", ""},
+		{"failure beats timeout", job("a", `{{ key "app/absent" }}`, "") + job("b", "y", "  command = \"false\"\n"),
 			[]string{"-once", "-timeout", "200ms"}, exitRender, []string{`template "a"`, `template "b"`},
 			map[string]string{"b": "y"}, "", ""},
 		{"job cannot be built", job("a", "x", "  user = \"no-such-user-drcon\"\n"), []string{"-once"},

@@ -77,5 +77,5 @@ type source interface {
 
 var (
 	_ source = (*watch.Subscription)(nil)
-	_ source = (*snapshot.Store)(nil)
+	_ source = (*snapshot.View)(nil)
 )

@@ -164,7 +164,7 @@ func TestAnswersMatchConsulTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for d, want := range live {
-		if got, ok := s.Recall(d); !ok || !reflect.DeepEqual(got, want) {
+		if got, ok := s.Answer(d); !ok || !reflect.DeepEqual(got, want) {
 			t.Errorf("snapshot of %s:\n got %#v\nwant %#v", d, got, want)
 		}
 	}

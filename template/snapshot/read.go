@@ -6,21 +6,15 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/drcon/drcon/template/dep"
 )
 
-// Store is a snapshot's data, used as a template job's Source: it answers
-// from the file, never changes, and records what is wanted so that a job can
-// report what the snapshot lacks. Its methods are safe for concurrent use.
+// Store is a snapshot's data. View gives each template job its own Source
+// over it.
 type Store struct {
-	data    map[dep.Dependency]any
-	changed chan struct{} // never signalled: a snapshot does not change
-
-	mu     sync.Mutex
-	wanted []dep.Dependency
+	data map[dep.Dependency]any
 }
 
 // Read reads a snapshot written by Write (or by hand).
@@ -37,7 +31,7 @@ func Read(r io.Reader) (*Store, error) {
 	case f.Version < 1 || f.Version > Version:
 		return nil, fmt.Errorf("read snapshot: format version %d; this drcon reads versions 1 to %d", f.Version, Version)
 	}
-	s := &Store{data: make(map[dep.Dependency]any, len(f.Entries)), changed: make(chan struct{})}
+	s := &Store{data: make(map[dep.Dependency]any, len(f.Entries))}
 	for i, e := range f.Entries {
 		d := e.Dependency.Dependency()
 		if err := s.add(d, e); err != nil {
@@ -65,56 +59,84 @@ func (s *Store) add(d dep.Dependency, e entry) error {
 	return nil
 }
 
-// Want records the dependencies a job wants, replacing the previous set.
-func (s *Store) Want(ds []dep.Dependency) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.wanted = slices.Clone(ds)
-}
-
-// Changed never fires.
-func (s *Store) Changed() <-chan struct{} { return s.changed }
-
-// Recall returns the snapshot's answer to d, and false if it has none.
-func (s *Store) Recall(d dep.Dependency) (any, bool) {
+// Answer returns the snapshot's answer to d, and false if it has none.
+func (s *Store) Answer(d dep.Dependency) (any, bool) {
 	v, ok := s.data[d]
 	return v, ok
 }
 
-// Failure is always nil: a snapshot's missing answers are reported by Check
-// before anything renders.
-func (s *Store) Failure(dep.Dependency) error { return nil }
+// View is one template job's Source over the snapshot. Its answers arrive
+// as Consul's do: after the pass that asked for them, all of that pass's
+// together, signalled on Changed. So a render from a snapshot goes through
+// the passes that a live one does, and fails where a live one fails: a first
+// pass that indexes an answer it does not have yet, a template that fails
+// with one of its first answers alone. A snapshot never changes after that.
+// A dependency the snapshot has no answer for fails at once (Failure) instead
+// of being waited for. Its methods are safe for concurrent use.
+type View struct {
+	data    map[dep.Dependency]any
+	changed chan struct{} // buffer 1: holds the signal of answers due
 
-// Missing lists the wanted dependencies that the snapshot has no answer
-// for, sorted and without duplicates.
-func (s *Store) Missing() []dep.Dependency {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []dep.Dependency
-	for _, d := range s.wanted {
-		if _, ok := s.data[d]; !ok && !slices.Contains(out, d) {
-			out = append(out, d)
+	mu      sync.Mutex
+	wanted  map[dep.Dependency]bool
+	due     []dep.Dependency // wanted, answered, not yet arrived
+	arrived map[dep.Dependency]bool
+}
+
+// View returns a new view of s, with nothing wanted yet.
+func (s *Store) View() *View {
+	return &View{data: s.data, changed: make(chan struct{}, 1), wanted: map[dep.Dependency]bool{},
+		arrived: map[dep.Dependency]bool{}}
+}
+
+// Want replaces the set of dependencies the job wants. The answers to the
+// new ones are due: they arrive when the job has received the signal.
+func (v *View) Want(ds []dep.Dependency) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	clear(v.wanted)
+	for _, d := range ds {
+		v.wanted[d] = true
+		if _, ok := v.data[d]; ok && !v.arrived[d] && !slices.Contains(v.due, d) {
+			v.due = append(v.due, d)
 		}
 	}
-	return dep.Sort(out)
+	if len(v.due) > 0 {
+		select {
+		case v.changed <- struct{}{}:
+		default: // already signalled
+		}
+	}
 }
 
-// Check returns an error naming every wanted dependency the snapshot has no
-// answer for, or nil.
-func (s *Store) Check() error {
-	missing := s.Missing()
-	if len(missing) == 0 {
+// Changed is signalled once the answers due may be read.
+func (v *View) Changed() <-chan struct{} { return v.changed }
+
+// Recall returns the answer to d once it has arrived. Answers due arrive
+// when the signal has been taken from Changed, so that the passes before
+// the job waits for it see them missing, as they would be from Consul.
+func (v *View) Recall(d dep.Dependency) (any, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.due) > 0 && len(v.changed) == 0 {
+		for _, d := range v.due {
+			v.arrived[d] = true
+		}
+		v.due = v.due[:0]
+	}
+	if !v.arrived[d] {
+		return nil, false
+	}
+	return v.data[d], true
+}
+
+// Failure says that the snapshot has no answer to d, a wanted dependency;
+// nil when it has one.
+func (v *View) Failure(d dep.Dependency) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.data[d]; ok || !v.wanted[d] {
 		return nil
 	}
-	names := make([]string, len(missing))
-	for i, d := range missing {
-		names[i] = d.String()
-	}
-	return fmt.Errorf("snapshot has no data for %s", strings.Join(names, ", "))
-}
-
-// View is another Store over the same data with its own record of what is
-// wanted, so that each template job of a process can have its own.
-func (s *Store) View() *Store {
-	return &Store{data: s.data, changed: s.changed}
+	return errors.New("the snapshot has no answer to it (take a new one with drcon snapshot)")
 }

@@ -98,7 +98,7 @@ func TestEveryKindSurvivesARoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for d, want := range data {
-		got, ok := s.Recall(d)
+		got, ok := s.Answer(d)
 		if !ok {
 			t.Fatalf("%s: not in the snapshot", d)
 		}
@@ -109,7 +109,7 @@ func TestEveryKindSurvivesARoundTrip(t *testing.T) {
 	// Writing what was read gives the same bytes: stable, diffable files.
 	again := map[dep.Dependency]any{}
 	for d := range data {
-		again[d], _ = s.Recall(d)
+		again[d], _ = s.Answer(d)
 	}
 	var buf2 bytes.Buffer
 	if err := snapshot.Write(&buf2, again); err != nil {
@@ -240,11 +240,12 @@ func TestReadRejectsBadFiles(t *testing.T) {
 	}
 }
 
-func TestStoreAsSource(t *testing.T) {
+// A view answers as Consul does: after the pass that asked, once the job
+// has taken the signal; what the snapshot lacks fails at once.
+func TestViewAsSource(t *testing.T) {
 	a := dep.Dependency{Kind: dep.KindKV, Name: "a"}
 	nilNode := dep.Dependency{Kind: dep.KindCatalogNode, Name: "gone"}
 	web := dep.Dependency{Kind: dep.KindHealthService, Name: "web", Filter: "passing"}
-	db := dep.Dependency{Kind: dep.KindHealthService, Name: "db", Filter: "passing"}
 	var buf bytes.Buffer
 	if err := snapshot.Write(&buf, map[dep.Dependency]any{a: dep.KVValue{Exists: true, Value: "1"}, nilNode: (*dep.CatalogNode)(nil)}); err != nil {
 		t.Fatal(err)
@@ -253,32 +254,48 @@ func TestStoreAsSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := s.Recall(a); !ok || v != (dep.KVValue{Exists: true, Value: "1"}) {
-		t.Fatalf("Recall(a) = %v %v", v, ok)
+	v := s.View()
+	signalled := func() bool {
+		select {
+		case <-v.Changed():
+			return true
+		default:
+			return false
+		}
 	}
-	if v, ok := s.Recall(nilNode); !ok || v != (*dep.CatalogNode)(nil) {
-		t.Fatalf("a nil answer is an answer: %v %v", v, ok)
+	if _, ok := v.Recall(a); ok {
+		t.Fatal("answered before it was wanted")
 	}
-	if _, ok := s.Recall(web); ok {
+	v.Want([]dep.Dependency{a, web, nilNode, a})
+	if _, ok := v.Recall(a); ok {
+		t.Fatal("answered in the pass that asked")
+	}
+	if err := v.Failure(a); err != nil {
+		t.Fatalf("Failure(a) = %v", err)
+	}
+	if err := v.Failure(web); err == nil || !strings.Contains(err.Error(), "the snapshot has no answer") {
+		t.Fatalf("Failure(web) = %v", err)
+	}
+	if !signalled() {
+		t.Fatal("the answers due were not signalled")
+	}
+	if got, ok := v.Recall(a); !ok || got != (dep.KVValue{Exists: true, Value: "1"}) {
+		t.Fatalf("Recall(a) = %v %v", got, ok)
+	}
+	if got, ok := v.Recall(nilNode); !ok || got != (*dep.CatalogNode)(nil) {
+		t.Fatalf("a nil answer is an answer: %v %v", got, ok)
+	}
+	if _, ok := v.Recall(web); ok {
 		t.Fatal("Recall answered a dependency the snapshot lacks")
 	}
-	if err := s.Check(); err != nil {
-		t.Fatalf("nothing wanted yet: %v", err)
+	v.Want([]dep.Dependency{a})
+	if signalled() {
+		t.Fatal("answers that arrived were signalled again")
 	}
-	s.Want([]dep.Dependency{web, a, db, web})
-	if got := s.Missing(); !reflect.DeepEqual(got, []dep.Dependency{db, web}) {
-		t.Fatalf("Missing = %v", got)
+	if err := v.Failure(web); err != nil {
+		t.Fatalf("Failure of a dependency no longer wanted: %v", err)
 	}
-	if err := s.Check(); err == nil || err.Error() != "snapshot has no data for health.service(db|passing), health.service(web|passing)" {
-		t.Fatalf("Check = %v", err)
-	}
-	s.Want([]dep.Dependency{a})
-	if s.Missing() != nil {
-		t.Fatal("Want must replace the wanted set")
-	}
-	select {
-	case <-s.Changed():
-		t.Fatal("a snapshot signalled a change")
-	default:
+	if _, ok := s.View().Recall(a); ok {
+		t.Fatal("a new view shares what another view was given")
 	}
 }
