@@ -182,7 +182,7 @@ func TestOnceOffline(t *testing.T) {
 		{"first pass fails as live", job("a", `{{ index (key "app/name" | split "e") 1 }}`, cmd("a")), []string{"-once"},
 			exitRender, []string{`template "a"`, "index out of range"}, nil, "", ""},
 		{"first answer alone fails as live", job("a", `{{ if and (key "app/a") (key "app/b") }}both{{ else if or (key "app/a") (key "app/b") }}{{ parseInt "half" }}{{ end }}`, cmd("a")),
-			[]string{"-once"}, exitRender, []string{`template "a"`, "with kv.get(app/a) alone", `parsing "half"`}, nil, "", ""},
+			[]string{"-once"}, exitRender, []string{`template "a"`, "with the data of kv.get(app/a) alone", `parsing "half"`}, nil, "", ""},
 		{"failure beats timeout", job("a", `{{ key "app/absent" }}`, "") + job("b", "y", "  command = \"false\"\n"),
 			[]string{"-once", "-timeout", "200ms"}, exitRender, []string{`template "a"`, `template "b"`},
 			map[string]string{"b": "y"}, "", ""},

@@ -11,6 +11,23 @@ import (
 	"github.com/drcon/drcon/template/dep"
 )
 
+func TestCandidates(t *testing.T) {
+	k, l := rendertest.KV("k"), dep.Dependency{Kind: dep.KindKVList, Name: "l"}
+	web, nodes := rendertest.Service("web"), dep.Dependency{Kind: dep.KindCatalogNodes}
+	for _, tc := range []struct {
+		arrived []dep.Dependency
+		want    []int
+	}{
+		{[]dep.Dependency{web, k, nodes, l}, []int{1, 3}},
+		{[]dep.Dependency{web, nodes}, []int{0, 1}},
+		{[]dep.Dependency{k, l}, []int{0, 1}},
+	} {
+		if got := candidates(tc.arrived); !slices.Equal(got, tc.want) {
+			t.Errorf("candidates(%v) = %v, want %v", tc.arrived, got, tc.want)
+		}
+	}
+}
+
 func TestArrivals(t *testing.T) {
 	a, b, c, d := rendertest.KV("a"), rendertest.KV("b"), rendertest.KV("c"), rendertest.KV("d")
 	store := rendertest.NewStore()
@@ -48,10 +65,10 @@ func TestOnceFailsWithAnyFirstAnswerAlone(t *testing.T) {
 	j := mustNew(t, cfg, store.Subscribe(), Options{Mode: ModeOnce, Commands: startRunner(t, &logs{})})
 	go func() {
 		eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
-		store.SetKeys(map[string]string{"a": "1", "b": "2"})
+		store.SetTogether(map[dep.Dependency]any{rendertest.KV("a"): dep.KVValue{Exists: true, Value: "1"}, rendertest.KV("b"): dep.KVValue{Exists: true, Value: "2"}})
 	}()
 	err := runOnce(t, j, 20*time.Second)
-	if err == nil || !strings.Contains(err.Error(), "fails with any one of its first answers alone") ||
+	if err == nil || !strings.Contains(err.Error(), "fails with the data of kv.get(a) alone") ||
 		!strings.Contains(err.Error(), `parseInt: strconv.ParseInt: parsing "half"`) {
 		t.Fatalf("Run: %v", err)
 	}
@@ -68,13 +85,47 @@ func TestOnceRendersWhenOneAnswerAloneDoes(t *testing.T) {
 	j := mustNew(t, cfg, store.Subscribe(), Options{Mode: ModeOnce, Commands: startRunner(t, &logs{})})
 	go func() {
 		eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
-		store.SetKeys(map[string]string{"a": "1", "b": "2"})
+		store.SetTogether(map[dep.Dependency]any{rendertest.KV("a"): dep.KVValue{Exists: true, Value: "1"}, rendertest.KV("b"): dep.KVValue{Exists: true, Value: "2"}})
 	}()
 	if err := runOnce(t, j, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if got := content(cfg.Destination); got != "1:2" {
 		t.Errorf("destination %q", got)
+	}
+}
+
+// A key's answer comes first in consul-template nearly every time: a
+// template that fails with the key alone fails -once, though it would not
+// with the service alone; one that fails only with the service alone renders.
+func TestOnceFailsWithTheKeyAlone(t *testing.T) {
+	web := rendertest.Instance("web", "10.0.0.1", 80)
+	for _, tc := range []struct {
+		name, text string
+		fails      bool
+	}{
+		{"key alone fails", `{{ $s := service "web" }}{{ if and (key "k") (not $s) }}{{ parseInt "x" }}{{ end }}{{ key "k" }}`, true},
+		{"service alone fails", `{{ $k := key "k" }}{{ if and (service "web") (not $k) }}{{ parseInt "x" }}{{ end }}{{ key "k" }}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := rendertest.NewStore()
+			cfg := newConfig(t, "mixed", tc.text)
+			j := mustNew(t, cfg, store.Subscribe(), Options{Mode: ModeOnce, Commands: startRunner(t, &logs{})})
+			go func() {
+				eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
+				store.SetTogether(map[dep.Dependency]any{rendertest.KV("k"): dep.KVValue{Exists: true, Value: "v"},
+					rendertest.Service("web"): []*dep.HealthService{web}})
+			}()
+			err := runOnce(t, j, 20*time.Second)
+			switch {
+			case tc.fails && (err == nil || !strings.Contains(err.Error(), "with the data of kv.get(k) alone")):
+				t.Fatalf("Run: %v, want the key alone to fail", err)
+			case !tc.fails && err != nil:
+				t.Fatalf("Run: %v", err)
+			case !tc.fails && content(cfg.Destination) != "v":
+				t.Errorf("destination %q", content(cfg.Destination))
+			}
+		})
 	}
 }
 
@@ -87,10 +138,10 @@ func TestDaemonWarnsOfAnyFirstAnswerAlone(t *testing.T) {
 	j := mustNew(t, cfg, store.Subscribe(), Options{Logger: log.logger(), Commands: startRunner(t, log)})
 	startJob(t, j)
 	eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
-	store.SetKeys(map[string]string{"a": "1", "b": "2"})
+	store.SetTogether(map[dep.Dependency]any{rendertest.KV("a"): dep.KVValue{Exists: true, Value: "1"}, rendertest.KV("b"): dep.KVValue{Exists: true, Value: "2"}})
 	eventually(t, "the render", func() bool { return content(cfg.Destination) == "both" })
 	warned := log.find("render would stop consul-template")
-	if len(warned) != 1 || !strings.Contains(attr(warned[0], "error"), "with kv.get(a) alone") {
+	if len(warned) != 1 || !strings.Contains(attr(warned[0], "error"), "with the data of kv.get(a) alone") {
 		t.Errorf("warnings: %v", warned)
 	}
 }

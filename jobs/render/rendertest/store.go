@@ -53,16 +53,16 @@ func (s *Store) signal(d dep.Dependency) {
 // SetKey stores a KV value.
 func (s *Store) SetKey(key, value string) { s.Set(KV(key), dep.KVValue{Exists: true, Value: value}) }
 
-// SetKeys stores several KV values, then signals: the first answers of one
-// pass, arriving together as the pool signals them.
-func (s *Store) SetKeys(kv map[string]string) {
+// SetTogether stores several answers, then signals: the first answers of
+// one pass, arriving together as the pool signals them.
+func (s *Store) SetTogether(answers map[dep.Dependency]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, v := range kv {
-		s.data[KV(k)] = dep.KVValue{Exists: true, Value: v}
+	for d, v := range answers {
+		s.data[d] = v
 	}
-	for k := range kv {
-		s.signal(KV(k))
+	for d := range answers {
+		s.signal(d)
 	}
 }
 
