@@ -159,6 +159,7 @@ func (a *Agent) shutdown(sigs *signals, stopCommands func(), reason error) error
 			return reason
 		case sig := <-sigs.c:
 			if sigs.reloads(sig) {
+				a.log.Info("reload signal ignored while stopping", "signal", sig.String())
 				continue
 			}
 			a.log.Warn("second signal: exiting at once", "signal", sig.String())

@@ -63,6 +63,12 @@ func TestSecondSignal(t *testing.T) {
 	d.signal(syscall.SIGTERM)
 	testenv.WaitFor(t, waitLimit, "the graceful stop", func() bool { return d.countLog("msg=stopping") == 1 })
 	d.signal(syscall.SIGHUP)
+	// Sent together, the two can reach drcon in either order, and the
+	// reload signal after the forced exit has begun would end the
+	// process with that signal's default action.
+	testenv.WaitFor(t, waitLimit, "the reload signal ignored", func() bool {
+		return d.countLog("reload signal ignored while stopping") == 1
+	})
 	d.signal(syscall.SIGINT)
 	if code := d.exitCode(); code != 1 {
 		t.Fatalf("exit code %d, want 1", code)
