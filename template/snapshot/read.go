@@ -70,7 +70,8 @@ func (s *Store) Answer(d dep.Dependency) (any, bool) {
 // together, signalled on Changed. So a render from a snapshot goes through
 // the passes that a live one does, and fails where a live one fails: a first
 // pass that indexes an answer it does not have yet, a template that fails
-// with one of its first answers alone. A snapshot never changes after that.
+// with each answer that can come first alone. A snapshot never changes after
+// that.
 // A dependency the snapshot has no answer for fails at once (Failure) instead
 // of being waited for. Its methods are safe for concurrent use.
 type View struct {
