@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/drcon/drcon/template/dep"
 )
 
 // once renders as soon as the data is complete and returns.
@@ -26,7 +29,7 @@ func (r *run) once(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("render job %q: gave up waiting for data (%w): missing %s",
-				j.cfg.Name, context.Cause(ctx), strings.Join(depStrings(r.missing), ", "))
+				j.cfg.Name, context.Cause(ctx), strings.Join(depStrings(dep.Sort(slices.Clone(r.missing))), ", "))
 		case <-j.src.Changed():
 		}
 	}

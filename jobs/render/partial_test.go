@@ -34,7 +34,7 @@ func TestArrivals(t *testing.T) {
 	store.SetKey("d", "held by the store")
 	for _, tc := range []struct {
 		name    string
-		waiting []dep.Dependency
+		missing []dep.Dependency
 		out     template.Result
 		want    []dep.Dependency
 	}{
@@ -47,7 +47,7 @@ func TestArrivals(t *testing.T) {
 			template.Result{Used: []dep.Dependency{a}}, []dep.Dependency{a, d}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := arrivals(tc.waiting, &tc.out, store.Subscribe()); !slices.Equal(got, tc.want) {
+			if got := arrivals(tc.missing, &tc.out, store.Subscribe()); !slices.Equal(got, tc.want) {
 				t.Errorf("arrivals = %v, want %v", got, tc.want)
 			}
 		})

@@ -29,8 +29,7 @@ type run struct {
 	win   window
 	edits window
 
-	missing []dep.Dependency // of the latest execution
-	waiting []dep.Dependency // missing, in order of first use
+	missing []dep.Dependency // of the latest execution, in order of first use
 	refused *[sha256.Size]byte
 	printed []byte // Dry: the last output printed
 
@@ -146,14 +145,14 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 		if err == nil && first {
 			err = r.partialFailure(out)
 		}
-		r.waiting = nil
+		r.missing = nil
 		if err != nil {
 			if j.o.Metrics != nil {
 				j.o.Metrics.RenderErrors.WithLabelValues(j.cfg.Name).Inc()
 			}
 			return false, r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
 		}
-		r.missing, r.waiting = out.Missing, out.MissingByFirstUse
+		r.missing = out.MissingByFirstUse
 		r.files.watch(r.watchList(out.Files))
 		grew := r.want(out.Used)
 		j.update(func(s *jobs.Status) {
