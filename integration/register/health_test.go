@@ -1,9 +1,11 @@
 package register
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/drcon/drcon/integration/testenv"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -77,14 +79,29 @@ func TestCheckTTLOfTheApplication(t *testing.T) {
 
 // TestChecks: the checks SERVICE_CHECK_* asks for run in Consul and pass: an
 // HTTP check on the published port, and a script check split into argv the
-// way a shell would (registrator passed it as one argument, #687).
+// way a shell would (registrator passed it as one argument, #687); and a
+// gRPC check with TLS.
 func TestChecks(t *testing.T) {
 	e := newEnv(t)
 	e.start()
 	web := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_HTTP=/health", "--label", "SERVICE_CHECK_INTERVAL=1s")
 	script := e.run(e.image, "-p", "127.0.0.1::80", "--label", `SERVICE_CHECK_SCRIPT=sh -c 'test "$1" = 127.0.0.1' check $SERVICE_IP`,
 		"--label", "SERVICE_CHECK_INTERVAL=1s")
-	got := e.waitServices("registered", count(2))
+	grpc := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_GRPC=true", "--label", "SERVICE_CHECK_GRPC_USE_TLS=yes")
+	got := e.waitServices("registered", count(3))
 	e.waitCheck("service:"+ofContainer(got, web)[0].ID, api.HealthPassing)
 	e.waitCheck("service:"+ofContainer(got, script)[0].ID, api.HealthPassing)
+	// Any value turns a switch on, as in registrator: the check speaks TLS
+	// to whoami's plain HTTP server, and Consul's output says so (the
+	// agent's API does not show a gRPC check's definition).
+	id := "service:" + ofContainer(got, grpc)[0].ID
+	var c *api.AgentCheck
+	testenv.WaitFor(t, waitLimit, "the gRPC check's first run", func() bool {
+		checks, err := e.api.Agent().Checks()
+		c = checks[id]
+		return err == nil && c != nil && c.Output != ""
+	})
+	if c.Type != "grpc" || !strings.Contains(strings.ToLower(c.Output), "tls") {
+		t.Errorf("gRPC check %s: type %q, output %q; want a gRPC check over TLS", id, c.Type, c.Output)
+	}
 }

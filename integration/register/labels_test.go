@@ -82,17 +82,19 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
-// TestTagTemplates: registrator 7.4's tag templates, in SERVICE_TAGS and in
-// the block's tags, run over the container's inspect data; one that fails
-// is dropped and the service still registers (registrator exited).
+// TestTagTemplates: registrator 7.4's tag templates, in the block's tags
+// and (as in fayrus/registrator) in SERVICE_TAGS, run over the container's
+// inspect data with 7.4's functions; one that fails is dropped and the
+// service still registers (registrator exited).
 func TestTagTemplates(t *testing.T) {
 	e := newEnv(t)
-	e.cfg.Tags = []string{"img={{ .Config.Image }}", "{{ .Nope }}"}
+	e.cfg.Tags = []string{"img={{ .Config.Image }}", `repo={{ splitIndex 0 ":" .Config.Image }}`, "{{ .Nope }}"}
 	e.start()
 	id := e.run(e.image, "-p", "127.0.0.1::80", "--hostname", "tagged-host", "--label", "team=payments",
-		"--label", `SERVICE_TAGS=web,host-{{ .Config.Hostname }},{{ index .Config.Labels "team" | upper }}`)
+		"--label", `SERVICE_TAGS=web,host-{{ .Config.Hostname }},{{ mIndex "team" .Config.Labels | toUpper }}`)
 	svc := ofContainer(e.waitServices("registered", count(1)), id)[0]
-	want := []string{"web", "host-tagged-host", "PAYMENTS", "img=" + e.image}
+	repo, _, _ := strings.Cut(e.image, ":")
+	want := []string{"web", "host-tagged-host", "PAYMENTS", "img=" + e.image, "repo=" + repo}
 	if !slices.Equal(svc.Tags, want) {
 		t.Errorf("tags %q, want %q", svc.Tags, want)
 	}
@@ -150,6 +152,47 @@ func TestInternal(t *testing.T) {
 	want := e.inspect(id).NetworkSettings.Networks["bridge"].IPAddress
 	if svc.Address != want || svc.Port != 80 {
 		t.Fatalf("registered %s:%d, want %s:80", svc.Address, svc.Port, want)
+	}
+}
+
+// TestSharedNetworkNamespace: a container in another's network namespace
+// (--network container:X) registers the ports X publishes at their
+// bindings, and its other exposed ports at X's address, as registrator
+// did. The address is only compared, never called.
+func TestSharedNetworkNamespace(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	// The sidecars' servers move off port 80, their image's EXPOSE, which
+	// their owners' servers hold.
+	published := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_IGNORE=1")
+	unpublished := e.run(e.image, "--label", "SERVICE_IGNORE=1")
+	side1 := e.run(e.image, "--network", "container:"+published, "-e", "ADDR=:81", "--label", "SERVICE_NAME=side1")
+	side2 := e.run(e.image, "--network", "container:"+unpublished, "-e", "ADDR=:81", "--label", "SERVICE_NAME=side2")
+	got := e.waitServices("registered", count(2))
+	if s := ofContainer(got, side1); len(s) != 1 || s[0].Address != "127.0.0.1" || s[0].Port != e.hostPort(published, "80/tcp") {
+		t.Errorf("port the owner publishes: %+v", s)
+	}
+	want := e.inspect(unpublished).NetworkSettings.Networks["bridge"].IPAddress
+	if s := ofContainer(got, side2); len(s) != 1 || s[0].Address != want || s[0].Port != 80 {
+		t.Errorf("port the owner does not publish: %+v, want %s:80", s, want)
+	}
+}
+
+// TestIPFromLabel: use_ip_from_label registers the address a label holds:
+// an IP address without its CIDR suffix, or a DNS name as written, as
+// registrator did. The addresses are only compared, never called.
+func TestIPFromLabel(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.UseIPFromLabel = "addr"
+	e.start()
+	ip := e.run(e.image, "-p", "127.0.0.1::80", "--label", "addr=10.9.8.7/24")
+	name := e.run(e.image, "-p", "127.0.0.1::80", "--label", "addr=svc1.example.internal")
+	got := e.waitServices("registered", count(2))
+	if s := ofContainer(got, ip); len(s) != 1 || s[0].Address != "10.9.8.7" {
+		t.Errorf("IP label: %+v", s)
+	}
+	if s := ofContainer(got, name); len(s) != 1 || s[0].Address != "svc1.example.internal" {
+		t.Errorf("DNS name label: %+v", s)
 	}
 }
 

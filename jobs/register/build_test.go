@@ -50,12 +50,17 @@ func TestBuildGolden(t *testing.T) {
 		{name: "sidecar", inspect: "sidecar", netns: "sidecarowner"},
 		{name: "sidecar-internal", inspect: "sidecar", netns: "sidecarowner", cfg: config.Registrator{Internal: true}},
 		{name: "sidecar-owner-gone", inspect: "sidecar"},
+		// An owner that does not publish the port: registered at the
+		// owner's address, as registrator did.
+		{name: "sidecar-unpublished", inspect: "sidecar", netns: "internal"},
 		{name: "udp-id", inspect: "udpid"},
 		{name: "script-bad", inspect: "scriptbad"},
-		// registrator 7.4's tag templates, in labels and in the block's
-		// tags; failing ones are dropped with a warning.
+		// registrator 7.4's tag templates, in the block's tags and (as in
+		// fayrus/registrator) in labels; failing ones are dropped with a
+		// warning, httpGet among them.
 		{name: "tag-templates", inspect: "tagtemplate", cfg: config.Registrator{
-			Tags: []string{"{{ .Name | printf \"name=%s\" }}", "{{ broken", "{{ .Nope }}", "plain"}}},
+			Tags: []string{"{{ .Name | printf \"name=%s\" }}", "{{ broken", "{{ .Nope }}", "plain",
+				`env={{ join ";" (matchAllElements "^SERVICE_" .Config.Env) }}`, `{{ httpGet "http://127.0.0.1:1/" }}`}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

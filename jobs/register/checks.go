@@ -73,16 +73,16 @@ func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck
 		warns = append(warns, w...)
 		return d
 	}
+	// A switch is on with any value, as in registrator ("yes", "on"),
+	// except one that reads as false ("false", "0"), which registrator
+	// also took for on.
 	boolean := func(key string) bool {
 		b := v.get(key)
 		if b == "" {
 			return false
 		}
 		parsed, err := strconv.ParseBool(b)
-		if err != nil {
-			warn(key, "%q is not a boolean; ignored", b)
-		}
-		return parsed
+		return parsed || err != nil
 	}
 	needsHost := func() bool {
 		if host == "" {

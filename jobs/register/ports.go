@@ -32,7 +32,8 @@ type endpoint struct {
 //     answers with the node's.
 //
 // A container in another's network namespace (--network container:X) takes
-// its networks and bindings from X, given as netc.
+// its networks and bindings from X, given as netc; its exposed ports that X
+// does not publish are registered at X's address.
 func endpoints(c, netc *docker.Container, s settings, m metadata, nodeAddr string) ([]endpoint, []warning) {
 	ns, mode := c, networkMode(c)
 	if target, ok := strings.CutPrefix(mode, "container:"); ok {
@@ -49,17 +50,16 @@ func endpoints(c, netc *docker.Container, s settings, m metadata, nodeAddr strin
 	case s.internal:
 		eps, warns = internalEndpoints(c, ns, mode, s)
 	default:
-		eps = publishedEndpoints(c, ns, s, nodeAddr)
+		eps, warns = publishedEndpoints(c, ns, s, nodeAddr)
 	}
 	if s.ipFromLabel != "" && c.Config != nil {
 		if raw, ok := c.Config.Labels[s.ipFromLabel]; ok {
-			ip, _, _ := strings.Cut(raw, "/")
-			if parsed := net.ParseIP(ip); parsed == nil {
+			if addr, ok := labelAddress(raw); !ok {
 				warns = append(warns, warning{src: fmt.Sprintf("label %q", s.ipFromLabel),
-					msg: fmt.Sprintf("%q is not an IP address; using the address found otherwise", raw)})
+					msg: fmt.Sprintf("%q is neither an IP address nor a DNS name; using the address found otherwise", raw)})
 			} else {
 				for i := range eps {
-					eps[i].address, eps[i].checkHost = parsed.String(), parsed.String()
+					eps[i].address, eps[i].checkHost = addr, addr
 				}
 			}
 		}
@@ -71,6 +71,40 @@ func endpoints(c, netc *docker.Container, s settings, m metadata, nodeAddr strin
 		return eps[i].proto < eps[j].proto
 	})
 	return eps, warns
+}
+
+// labelAddress is the address a use_ip_from_label label gives: an IP
+// address, without a CIDR suffix, or a DNS name, which registrator
+// registered as written and Consul takes as a service address.
+func labelAddress(raw string) (string, bool) {
+	host, _, _ := strings.Cut(raw, "/")
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.String(), true
+	}
+	return host, isDNSName(host)
+}
+
+// isDNSName: labels of letters, digits and inner hyphens, at most 63
+// bytes each and 253 in all, the last not all digits (so that a mistyped
+// IPv4 address such as 10.0.0.300 is no name).
+func isDNSName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	labels := strings.Split(s, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	_, err := strconv.Atoi(labels[len(labels)-1])
+	return err != nil
 }
 
 func networkMode(c *docker.Container) string {
@@ -209,18 +243,35 @@ func containerAddress(ns *docker.Container, mode string, s settings) (string, []
 	return "", []warning{{msg: fmt.Sprintf("no %s address on any network", family)}}
 }
 
-func publishedEndpoints(c, ns *docker.Container, s settings, nodeAddr string) []endpoint {
+// publishedEndpoints are the published ports of c. A container in another's
+// network namespace (ns) also has its other exposed ports registered at the
+// owner's address, as registrator registered them (its "pods", PR #507).
+func publishedEndpoints(c, ns *docker.Container, s settings, nodeAddr string) ([]endpoint, []warning) {
 	var bindings map[docker.Port][]docker.PortBinding
 	if ns.NetworkSettings != nil {
 		bindings = ns.NetworkSettings.Ports
 	}
-	var eps []endpoint
+	var (
+		eps   []endpoint
+		warns []warning
+		owner *string // the owner's address, once looked up
+	)
 	for _, p := range exposed(c, ns) {
 		n, proto, ok := parsePort(p)
 		if !ok {
 			continue
 		}
 		b, hostPort, ok := pickBinding(bindings[p], s.ipv6)
+		if !ok && ns != c {
+			if owner == nil {
+				addr, w := containerAddress(ns, networkMode(ns), s)
+				owner, warns = &addr, w
+			}
+			if *owner != "" {
+				eps = append(eps, endpoint{port: n, proto: proto, address: *owner, hostPort: n, checkHost: *owner})
+			}
+			continue
+		}
 		if !ok {
 			continue // not published: nothing outside the host can reach it
 		}
@@ -234,7 +285,7 @@ func publishedEndpoints(c, ns *docker.Container, s settings, nodeAddr string) []
 		}
 		eps = append(eps, ep)
 	}
-	return eps
+	return eps, warns
 }
 
 // pickBinding chooses one of a port's bindings the same way every time:

@@ -61,3 +61,28 @@ func TestPickBinding(t *testing.T) {
 		t.Errorf("a binding without a host port is no binding")
 	}
 }
+
+// TestLabelAddress: use_ip_from_label takes an IP address (without a CIDR
+// suffix) or a DNS name, as registrator registered whatever the label held.
+func TestLabelAddress(t *testing.T) {
+	tests := []struct {
+		raw, want string
+		ok        bool
+	}{
+		{"10.1.2.3/24", "10.1.2.3", true},
+		{"fd00::1", "fd00::1", true},
+		{"svc1.example.com", "svc1.example.com", true},
+		{"db-1", "db-1", true},
+		{"10.0.0.300", "", false},
+		{"no such host", "", false},
+		{"-bad.example", "", false},
+		{"a_b.example", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := labelAddress(tt.raw)
+		if ok != tt.ok || ok && got != tt.want {
+			t.Errorf("labelAddress(%q) = %q, %v; want %q, %v", tt.raw, got, ok, tt.want, tt.ok)
+		}
+	}
+}
