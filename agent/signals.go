@@ -10,13 +10,24 @@ import (
 )
 
 // signals is the agent's subscription to the signals its configuration
-// names: kill_signal and SIGTERM stop it, reload_signal reloads it. Signals
-// it does not name keep their default action.
+// names: kill_signal and SIGTERM stop it, reload_signal reloads it.
+//
+// consul-template catches every signal and ignores those it has no use
+// for; the agent catches the ones that would otherwise end it (SIGHUP,
+// SIGINT, SIGUSR1, SIGUSR2) and ignores those not named, so that a stray
+// SIGHUP after reload_signal moved, or kill_signal = "" for SIGINT, does
+// not kill it. Other signals keep their default action (SIGQUIT's
+// goroutine dump among them).
 type signals struct {
 	c      chan os.Signal
 	set    []os.Signal
-	reload os.Signal // nil when reload_signal is off
+	reload os.Signal   // nil when reload_signal is off
+	stop   []os.Signal // SIGTERM and kill_signal
 }
+
+// caught are the signals the agent ignores when its configuration does not
+// name them.
+var caught = []os.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGUSR2}
 
 func subscribe(cfg *config.Config) *signals {
 	s := &signals{c: make(chan os.Signal, 4)}
@@ -29,14 +40,20 @@ func subscribe(cfg *config.Config) *signals {
 // is lost or seen twice while a reload changes them.
 func (s *signals) follow(cfg *config.Config) {
 	// SIGTERM always stops, so that systemd and `docker stop` need no SIGKILL.
-	set := []os.Signal{syscall.SIGTERM}
+	s.stop = []os.Signal{syscall.SIGTERM}
 	if cfg.KillSignal.Signal != 0 {
-		set = append(set, cfg.KillSignal.Signal)
+		s.stop = append(s.stop, cfg.KillSignal.Signal)
 	}
 	s.reload = nil
+	set := slices.Clone(s.stop)
 	if cfg.ReloadSignal.Signal != 0 {
 		s.reload = cfg.ReloadSignal.Signal
 		set = append(set, s.reload)
+	}
+	for _, sig := range caught {
+		if !slices.Contains(set, sig) {
+			set = append(set, sig)
+		}
 	}
 	signal.Notify(s.c, set...)
 	for _, old := range s.set {
@@ -50,4 +67,7 @@ func (s *signals) follow(cfg *config.Config) {
 // reloads reports whether sig is the reload signal.
 func (s *signals) reloads(sig os.Signal) bool { return s.reload != nil && sig == s.reload }
 
-func (s *signals) stop() { signal.Stop(s.c) }
+// stops reports whether sig stops the agent.
+func (s *signals) stops(sig os.Signal) bool { return slices.Contains(s.stop, sig) }
+
+func (s *signals) unsubscribe() { signal.Stop(s.c) }

@@ -24,7 +24,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	// Signals first: a signal during startup must not kill the process
 	// with its default action.
 	sigs := subscribe(cfg)
-	defer sigs.stop()
+	defer sigs.unsubscribe()
 
 	if a.opts.Data == nil {
 		b, err := a.startBackend(cfg)
@@ -104,6 +104,10 @@ func (a *Agent) supervise(ctx context.Context, sigs *signals, stopCommands func(
 				sigs.follow(a.config())
 				continue
 			}
+			if !sigs.stops(sig) {
+				a.log.Info("signal ignored: the configuration gives it no use", "signal", sig.String())
+				continue
+			}
 			a.log.Info("stopping", "signal", sig.String())
 			return a.shutdown(sigs, stopCommands, nil)
 		case req := <-a.status.reloads:
@@ -158,8 +162,8 @@ func (a *Agent) shutdown(sigs *signals, stopCommands func(), reason error) error
 		case <-done:
 			return reason
 		case sig := <-sigs.c:
-			if sigs.reloads(sig) {
-				a.log.Info("reload signal ignored while stopping", "signal", sig.String())
+			if !sigs.stops(sig) {
+				a.log.Info("signal ignored while stopping", "signal", sig.String())
 				continue
 			}
 			a.log.Warn("second signal: exiting at once", "signal", sig.String())

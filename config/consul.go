@@ -48,20 +48,30 @@ func (l *loader) consul(b *rawConsul) Consul {
 	return c
 }
 
-// tls applies a tls (or ssl) block: as in consul-template, any setting in
-// it turns TLS on unless it says enabled = false.
+// tls applies a tls (or ssl) block: as in consul-template, a setting in it
+// turns TLS on unless it says enabled = false; a path or name given as ""
+// is no setting. A client certificate without a key is taken for a file
+// holding both, as consul-template takes it.
 func (l *loader) tls(b *rawTLS, t *TLS) {
-	for _, a := range []*hcl.Attribute{b.CAFile, b.CAPath, b.CertFile, b.KeyFile, b.ServerName, b.InsecureSkipVerify, b.Verify} {
-		if a != nil {
+	for _, f := range []struct {
+		a   *hcl.Attribute
+		dst *string
+	}{{b.CAFile, &t.CAFile}, {b.CAPath, &t.CAPath}, {b.CertFile, &t.CertFile}, {b.KeyFile, &t.KeyFile}, {b.ServerName, &t.ServerName}} {
+		if l.str(f.a, f.dst) && *f.dst != "" {
 			t.Enabled = true
 		}
 	}
-	l.boolean(b.Enabled, &t.Enabled)
-	l.str(b.CAFile, &t.CAFile)
-	l.str(b.CAPath, &t.CAPath)
-	l.str(b.CertFile, &t.CertFile)
-	l.str(b.KeyFile, &t.KeyFile)
-	l.str(b.ServerName, &t.ServerName)
+	if b.InsecureSkipVerify != nil || b.Verify != nil {
+		t.Enabled = true
+	}
+	l.tlsEnabledSet = l.boolean(b.Enabled, &t.Enabled)
+	switch {
+	case t.KeyFile == "":
+		t.KeyFile = t.CertFile
+	case t.CertFile == "" && b.KeyFile != nil:
+		l.warnAt(b.KeyFile.NameRange, "Client key without certificate", "%s is ignored without a client certificate, as in consul-template.", b.KeyFile.Name)
+		t.KeyFile = ""
+	}
 	var verify bool
 	if l.boolean(b.Verify, &verify) {
 		t.InsecureSkipVerify = !verify

@@ -48,6 +48,9 @@ type loader struct {
 	order map[string]int // file name -> position, for sorting diagnostics
 	names []string
 	json  map[string]jsonFile // the JSON files, by name
+	// tlsEnabledSet: a file said tls { enabled }; then only -consul-ssl
+	// changes it.
+	tlsEnabledSet bool
 }
 
 func newLoader(o Overrides) *loader {
@@ -87,7 +90,7 @@ func (l *loader) expand(path string) []source {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
-		case d.Type().IsRegular() && slices.Contains([]string{".hcl", ".conf", ".json"}, filepath.Ext(p)):
+		case slices.Contains([]string{".hcl", ".conf", ".json"}, filepath.Ext(p)) && isFile(p, d):
 			srcs = append(srcs, l.read(p)...)
 		}
 		return nil
@@ -99,6 +102,16 @@ func (l *loader) expand(path string) []source {
 		l.errorNoPos("Empty configuration directory", "%s has no *.hcl, *.conf or *.json files.", path)
 	}
 	return srcs
+}
+
+// isFile: d is a regular file, or a link to one (configuration management
+// often links files into a directory; consul-template reads them).
+func isFile(p string, d fs.DirEntry) bool {
+	if d.Type()&fs.ModeSymlink == 0 {
+		return d.Type().IsRegular()
+	}
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func (l *loader) read(path string) []source {
@@ -117,8 +130,11 @@ func (l *loader) load(srcs []source) (*Config, error) {
 	}
 	merged := &rawFile{}
 	for _, s := range srcs {
+		// A file given twice (a directory and a file in it, say) is read
+		// once: consul-template merged it with itself, which changes nothing.
 		if _, dup := l.files[s.name]; dup {
-			l.errorNoPos("Configuration given twice", "%s is given more than once.", s.name)
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning,
+				Summary: "Configuration given twice", Detail: s.name + " is given more than once; it is read once."})
 			continue
 		}
 		if raw := l.parse(s); raw != nil {

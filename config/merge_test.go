@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -111,13 +112,30 @@ func TestMergeErrors(t *testing.T) {
 		paths []string
 		want  string
 	}{
-		{[]string{a, a}, "Configuration given twice"},
 		{[]string{a, filepath.Join(dir, "empty")}, "Empty configuration directory"},
 		{[]string{a, filepath.Join(dir, "missing.hcl")}, "Cannot read configuration"},
 	} {
 		if _, got := loadError(t, tc.paths, Overrides{}); got != tc.want {
 			t.Errorf("%v: %q, want %q", tc.paths, got, tc.want)
 		}
+	}
+}
+
+// TestLinksAndFilesGivenTwice: a directory's links to files are read, as
+// consul-template reads them, and a file given twice (the directory and a
+// file in it) is read once, with a warning.
+func TestLinksAndFilesGivenTwice(t *testing.T) {
+	real := writeFiles(t, map[string]string{"linked.hcl": strings.ReplaceAll(aJob, "job", "linked")})
+	dir := writeFiles(t, map[string]string{"a.hcl": aJob})
+	if err := os.Symlink(filepath.Join(real, "linked.hcl"), filepath.Join(dir, "linked.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	c := mustLoad(t, []string{dir, filepath.Join(dir, "a.hcl")}, Overrides{})
+	if len(c.Templates) != 2 {
+		t.Errorf("%d jobs, want job and linked", len(c.Templates))
+	}
+	if len(c.Warnings) != 1 || c.Warnings[0].Summary != "Configuration given twice" {
+		t.Errorf("warnings %v, want one: given twice", c.Warnings)
 	}
 }
 
@@ -136,7 +154,8 @@ func TestErrorsFromSeveralFiles(t *testing.T) {
 
 // TestAnyKeyEnables checks consul-template's rule for tls (ssl), dedup
 // (deduplicate) and auth: any key set turns the feature on unless
-// enabled = false; an empty block changes nothing.
+// enabled = false; an empty block, an empty string and a zero duration
+// change nothing.
 func TestAnyKeyEnables(t *testing.T) {
 	for _, tc := range []struct {
 		hcl  string
@@ -170,6 +189,18 @@ dedup {
   tls { enabled = true }
 }
 dedup { enabled = true }`, [3]bool{true, true, false}},
+		// An empty string or a zero duration is no setting.
+		{`consul {
+  ssl {
+    cert    = ""
+    key     = ""
+    ca_cert = ""
+  }
+}
+deduplicate {
+  prefix    = ""
+  max_stale = "0s"
+}`, [3]bool{}},
 	} {
 		c := mustLoad(t, []string{writeFiles(t, map[string]string{"a.hcl": aJob + tc.hcl})}, Overrides{})
 		got := [3]bool{c.Consul.TLS.Enabled, c.Dedup.Enabled, c.Consul.Auth.Enabled}

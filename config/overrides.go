@@ -112,7 +112,7 @@ func (l *loader) applyGlobalOverrides(c *Config) {
 		user, pass, _ := strings.Cut(o.ConsulAuth, ":")
 		c.Consul.Auth = Auth{Enabled: true, Username: user, Password: pass}
 	}
-	o.tlsOverrides(&c.Consul.TLS)
+	o.tlsOverrides(&c.Consul.TLS, l.tlsEnabledSet)
 	l.retryOverrides(&c.Consul.Retry)
 	if o.Dedup != nil {
 		c.Dedup.Enabled = *o.Dedup
@@ -124,8 +124,10 @@ func (l *loader) applyGlobalOverrides(c *Config) {
 }
 
 // tlsOverrides applies the -consul-ssl* flags. As in consul-template, any
-// of them turns TLS on, unless -consul-ssl=false turns it off.
-func (o Overrides) tlsOverrides(t *TLS) {
+// of them turns TLS on, unless a file says enabled = false; -consul-ssl
+// decides over both.
+func (o Overrides) tlsOverrides(t *TLS, enabledSet bool) {
+	set := false
 	for _, f := range []struct {
 		value string
 		dst   *string
@@ -134,11 +136,14 @@ func (o Overrides) tlsOverrides(t *TLS) {
 		{o.ConsulSSLKey, &t.KeyFile}, {o.ConsulSSLServerName, &t.ServerName},
 	} {
 		if f.value != "" {
-			*f.dst, t.Enabled = f.value, true
+			*f.dst, set = f.value, true
 		}
 	}
 	if o.ConsulSSLVerify != nil {
-		t.InsecureSkipVerify, t.Enabled = !*o.ConsulSSLVerify, true
+		t.InsecureSkipVerify, set = !*o.ConsulSSLVerify, true
+	}
+	if set && !enabledSet {
+		t.Enabled = true
 	}
 	if o.ConsulSSL != nil {
 		t.Enabled = *o.ConsulSSL

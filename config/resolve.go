@@ -135,12 +135,25 @@ func (l *loader) dedup(b *rawDedup) Dedup {
 	if b == nil {
 		return d
 	}
-	d.Enabled = b.Prefix != nil || b.TTL != nil || b.MaxStale != nil || b.BlockQueryWait != nil
-	l.boolean(b.Enabled, &d.Enabled)
-	l.str(b.Prefix, &d.Prefix)
-	if l.duration(b.TTL, &d.TTL) && (d.TTL < 10*time.Second || d.TTL > 24*time.Hour) {
-		l.errorf(b.TTL, "Invalid dedup ttl", "ttl is a Consul session TTL, which must be from 10s to 24h.")
+	// As in consul-template, a setting turns dedup on, but for an empty
+	// prefix or a zero duration.
+	var prefix string
+	if l.str(b.Prefix, &prefix) && prefix != "" {
+		d.Prefix, d.Enabled = prefix, true
 	}
+	for _, a := range []*hcl.Attribute{b.MaxStale, b.BlockQueryWait} {
+		var v time.Duration
+		if l.duration(a, &v) && v != 0 {
+			d.Enabled = true
+		}
+	}
+	if l.duration(b.TTL, &d.TTL) {
+		d.Enabled = true
+		if d.TTL < 10*time.Second || d.TTL > 24*time.Hour {
+			l.errorf(b.TTL, "Invalid dedup ttl", "ttl is a Consul session TTL, which must be from 10s to 24h.")
+		}
+	}
+	l.boolean(b.Enabled, &d.Enabled)
 	return d
 }
 

@@ -202,8 +202,9 @@ func (l *loader) alias(a, e *hcl.Attribute, name string) *hcl.Attribute {
 	return e
 }
 
-// command reads a command: a string is run by /bin/sh -c, a list is argv.
-// An empty string means no command.
+// command reads a command: a string is run by /bin/sh -c, a list is argv,
+// except a list of one element with spaces, which consul-template also runs
+// by the shell. An empty string or list means no command.
 func (l *loader) command(a *hcl.Attribute, dst *Command) {
 	if a == nil {
 		return
@@ -238,7 +239,9 @@ func (l *loader) command(a *hcl.Attribute, dst *Command) {
 	}
 	switch {
 	case len(argv) == 0:
-		l.errorf(a, "Empty command", "%s is an empty list: give the program and its arguments, such as [\"nginx\", \"-s\", \"reload\"], or remove it.", a.Name)
+		return
+	case len(argv) == 1 && len(strings.Fields(argv[0])) > 1:
+		*dst = Command{Shell: argv[0]}
 		return
 	case argv[0] == "":
 		l.errorf(a, "Empty command", "%s: the program, the list's first element, is empty.", a.Name)

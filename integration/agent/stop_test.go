@@ -67,7 +67,7 @@ func TestSecondSignal(t *testing.T) {
 	// reload signal after the forced exit has begun would end the
 	// process with that signal's default action.
 	testenv.WaitFor(t, waitLimit, "the reload signal ignored", func() bool {
-		return d.countLog("reload signal ignored while stopping") == 1
+		return d.countLog("signal ignored while stopping") == 1
 	})
 	d.signal(syscall.SIGINT)
 	if code := d.exitCode(); code != 1 {
@@ -78,6 +78,31 @@ func TestSecondSignal(t *testing.T) {
 	}
 	if d.countLog("reloading") != 0 {
 		t.Fatalf("a reload signal during the stop reloaded")
+	}
+}
+
+// TestSignalsWithoutUse: as in consul-template, a signal the configuration
+// gives no use is ignored instead of ending drcon: SIGHUP once
+// reload_signal moved to SIGUSR1, SIGINT with kill_signal = "".
+func TestSignalsWithoutUse(t *testing.T) {
+	d := newDrcon(t)
+	d.write(`reload_signal = "SIGUSR1"
+kill_signal   = ""
+template "x" {
+  contents    = "x"
+  destination = "$DIR/x.out"
+}
+`)
+	d.start()
+	for i, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGUSR2} {
+		d.signal(sig)
+		testenv.WaitFor(t, waitLimit, sig.String()+" ignored", func() bool { return d.countLog("signal ignored") == i+1 })
+	}
+	d.signal(syscall.SIGUSR1)
+	testenv.WaitFor(t, waitLimit, "the reload", func() bool { return d.countLog("reloading configuration") == 1 })
+	d.signal(syscall.SIGTERM)
+	if code := d.exitCode(); code != 0 {
+		t.Fatalf("exit code %d, want 0", code)
 	}
 }
 

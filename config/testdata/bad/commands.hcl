@@ -1,7 +1,7 @@
 template "a" {
   contents    = "x"
   destination = "/tmp/a"
-  command     = []
+  command     = ["nginx", null]
 }
 
 template "b" {
