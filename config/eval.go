@@ -148,9 +148,18 @@ func (d *decoder) integer(a *hcl.Attribute, dst *int, max int) bool {
 	return true
 }
 
+// strList reads a list of strings; a string is split at its commas, as
+// consul-template's loader splits one given for a list.
 func (d *decoder) strList(a *hcl.Attribute, dst *[]string) bool {
 	if a == nil {
 		return false
+	}
+	if v, diags := a.Expr.Value(d.ctxs[a.Range.Filename]); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+		*dst = []string{}
+		if s := v.AsString(); s != "" {
+			*dst = strings.Split(s, ",")
+		}
+		return true
 	}
 	v, ok := d.value(a, cty.List(cty.String), "a list of strings")
 	if !ok {

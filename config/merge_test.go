@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +280,28 @@ func TestConsulTemplateSyntaxHints(t *testing.T) {
 		if got != tc.summary || !strings.Contains(cerr.Diagnostics[0].Detail, tc.detail) {
 			t.Errorf("%q: %s: %s", tc.file, got, cerr.Diagnostics[0].Detail)
 		}
+	}
+}
+
+// TestStringForList: a string given for a list of strings is split at its
+// commas, as consul-template's loader splits it.
+func TestStringForList(t *testing.T) {
+	c := mustLoad(t, []string{writeFiles(t, map[string]string{"a.hcl": `template {
+  contents          = "x"
+  destination       = "/tmp/x"
+  function_denylist = "plugin,sprig_*"
+  exec {
+    command = "true"
+    env {
+      custom    = "A=1,B=2"
+      allowlist = ""
+    }
+  }
+}
+`})}, Overrides{})
+	tp := c.Templates[0]
+	if !slices.Equal(tp.FunctionDenylist, []string{"plugin", "sprig_*"}) || !slices.Equal(tp.CommandEnv.Custom, []string{"A=1", "B=2"}) ||
+		tp.CommandEnv.Allowlist == nil || len(tp.CommandEnv.Allowlist) != 0 {
+		t.Errorf("denylist %q, custom %q, allowlist %q", tp.FunctionDenylist, tp.CommandEnv.Custom, tp.CommandEnv.Allowlist)
 	}
 }

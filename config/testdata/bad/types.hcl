@@ -17,6 +17,6 @@ template "web" {
 }
 
 registrator "docker" {
-  tags   = "a,b"
+  tags   = { a = "b" }
   filter = ["drcon"]
 }
