@@ -53,6 +53,7 @@ func newConsulAPI(c config.Consul) (*api.Client, *api.Config, error) {
 		Address:            c.TLS.ServerName,
 		CAFile:             c.TLS.CAFile,
 		CAPath:             c.TLS.CAPath,
+		CAPem:              []byte(c.TLS.CAPEM),
 		CertFile:           c.TLS.CertFile,
 		KeyFile:            c.TLS.KeyFile,
 		InsecureSkipVerify: c.TLS.InsecureSkipVerify,

@@ -61,6 +61,9 @@ func (l *loader) tls(b *rawTLS, t *TLS) {
 			t.Enabled = true
 		}
 	}
+	if l.str(b.CACertBytes, &t.CAPEM) && t.CAPEM != "" {
+		t.Enabled = true
+	}
 	if b.InsecureSkipVerify != nil || b.Verify != nil {
 		t.Enabled = true
 	}

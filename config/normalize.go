@@ -69,7 +69,7 @@ func (l *loader) normalizeConsul(c *rawConsul) {
 	s := c.SSL
 	c.TLS = &rawTLS{
 		DefRange: s.DefRange, Enabled: s.Enabled, CAFile: s.CACert, CAPath: s.CAPath,
-		CertFile: s.Cert, KeyFile: s.Key, ServerName: s.ServerName, Verify: s.Verify,
+		CertFile: s.Cert, KeyFile: s.Key, ServerName: s.ServerName, Verify: s.Verify, CACertBytes: s.CACertBytes,
 	}
 	c.SSL = nil
 }

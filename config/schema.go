@@ -88,8 +88,9 @@ type rawTLS struct {
 	ServerName         *hcl.Attribute `hcl:"server_name,optional"`
 	InsecureSkipVerify *hcl.Attribute `hcl:"insecure_skip_verify,optional"`
 	// Verify is consul-template's ssl.verify, the inverse of
-	// insecure_skip_verify; only an ssl block sets it.
-	Verify *hcl.Attribute
+	// insecure_skip_verify, and CACertBytes its ssl.ca_cert_bytes (PEM);
+	// only an ssl block sets them.
+	Verify, CACertBytes *hcl.Attribute
 }
 
 // rawSSL is consul-template's name and spelling of the tls block.
@@ -102,6 +103,9 @@ type rawSSL struct {
 	CACert     *hcl.Attribute `hcl:"ca_cert,optional"`
 	CAPath     *hcl.Attribute `hcl:"ca_path,optional"`
 	ServerName *hcl.Attribute `hcl:"server_name,optional"`
+	// CACertBytes is the CA as PEM text; consul-template parsed it and did
+	// not pass it on to Consul's client, drcon does.
+	CACertBytes *hcl.Attribute `hcl:"ca_cert_bytes,optional"`
 }
 
 type rawRetry struct {

@@ -91,6 +91,8 @@ type TLS struct {
 	KeyFile            string
 	ServerName         string
 	InsecureSkipVerify bool
+	// CAPEM is a CA given as PEM text (consul-template's ssl.ca_cert_bytes).
+	CAPEM string
 }
 
 // Retry is the backoff of failing Consul queries. After Attempts consecutive

@@ -34,6 +34,11 @@ type Consul struct {
 	proc      *Process
 	Addr      string // host:port of the HTTP API
 	DataDir   string
+	// HTTPSAddr is host:port of the HTTPS API, served with TLS's
+	// certificate, when WithHTTPS gave one.
+	HTTPSAddr string
+	TLS       TLSFiles
+	httpsPort int
 }
 
 // ConsulOption adjusts a dev agent before it starts.
@@ -44,6 +49,16 @@ func WithNodeName(n string) ConsulOption { return func(c *Consul) { c.node = n }
 
 // WithConnLimit sets limits.http_max_conns_per_client (default 4096).
 func WithConnLimit(n int) ConsulOption { return func(c *Consul) { c.connLimit = n } }
+
+// WithHTTPS serves the HTTP API over TLS too, on a port of its own
+// (HTTPSAddr), with a certificate for 127.0.0.1 signed by a test CA (TLS).
+func WithHTTPS() ConsulOption {
+	return func(c *Consul) {
+		c.TLS = NewTLSFiles(c.t)
+		c.httpsPort = FreePort(c.t)
+		c.HTTPSAddr = "127.0.0.1:" + strconv.Itoa(c.httpsPort)
+	}
+}
 
 // StartConsul starts a dev agent on free loopback ports and waits until it
 // is ready (see waitReady).
@@ -91,9 +106,18 @@ func (c *Consul) start() error {
 	// agents on one machine collide; it gets a free port of its own, since
 	// a server without it refuses to create peering tokens (Peer).
 	// Plaintext gRPC (Envoy's xDS) is off: no test uses it.
+	ports := "grpc_tls = " + strconv.Itoa(c.ports[5])
+	tls := ""
+	if c.httpsPort != 0 {
+		ports += "\nhttps = " + strconv.Itoa(c.httpsPort)
+		tls = fmt.Sprintf("tls { defaults {\n  ca_file = %q\n  cert_file = %q\n  key_file = %q\n} }\n",
+			c.TLS.CAFile, c.TLS.CertFile, c.TLS.KeyFile)
+	}
 	hcl := `limits { http_max_conns_per_client = ` + strconv.Itoa(c.connLimit) + ` }
-ports { grpc_tls = ` + strconv.Itoa(c.ports[5]) + ` }
-enable_script_checks = true`
+ports {
+` + ports + `
+}
+` + tls + `enable_script_checks = true`
 	cmd := exec.Command(c.bin, "agent", "-dev", "-node", c.node,
 		"-client", "127.0.0.1", "-bind", "127.0.0.1",
 		"-http-port", strconv.Itoa(c.ports[0]), "-dns-port", strconv.Itoa(c.ports[1]),
