@@ -305,3 +305,15 @@ func TestStringForList(t *testing.T) {
 		t.Errorf("denylist %q, custom %q, allowlist %q", tp.FunctionDenylist, tp.CommandEnv.Custom, tp.CommandEnv.Allowlist)
 	}
 }
+
+// TestWaitBlockSwitch: consul-template's wait block switch, spelled bool.
+func TestWaitBlockSwitch(t *testing.T) {
+	c := mustLoad(t, []string{writeFiles(t, map[string]string{"a.hcl": aJob + `wait {
+  min  = "1s"
+  bool = false
+}
+`})}, Overrides{})
+	if c.Wait != (Wait{}) {
+		t.Errorf("wait %+v, want none", c.Wait)
+	}
+}

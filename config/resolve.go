@@ -113,16 +113,22 @@ func (l *loader) wait(attr *hcl.Attribute, b *rawWait) Wait {
 			w = v
 		}
 	case b != nil:
-		minSet := l.duration(b.Min, &w.Min)
+		// As in consul-template, the block waits only with a min, and max
+		// defaults to 4 x min.
+		l.duration(b.Min, &w.Min)
 		if !l.duration(b.Max, &w.Max) {
 			w.Max = 4 * w.Min
-			break
 		}
+		on := true
 		switch {
-		case !minSet && b.Min == nil:
-			l.errorf(b.Max, "Invalid wait", "max is set but min is not: quiescence starts after min without changes; set min.")
-		case minSet && w.Max < w.Min:
-			l.errorf(b.Max, "Invalid wait", "max (%s) is less than min (%s).", w.Max, w.Min)
+		case l.boolean(b.Bool, &on) && !on:
+			return Wait{}
+		case w.Min == 0 && b.Max != nil:
+			l.warnAt(b.Max.NameRange, "No wait", "max is set but min is not: the block waits for nothing, as in consul-template; set min.")
+			return Wait{}
+		case w.Max < w.Min:
+			l.warnAt(b.Max.NameRange, "Wait shortened", "max (%s) is less than min (%s): renders wait at most %s.", w.Max, w.Min, w.Max)
+			w.Min = w.Max
 		}
 	}
 	return w

@@ -53,6 +53,9 @@ type rawWait struct {
 	DefRange hcl.Range      `hcl:",def_range"`
 	Min      *hcl.Attribute `hcl:"min,optional"`
 	Max      *hcl.Attribute `hcl:"max,optional"`
+	// Bool is consul-template's switch of a wait block, spelled "bool"
+	// there (its "enabled" is refused).
+	Bool *hcl.Attribute `hcl:"bool,optional"`
 }
 
 type rawStatus struct {
