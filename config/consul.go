@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // consul resolves the consul block over the CONSUL_* environment, which
@@ -86,7 +87,13 @@ func (l *loader) tls(b *rawTLS, t *TLS) {
 // retry) becomes one attempt: the dependency is reported failed at its
 // first failure.
 func (l *loader) retry(b *rawRetry, r *Retry) {
-	l.integer(b.Attempts, &r.Attempts, 1<<20)
+	// A negative number of attempts is consul-template's "never give up"
+	// too, drcon's 0.
+	if v, diags := exprValue(l.ctxs, b.Attempts); !diags.HasErrors() && v.Type() == cty.Number && v.IsKnown() && !v.IsNull() && v.LessThan(cty.Zero).True() {
+		r.Attempts = 0
+	} else {
+		l.integer(b.Attempts, &r.Attempts, 1<<20)
+	}
 	enabled := true
 	if l.boolean(b.Enabled, &enabled) && !enabled {
 		r.Attempts = 1

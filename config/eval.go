@@ -148,13 +148,22 @@ func (d *decoder) integer(a *hcl.Attribute, dst *int, max int) bool {
 	return true
 }
 
+// exprValue evaluates a (nil: the null value) without reporting anything,
+// for a look at its type before it is read.
+func exprValue(ctxs map[string]*hcl.EvalContext, a *hcl.Attribute) (cty.Value, hcl.Diagnostics) {
+	if a == nil {
+		return cty.NullVal(cty.DynamicPseudoType), nil
+	}
+	return a.Expr.Value(ctxs[a.Range.Filename])
+}
+
 // strList reads a list of strings; a string is split at its commas, as
 // consul-template's loader splits one given for a list.
 func (d *decoder) strList(a *hcl.Attribute, dst *[]string) bool {
 	if a == nil {
 		return false
 	}
-	if v, diags := a.Expr.Value(d.ctxs[a.Range.Filename]); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+	if v, diags := exprValue(d.ctxs, a); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
 		*dst = []string{}
 		if s := v.AsString(); s != "" {
 			*dst = strings.Split(s, ",")

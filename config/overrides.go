@@ -158,10 +158,10 @@ const defaultRetryAttempts = 12
 func (l *loader) retryOverrides(r *Retry) {
 	o := l.o
 	if o.RetryAttempts != "" {
-		if n, err := strconv.Atoi(o.RetryAttempts); err != nil || n < 0 {
+		if n, err := strconv.Atoi(o.RetryAttempts); err != nil {
 			l.flagError("-consul-retry-attempts", fmt.Errorf("%q is not a number of attempts (0: never give up)", o.RetryAttempts))
 		} else {
-			r.Attempts = n
+			r.Attempts = max(n, 0) // negative: never give up, as in consul-template
 		}
 	}
 	for _, f := range []struct {

@@ -162,7 +162,7 @@ func TestBadFlags(t *testing.T) {
 		{Overrides{ReloadSignal: "nope"}, "Invalid -reload-signal flag"},
 		{Overrides{MaxStale: "2"}, "Invalid -max-stale flag"},
 		{Overrides{Wait: "5s:1s"}, "Invalid -wait flag"},
-		{Overrides{RetryAttempts: "-1"}, "Invalid -consul-retry-attempts flag"},
+		{Overrides{RetryAttempts: "many"}, "Invalid -consul-retry-attempts flag"},
 		{Overrides{RetryBackoff: "0s"}, "Invalid -consul-retry-backoff flag"},
 		{Overrides{Templates: []string{"only-a-source"}}, "Invalid -template flag"},
 		{Overrides{Templates: []string{"missing.tmpl:/tmp/out"}}, "Invalid -template flag"},

@@ -3,7 +3,7 @@ pid_file = ["a", "b"]
 consul {
   use_cache = "maybe"
   retry {
-    attempts = -1
+    attempts = 1.5
   }
 }
 
