@@ -265,15 +265,13 @@ func TestConsulTemplateRelativeSource(t *testing.T) {
 }
 
 // TestConsulTemplateSyntaxHints: what consul-template read and drcon does
-// not (HCL 1's literals and block forms, an old name beside the new one) is
-// refused with what to write instead.
+// not (HCL 1's literals and block forms) is refused with what to write
+// instead.
 func TestConsulTemplateSyntaxHints(t *testing.T) {
 	for _, tc := range []struct{ file, summary, detail string }{
 		{"template \"x\" {\n  destination = \"/tmp/x\"\n  contents = \"x\"\n  command = \"echo ${PWD}\"\n}\n", "Variables not allowed", "write $${"},
 		{"template \"x\" {\n  destination = \"/tmp/x\"\n  contents = <<EOT\nlog-format \"%{+Q}o\"\nEOT\n}\n", "Invalid template directive", "%%{"},
 		{aJob + "consul = {\n  address = \"a:1\"\n}\n", "Block written as an argument", "consul { ... }"},
-		{"template \"x\" {\n  destination = \"/tmp/x\"\n  contents = \"x\"\n  exec {\n    env {\n      allowlist = [\"A\"]\n      whitelist = [\"B\"]\n    }\n  }\n}\n",
-			"Duplicate allowlist", "whitelist is the old name of allowlist"},
 	} {
 		dir := writeFiles(t, map[string]string{"a.hcl": tc.file})
 		cerr, got := loadError(t, []string{dir}, Overrides{})
@@ -301,8 +299,39 @@ func TestStringForList(t *testing.T) {
 `})}, Overrides{})
 	tp := c.Templates[0]
 	if !slices.Equal(tp.FunctionDenylist, []string{"plugin", "sprig_*"}) || !slices.Equal(tp.CommandEnv.Custom, []string{"A=1", "B=2"}) ||
-		tp.CommandEnv.Allowlist == nil || len(tp.CommandEnv.Allowlist) != 0 {
+		len(tp.CommandEnv.Allowlist) != 0 {
 		t.Errorf("denylist %q, custom %q, allowlist %q", tp.FunctionDenylist, tp.CommandEnv.Custom, tp.CommandEnv.Allowlist)
+	}
+}
+
+// TestSettingGivenTwice: a setting given under two of consul-template's
+// names loads as there, with a warning: old and new lists are joined,
+// exec.command wins over command, user over uid.
+func TestSettingGivenTwice(t *testing.T) {
+	c := mustLoad(t, []string{writeFiles(t, map[string]string{"a.hcl": `template {
+  contents           = "x"
+  destination        = "/tmp/x"
+  user               = "root"
+  uid                = 33
+  function_denylist  = ["plugin"]
+  function_blacklist = ["sprig_*"]
+  command            = "true"
+  exec {
+    command = "false"
+    env {
+      allowlist = ["A"]
+      whitelist = ["B"]
+    }
+  }
+}
+`})}, Overrides{})
+	tp := c.Templates[0]
+	if tp.User != "root" || tp.Command.Shell != "false" || !slices.Equal(tp.FunctionDenylist, []string{"plugin", "sprig_*"}) ||
+		!slices.Equal(tp.CommandEnv.Allowlist, []string{"A", "B"}) {
+		t.Errorf("user %q, command %+v, denylist %q, allowlist %q", tp.User, tp.Command, tp.FunctionDenylist, tp.CommandEnv.Allowlist)
+	}
+	if len(c.Warnings) != 4 {
+		t.Errorf("warnings: %v", c.Warnings)
 	}
 }
 

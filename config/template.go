@@ -62,7 +62,7 @@ func (l *loader) template(r *rawTemplate, wait Wait, delims [2]string) *Template
 	if r.ErrorFatal != nil {
 		l.warnAt(r.ErrorFatal.NameRange, "Ignored setting", "error_fatal is ignored: drcon never stops on a template error; the job keeps its last output, shows the error in its status and tries again when its data changes.")
 	}
-	l.strList(l.oldName(r.FunctionDenylist, r.FunctionBlacklist), &t.FunctionDenylist)
+	l.list(r.FunctionDenylist, r.FunctionBlacklist, &t.FunctionDenylist, nil)
 	l.str(r.SandboxPath, &t.SandboxPath)
 	if t.Name == "" {
 		return nil
@@ -162,42 +162,43 @@ func (l *loader) commandEnv(r *rawExecEnv, env *CommandEnv) {
 			}
 		}
 	}
-	for _, list := range []struct {
-		a   *hcl.Attribute
-		dst *[]string
-	}{{l.oldName(r.Allowlist, r.Whitelist), &env.Allowlist}, {l.oldName(r.Denylist, r.Blacklist), &env.Denylist}} {
-		if l.strList(list.a, list.dst) {
-			for _, g := range *list.dst {
-				if _, err := filepath.Match(g, ""); err != nil {
-					l.errorf(list.a, "Invalid pattern", "%q: %s.", g, err)
-				}
+	patterns := func(a *hcl.Attribute, list []string) {
+		for _, g := range list {
+			if _, err := filepath.Match(g, ""); err != nil {
+				l.errorf(a, "Invalid pattern", "%q: %s.", g, err)
 			}
+		}
+	}
+	l.list(r.Allowlist, r.Whitelist, &env.Allowlist, patterns)
+	l.list(r.Denylist, r.Blacklist, &env.Denylist, patterns)
+}
+
+// list reads a list given under its name (a), consul-template's former
+// name of it (old), or both, which consul-template joins; check, if any,
+// sees each list read.
+func (l *loader) list(a, old *hcl.Attribute, dst *[]string, check func(*hcl.Attribute, []string)) {
+	if a != nil && old != nil {
+		l.warnAt(old.NameRange, "Setting given twice", "%s is the old name of %s, also set at %s; the lists are joined, as in consul-template.", old.Name, a.Name, pos(a.NameRange))
+	}
+	for _, at := range []*hcl.Attribute{a, old} {
+		var v []string
+		if l.strList(at, &v) {
+			if check != nil {
+				check(at, v)
+			}
+			*dst = append(*dst, v...)
 		}
 	}
 }
 
-// oldName returns whichever of a and old, consul-template's former name of
-// the same setting, is set, and reports setting both.
-func (l *loader) oldName(a, old *hcl.Attribute) *hcl.Attribute {
-	if old == nil {
-		return a
-	}
-	if a != nil {
-		l.errorAt(old.NameRange, "Duplicate "+a.Name, "%s is the old name of %s, which is also set at %s; keep one.", old.Name, a.Name, pos(a.NameRange))
-		return a
-	}
-	return old
-}
-
-// alias returns whichever of a and its exec-block spelling e is set, and
-// reports setting both.
+// alias returns whichever of a and its exec-block spelling e is set; with
+// both, e, as in consul-template.
 func (l *loader) alias(a, e *hcl.Attribute, name string) *hcl.Attribute {
 	if e == nil {
 		return a
 	}
 	if a != nil {
-		l.errorAt(e.NameRange, "Duplicate "+name, "exec.%s is consul-template's spelling of %s, which is also set at %s; keep one.", e.Name, name, pos(a.NameRange))
-		return a
+		l.warnAt(a.NameRange, "Setting given twice", "%s is ignored: exec.%s, set at %s, wins, as in consul-template.", name, e.Name, pos(e.NameRange))
 	}
 	return e
 }
@@ -292,7 +293,7 @@ func (l *loader) owner(name, id *hcl.Attribute, dst *string) {
 		return
 	}
 	if name != nil {
-		l.errorAt(id.NameRange, "Duplicate "+name.Name, "%s is the legacy numeric form of %s, which is also set at %s; keep one.", id.Name, name.Name, pos(name.NameRange))
+		l.warnAt(id.NameRange, "Setting given twice", "%s is ignored: %s, set at %s, wins, as in consul-template.", id.Name, name.Name, pos(name.NameRange))
 		return
 	}
 	var n int
