@@ -48,6 +48,9 @@ type Overrides struct {
 	// -consul-retry-backoff; -consul-retry-backoff wins over it.
 	LegacyRetry string
 	ConsulRetry *bool // -consul-retry
+	// Dry is -dry: a -template flag may leave out its destination, as in
+	// consul-template, since nothing is written.
+	Dry bool
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
 }
@@ -232,12 +235,18 @@ func (l *loader) flagTemplates(wait Wait, delims [2]string) []*Template {
 	var ts []*Template
 	for _, spec := range l.o.Templates {
 		parts := strings.SplitN(spec, ":", 3)
-		if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
+		if len(parts) == 1 && l.o.Dry {
+			parts = append(parts, "")
+		}
+		if len(parts) < 2 || parts[0] == "" || parts[1] == "" && !l.o.Dry {
 			l.flagError("-template", fmt.Errorf("%q is not \"src:dest[:command]\"", spec))
 			continue
 		}
 		t := newTemplate(wait, delims)
 		t.Name, t.Source, t.Destination = parts[1], parts[0], parts[1]
+		if t.Name == "" {
+			t.Name = t.Source
+		}
 		if len(parts) == 3 {
 			t.Command.Shell = parts[2]
 		}

@@ -40,6 +40,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "drcon: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
+	c.overrides.Dry = *dry
 	if *data != "" && !*once && !*dry {
 		fmt.Fprintln(stderr, "drcon: -data needs -once or -dry")
 		return exitUsage

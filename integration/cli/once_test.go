@@ -132,3 +132,23 @@ func TestDry(t *testing.T) {
 		t.Fatalf("-dry wrote files or ran commands")
 	}
 }
+
+// TestDryWithoutDestination: with -dry a -template flag may leave out its
+// destination, as in consul-template: both print the same.
+func TestDryWithoutDestination(t *testing.T) {
+	c := testenv.StartConsul(t)
+	c.PutKV("app/a", "1")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.ctmpl": `a={{ key "app/a" }}`})
+	args := []string{"-once", "-dry", "-consul-addr", c.Addr, "-template", "a.ctmpl"}
+	ct := run(t, dir, testenv.ConsulTemplate(t), args...)
+	dr := run(t, dir, testenv.Drcon(t), args...)
+	expect(t, "consul-template", ct, 0)
+	expect(t, "drcon", dr, 0)
+	if ct.stdout != "> \na=1" || dr.stdout != ct.stdout {
+		t.Errorf("consul-template printed %q, drcon %q", ct.stdout, dr.stdout)
+	}
+	if r := run(t, dir, testenv.Drcon(t), "-once", "-consul-addr", c.Addr, "-template", "a.ctmpl"); r.code != 2 {
+		t.Errorf("without -dry: exit %d, want 2", r.code)
+	}
+}
