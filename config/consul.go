@@ -102,7 +102,7 @@ func (l *loader) retry(b *rawRetry, r *Retry) {
 		l.errorf(b.Backoff, "Invalid retry backoff", "backoff must be more than 0.")
 	}
 	if l.duration(b.MaxBackoff, &r.MaxBackoff) && r.MaxBackoff < r.Backoff {
-		l.errorf(b.MaxBackoff, "Invalid retry max_backoff", "max_backoff (%s) is less than backoff (%s); drcon keeps retrying at max_backoff, so it must be set.", r.MaxBackoff, r.Backoff)
+		l.warnAt(b.MaxBackoff.NameRange, "Retry capped", "max_backoff (%s) is less than backoff (%s): every retry waits %s, as in consul-template.", r.MaxBackoff, r.Backoff, r.MaxBackoff)
 	}
 }
 

@@ -196,9 +196,8 @@ func (l *loader) retryOverrides(r *Retry) {
 			r.Attempts = defaultRetryAttempts
 		}
 	}
-	if r.MaxBackoff < r.Backoff {
-		r.MaxBackoff = r.Backoff
-	}
+	// As in consul-template, max_backoff caps every wait, the first too.
+	r.Backoff = min(r.Backoff, r.MaxBackoff)
 }
 
 // badFlag marks the diagnostics of bad flag values (in hcl.Diagnostic's

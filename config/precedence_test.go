@@ -181,8 +181,8 @@ func TestBadFlags(t *testing.T) {
 func TestRetryFlags(t *testing.T) {
 	c := mustLoad(t, []string{"testdata/good/minimal.hcl"},
 		Overrides{RetryAttempts: "2", RetryBackoff: "2m", RetryMaxBackoff: "10s"})
-	// A max_backoff below backoff is raised to it: drcon retries at max_backoff forever.
-	if r := c.Consul.Retry; r.Attempts != 2 || r.Backoff != 2*time.Minute || r.MaxBackoff != 2*time.Minute {
+	// max_backoff caps every wait, the first too, as in consul-template.
+	if r := c.Consul.Retry; r.Attempts != 2 || r.Backoff != 10*time.Second || r.MaxBackoff != 10*time.Second {
 		t.Errorf("retry %+v", r)
 	}
 }

@@ -1,6 +1,6 @@
 consul {
   retry {
-    backoff     = "2s"
+    backoff     = "0s"
     max_backoff = "1s"
   }
 }
