@@ -54,7 +54,7 @@ func parseWaitString(s string) (Wait, error) {
 var signals = map[string]syscall.Signal{
 	"SIGABRT": syscall.SIGABRT, "SIGALRM": syscall.SIGALRM, "SIGBUS": syscall.SIGBUS,
 	"SIGCONT": syscall.SIGCONT, "SIGFPE": syscall.SIGFPE, "SIGHUP": syscall.SIGHUP,
-	"SIGILL": syscall.SIGILL, "SIGINT": syscall.SIGINT, "SIGIO": syscall.SIGIO,
+	"SIGILL": syscall.SIGILL, "SIGINT": syscall.SIGINT, "SIGIO": syscall.SIGIO, "SIGIOT": syscall.SIGIOT,
 	"SIGPIPE": syscall.SIGPIPE, "SIGPROF": syscall.SIGPROF, "SIGQUIT": syscall.SIGQUIT,
 	"SIGSEGV": syscall.SIGSEGV, "SIGSYS": syscall.SIGSYS, "SIGTERM": syscall.SIGTERM,
 	"SIGTRAP": syscall.SIGTRAP, "SIGTSTP": syscall.SIGTSTP, "SIGTTIN": syscall.SIGTTIN,
@@ -64,8 +64,12 @@ var signals = map[string]syscall.Signal{
 
 // parseSignal reads a signal name in any case, with or without "SIG"
 // (consul-template takes "SIGHUP" in any case; "HUP" is the kill(1)
-// spelling). The Name is always the canonical "SIGHUP".
+// spelling). The Name is always the canonical "SIGHUP". consul-template's
+// SIGNULL, its "no signal", is "".
 func parseSignal(s string, allowEmpty bool) (Signal, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "SIGNULL") {
+		s = ""
+	}
 	if s == "" {
 		if allowEmpty {
 			return Signal{}, nil

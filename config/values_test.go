@@ -76,6 +76,8 @@ func TestParseSignal(t *testing.T) {
 		{"SIGKILL", false, Signal{}, false},
 		{"STOP", false, Signal{}, false},
 		{"SIGNULL", false, Signal{}, false},
+		{"SIGNULL", true, Signal{}, true}, // consul-template's "no signal"
+		{"SIGIOT", false, Signal{"SIGIOT", syscall.SIGIOT}, true},
 		{"9", false, Signal{}, false},
 	} {
 		got, err := parseSignal(tc.in, tc.allowEmpty)
