@@ -96,7 +96,7 @@ func (l *loader) retry(b *rawRetry, r *Retry) {
 	}
 	enabled := true
 	if l.boolean(b.Enabled, &enabled) && !enabled {
-		r.Attempts = 1
+		r.Attempts, l.retryOff = 1, true
 	}
 	if l.duration(b.Backoff, &r.Backoff) && r.Backoff == 0 {
 		l.errorf(b.Backoff, "Invalid retry backoff", "backoff must be more than 0.")

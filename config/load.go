@@ -51,6 +51,9 @@ type loader struct {
 	// tlsEnabledSet: a file said tls { enabled }; then only -consul-ssl
 	// changes it.
 	tlsEnabledSet bool
+	// retryOff: a file said retry { enabled = false }; then only
+	// -consul-retry turns retries back on.
+	retryOff bool
 }
 
 func newLoader(o Overrides) *loader {

@@ -166,6 +166,9 @@ func (l *loader) retryOverrides(r *Retry) {
 		} else {
 			r.Attempts = max(n, 0) // negative: never give up, as in consul-template
 		}
+		if l.retryOff && (o.ConsulRetry == nil || !*o.ConsulRetry) {
+			r.Attempts = 1 // the file's enabled = false stands, as in consul-template
+		}
 	}
 	for _, f := range []struct {
 		flag, value string

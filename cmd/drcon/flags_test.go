@@ -168,6 +168,8 @@ func TestOverrideFlags(t *testing.T) {
 			retry, retryOf(1, 250*time.Millisecond)},
 		{"retry over file", "consul {\n  retry { enabled = false }\n}", []string{"-consul-retry"},
 			retry, defaults.Consul.Retry},
+		{"attempts flag under the file's enabled = false", "consul {\n  retry { enabled = false }\n}", []string{"-consul-retry-attempts=3"},
+			retry, retryOf(1, 250*time.Millisecond)},
 		{"retry with attempts", "consul {\n  retry { enabled = false }\n}", []string{"-consul-retry", "-consul-retry-attempts=3"},
 			retry, retryOf(3, 250*time.Millisecond)},
 		{"retry keeps the file's attempts", "consul {\n  retry { attempts = 5 }\n}", []string{"-consul-retry=true"},
