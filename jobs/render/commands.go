@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -198,7 +199,7 @@ func (c *CommandRunner) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		if next, ok := c.startDue(context.WithoutCancel(ctx), &wg); ok {
+		if next, ok := c.startDue(ctx, &wg); ok {
 			timer.Reset(time.Until(next))
 		} else {
 			timer.Stop()
@@ -249,13 +250,21 @@ func (c *CommandRunner) execute(ctx context.Context, r *CommandRun) {
 	log := c.log.With("job", strings.Join(r.jobs, ","), "command", commandString(r.cmd))
 	stdout := &lineLog{log: log, stream: "stdout"}
 	stderr := &lineLog{log: log, stream: "stderr"}
-	res := process{cmd: r.cmd, env: r.env, timeout: r.timeout, stdout: stdout, stderr: stderr}.run(ctx)
+	// A command runs to its end when the agent stops; the output of a
+	// process it left in the background is read until then.
+	res := process{cmd: r.cmd, env: r.env, timeout: r.timeout, stdout: stdout, stderr: stderr, drainCtx: ctx,
+		late: func(stream string) io.Writer { return &lineLog{log: log, stream: stream} }}.run(context.WithoutCancel(ctx))
 	stdout.flush()
 	stderr.flush()
 
 	if failed(res) {
-		log.Error("command failed", "exit_code", res.ExitCode, "timed_out", res.TimedOut,
-			"error", res.Error, "duration", res.Duration)
+		attrs := []any{"exit_code", res.ExitCode, "timed_out", res.TimedOut, "error", res.Error, "duration", res.Duration}
+		for _, l := range []*lineLog{stderr, stdout} {
+			if t := l.last(); t != "" {
+				attrs = append(attrs, l.stream, t)
+			}
+		}
+		log.Error("command failed", attrs...)
 	} else {
 		log.Info("command finished", "duration", res.Duration)
 	}

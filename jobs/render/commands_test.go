@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -107,6 +108,53 @@ func TestCommandFailureIsRetried(t *testing.T) {
 	}
 	if got := value(t, m.Commands.WithLabelValues("web", "ok")); got != 1 {
 		t.Errorf("ok commands metric %v", got)
+	}
+}
+
+// A command that starts a process in the background, as `app &` does,
+// finishes when its shell exits; the background process keeps running and
+// its later output is still logged (consul-template hands it its own
+// stdout). Closing the output pipe instead would kill it with SIGPIPE at
+// its next line.
+func TestCommandLeavesABackgroundProcess(t *testing.T) {
+	store := rendertest.NewStore()
+	store.SetKey("k", "v")
+	cfg := newConfig(t, "web", `{{ key "k" }}`)
+	marker := filepath.Join(t.TempDir(), "marker")
+	cfg.Command = config.Command{Shell: "echo started; (sleep 1; echo late; echo survived > " + marker + ") &"}
+	var l logs
+	j := mustNew(t, cfg, store.Subscribe(), Options{Commands: startRunner(t, &l)})
+	startJob(t, j)
+	eventually(t, "the command", func() bool { return j.Status().Command != nil })
+	if c := j.Status().Command; c.ExitCode != 0 || c.Duration >= time.Second {
+		t.Errorf("command %+v: want it done before its background process", c)
+	}
+	eventually(t, "the background process's file", func() bool { return content(marker) == "survived\n" })
+	eventually(t, "its late line logged", func() bool {
+		for _, r := range l.find("command output") {
+			if attr(r, "line") == "late" && attr(r, "job") == "web" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// A failed command is logged with the last lines of its output, at error
+// level: with log_level = "warn" nothing else would say why it failed.
+func TestCommandFailureLogsItsOutput(t *testing.T) {
+	store := rendertest.NewStore()
+	store.SetKey("k", "v")
+	cfg := newConfig(t, "web", `{{ key "k" }}`)
+	cfg.Command = config.Command{Shell: "for i in $(seq 1 12); do echo out$i; done; echo 'bad config' >&2; exit 2"}
+	var l logs
+	j := mustNew(t, cfg, store.Subscribe(), Options{Commands: startRunner(t, &l)})
+	startJob(t, j)
+	eventually(t, "the failure", func() bool { return len(l.find("command failed")) == 1 })
+	r := l.find("command failed")[0]
+	if r.Level != slog.LevelError || attr(r, "stderr") != "bad config" || !strings.HasPrefix(attr(r, "stdout"), "out3\n") ||
+		!strings.HasSuffix(attr(r, "stdout"), "\nout12") {
+		t.Errorf("failure logged at %v with stderr %q, stdout %q", r.Level, attr(r, "stderr"), attr(r, "stdout"))
 	}
 }
 

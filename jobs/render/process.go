@@ -21,10 +21,10 @@ const (
 	// defaultTimeout applies when a hand-built config leaves command_timeout
 	// zero; config.Load defaults it to the same value.
 	defaultTimeout = 30 * time.Second
-	// pipeGrace bounds how long a run waits for its output pipes after the
-	// process ended: a descendant that left the process group (setsid) may
-	// hold them open forever.
-	pipeGrace = time.Second
+	// pipeGrace bounds how long a run waits for its output after the
+	// process ended: a descendant it started in the background (`app &`)
+	// may hold the output open for as long as it runs.
+	pipeGrace = 250 * time.Millisecond
 	// maxLine bounds one logged line of a command's output; the rest of a
 	// longer line is dropped so that a runaway command cannot flood the log.
 	maxLine = 4096
@@ -39,6 +39,13 @@ type process struct {
 	timeout time.Duration
 	stdout  io.Writer
 	stderr  io.Writer
+	// late, if not nil, makes the writer for a stream's output that comes
+	// after run has returned, from a descendant left running; else that
+	// output is read and dropped.
+	late func(stream string) io.Writer
+	// drainCtx ends the reading of such output (the agent stops); nil
+	// means it is read until the descendants close it.
+	drainCtx context.Context
 }
 
 // argv is how a command runs: a string through /bin/sh -c, a list as is.
@@ -81,11 +88,17 @@ func (p process) run(ctx context.Context) jobs.CommandResult {
 	args := argv(p.cmd)
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Env = p.env
-	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = pipeGrace
-	err := cmd.Run()
+	out, err := p.attach(cmd)
+	if err == nil {
+		err = cmd.Start()
+		out.started(err == nil)
+		if err == nil {
+			err = cmd.Wait()
+			out.settle(p.late, p.drainCtx)
+		}
+	}
 
 	res.Duration = time.Since(start)
 	if cmd.ProcessState != nil {
@@ -96,8 +109,6 @@ func (p process) run(ctx context.Context) jobs.CommandResult {
 	case err == nil:
 	case errors.As(err, &exit) && res.ExitCode >= 0:
 		// A plain non-zero exit: ExitCode says it all.
-	case errors.Is(err, exec.ErrWaitDelay) && res.ExitCode == 0:
-		// It succeeded; a descendant it left running still holds the output.
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		res.TimedOut = true
 		res.Error = fmt.Sprintf("timed out after %s: process group killed", timeout)
@@ -123,14 +134,20 @@ func outcome(r jobs.CommandResult) string {
 	return "ok"
 }
 
-// lineLog logs a process's output one line at a time. exec.Cmd gives each
-// stream its own copying goroutine, so one lineLog serves one stream.
+// lineLog logs a process's output one line at a time, at info level, and
+// keeps the last tailLines lines, which a failure is logged with at any
+// level. One lineLog serves one stream.
 type lineLog struct {
 	log       *slog.Logger
 	stream    string
 	buf       []byte
 	truncated bool
+	tail      []string
 }
+
+// tailLines is how many of its last lines of output a failed command is
+// logged with.
+const tailLines = 10
 
 func (l *lineLog) Write(p []byte) (int, error) {
 	n := len(p)
@@ -165,9 +182,16 @@ func (l *lineLog) flush() {
 			attrs = append(attrs, "truncated", true)
 		}
 		l.log.Info("command output", attrs...)
+		if len(l.tail) == tailLines {
+			l.tail = l.tail[1:]
+		}
+		l.tail = append(l.tail, string(l.buf))
 	}
 	l.buf, l.truncated = l.buf[:0], false
 }
+
+// last is the tail of the output, lines joined by newlines.
+func (l *lineLog) last() string { return strings.Join(l.tail, "\n") }
 
 // capped keeps the first max bytes written to it: a check's output, which
 // is logged and reported whole when the check fails.

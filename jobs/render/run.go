@@ -232,6 +232,11 @@ func (r *run) activate(ctx context.Context, out []byte) error {
 		return r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
 	}
 	if j.target.upToDate(cur) {
+		if fixed, err := j.target.fixMode(cur); err != nil {
+			return r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
+		} else if fixed {
+			j.log.Info("set the destination's mode", "destination", j.cfg.Destination, "mode", j.cfg.Perms.String())
+		}
 		r.refused = nil
 		r.ok()
 		if r.commandOwed {

@@ -90,11 +90,23 @@ func holds(r io.Reader, want []byte) (bool, error) {
 }
 
 // upToDate reports whether the destination already holds the render read
-// was given, with the configured mode and owner.
+// was given, with the configured owner; fixMode sees to its mode.
 func (t target) upToDate(cur onDisk) bool {
-	return cur.exists && cur.same &&
-		(t.perms == 0 || cur.mode == t.perms) &&
-		(t.uid < 0 || cur.uid == t.uid) && (t.gid < 0 || cur.gid == t.gid)
+	return cur.exists && cur.same && (t.uid < 0 || cur.uid == t.uid) && (t.gid < 0 || cur.gid == t.gid)
+}
+
+// fixMode gives an up-to-date destination the configured mode when it has
+// another (someone ran chmod, or perms changed), and reports whether it
+// did. Its content is current, so it is not written again and the command
+// does not run; consul-template left such a file's mode as it was.
+func (t target) fixMode(cur onDisk) (bool, error) {
+	if t.perms == 0 || cur.mode == t.perms {
+		return false, nil
+	}
+	if err := os.Chmod(t.path, t.perms); err != nil {
+		return false, fmt.Errorf("chmod %s %s: %w", t.path, t.perms, err)
+	}
+	return true, nil
 }
 
 // mode is the new file's mode: perms, else the existing file's, else 0644.
@@ -196,14 +208,16 @@ func (t target) stage(dir string, out []byte, mode os.FileMode, cur *onDisk) (pa
 	if _, err := f.Write(out); err != nil {
 		return "", fmt.Errorf("write %s: %w", f.Name(), err)
 	}
-	// Explicit, because CreateTemp makes 0600 files and the umask applies.
-	if err := f.Chmod(mode); err != nil {
-		return "", fmt.Errorf("write %s: chmod %s: %w", t.path, mode, err)
-	}
+	// The owner before the mode: a change of owner clears setuid and
+	// setgid. The mode explicitly, because CreateTemp makes 0600 files and
+	// the umask applies.
 	if cur != nil {
 		if err := t.chown(f, *cur); err != nil {
 			return "", err
 		}
+	}
+	if err := f.Chmod(mode); err != nil {
+		return "", fmt.Errorf("write %s: chmod %s: %w", t.path, mode, err)
 	}
 	if err := f.Sync(); err != nil {
 		return "", fmt.Errorf("write %s: fsync: %w", f.Name(), err)
@@ -239,17 +253,24 @@ func (t target) chown(f *os.File, cur onDisk) error {
 	return nil
 }
 
-// keepBackup saves the current content as DEST.bak, atomically, so that a
-// crash never leaves a half backup either. It copies rather than hard-links
-// so that the in-place mode, which rewrites the same inode, keeps a real
-// copy too.
+// keepBackup saves the current file as DEST.bak, atomically, so that a
+// crash never leaves a half backup either. When the new file replaces the
+// old one by a rename, the backup is a hard link to the old one, as
+// consul-template makes it: its owner, mode and mtime are the old file's.
+// The in-place mode rewrites that very inode, so it keeps a copy instead
+// (owned by this process: a copy for the operator, not a file a service
+// reads).
 func (t target) keepBackup(dir string, cur onDisk) error {
 	if !t.backup || !cur.exists {
 		return nil
 	}
-	// The owner of the backup is the process's: it is a copy for the
-	// operator, not a file that a service reads.
-	tmp, err := t.stage(dir, cur.content, cur.mode, nil)
+	var tmp string
+	var err error
+	if t.atomic {
+		tmp, err = t.link(dir)
+	} else {
+		tmp, err = t.stage(dir, cur.content, cur.mode, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("backup %s: %w", t.path, err)
 	}
@@ -258,6 +279,17 @@ func (t target) keepBackup(dir string, cur onDisk) error {
 		return fmt.Errorf("backup %s: %w", t.path, err)
 	}
 	return nil
+}
+
+// link makes a hard link to the destination under a temp name in dir.
+func (t target) link(dir string) (string, error) {
+	for i := 0; ; i++ {
+		tmp := filepath.Join(dir, fmt.Sprintf("%sbak-%d-%d.tmp", t.tempPrefix(), os.Getpid(), i))
+		err := os.Link(t.path, tmp)
+		if !errors.Is(err, fs.ErrExist) || i == 100 {
+			return tmp, err
+		}
+	}
 }
 
 func (t target) writeInPlace(cur onDisk, out []byte, mode os.FileMode) error {
@@ -272,11 +304,11 @@ func (t target) writeInPlace(cur onDisk, out []byte, mode os.FileMode) error {
 	if err := f.Truncate(int64(len(out))); err != nil {
 		return fmt.Errorf("write %s: truncate: %w", t.path, err)
 	}
+	if err := t.chown(f, cur); err != nil { // before the mode: see stage
+		return err
+	}
 	if err := f.Chmod(mode); err != nil {
 		return fmt.Errorf("write %s: chmod %s: %w", t.path, mode, err)
-	}
-	if err := t.chown(f, cur); err != nil {
-		return err
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("write %s: fsync: %w", t.path, err)

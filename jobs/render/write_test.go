@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/drcon/drcon/jobs/render/rendertest"
 )
@@ -128,6 +129,57 @@ func TestWriteOwner(t *testing.T) {
 			t.Errorf("owner %d:%d, want the old file's 65534:65534", st.Uid, st.Gid)
 		}
 	})
+	// The owner is set before the mode: a change of owner clears setuid
+	// and setgid.
+	t.Run("setuid kept across an owner change", func(t *testing.T) {
+		for _, tc := range []struct {
+			name  string
+			perms os.FileMode
+			uid   int
+		}{{"the existing file's mode and owner", 0, -1}, {"configured", 0o755 | os.ModeSetuid | os.ModeSetgid, 65534}} {
+			tg := newTarget(t)
+			tg.perms, tg.uid = tc.perms, tc.uid
+			if err := os.WriteFile(tg.path, []byte("old"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(tg.path, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(tg.path, 0o755|os.ModeSetuid|os.ModeSetgid); err != nil {
+				t.Fatal(err)
+			}
+			if err := put(t, tg, "new", nil); err != nil {
+				t.Fatal(err)
+			}
+			if st := stat(t, tg.path); st.Mode&0o7777 != 0o6755 || st.Uid != 65534 {
+				t.Errorf("%s: mode %o owner %d, want 6755 and 65534", tc.name, st.Mode&0o7777, st.Uid)
+			}
+		}
+	})
+	t.Run("an atomic backup is the old file, owner and mtime too", func(t *testing.T) {
+		tg := newTarget(t)
+		tg.backup = true
+		if err := os.WriteFile(tg.path, []byte("old"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(tg.path, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		past := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+		if err := os.Chtimes(tg.path, past, past); err != nil {
+			t.Fatal(err)
+		}
+		if err := put(t, tg, "new", nil); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(tg.path + ".bak")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != 65534 || !fi.ModTime().Equal(past) || fi.Mode().Perm() != 0o640 {
+			t.Errorf("backup owner %d, mtime %v, mode %v; want the old file's", st.Uid, fi.ModTime(), fi.Mode().Perm())
+		}
+	})
 	t.Run("an owner change alone is a write", func(t *testing.T) {
 		tg := newTarget(t)
 		if err := put(t, tg, "same", nil); err != nil {
@@ -142,6 +194,36 @@ func TestWriteOwner(t *testing.T) {
 			t.Fatal("a file with the wrong owner is not up to date")
 		}
 	})
+}
+
+// TestFixMode: a destination that holds the render with another mode than
+// perms gets perms by chmod: the same inode, no write (and so no command).
+func TestFixMode(t *testing.T) {
+	tg := newTarget(t)
+	if err := put(t, tg, "same", nil); err != nil {
+		t.Fatal(err)
+	}
+	ino := stat(t, tg.path).Ino
+	tg.perms = 0o600
+	cur, err := tg.read([]byte("same"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tg.upToDate(cur) {
+		t.Fatal("a file that differs in its mode alone is not up to date")
+	}
+	if fixed, err := tg.fixMode(cur); !fixed || err != nil {
+		t.Fatalf("fixMode = %v, %v", fixed, err)
+	}
+	if st := stat(t, tg.path); st.Mode&0o777 != 0o600 || st.Ino != ino {
+		t.Errorf("mode %o inode %d, want 600 and the same inode %d", st.Mode&0o777, st.Ino, ino)
+	}
+	if cur, _ := tg.read([]byte("same")); cur.mode != 0o600 {
+		t.Errorf("mode read back %v", cur.mode)
+	}
+	if fixed, _ := tg.fixMode(onDisk{exists: true, same: true, mode: 0o600}); fixed {
+		t.Error("fixMode changed a file that has its mode")
+	}
 }
 
 func TestUnknownOwnerIsAConfigError(t *testing.T) {
