@@ -57,12 +57,12 @@ type env struct {
 	stopJob func()
 }
 
-// newEnv starts a Consul agent and prepares a registrator configuration
-// for the test's containers; adjust e.cfg, then call e.start.
-func newEnv(t *testing.T) *env {
+// newEnv starts a Consul agent (with opts) and prepares a registrator
+// configuration for the test's containers; adjust e.cfg, then call e.start.
+func newEnv(t *testing.T, opts ...testenv.ConsulOption) *env {
 	t.Helper()
 	e := &env{t: t, image: testenv.BuildWhoami(t), runID: randomID()}
-	e.consul = testenv.StartConsul(t)
+	e.consul = testenv.StartConsul(t, opts...)
 	e.api = e.consul.Client()
 	// Also those a failed `docker run` created.
 	t.Cleanup(func() {

@@ -105,3 +105,45 @@ func TestChecks(t *testing.T) {
 		t.Errorf("gRPC check %s: type %q, output %q; want a gRPC check over TLS", id, c.Type, c.Output)
 	}
 }
+
+// TestDeregisterAfterStands: a service that Consul removes because its
+// check stayed critical past SERVICE_CHECK_DEREGISTER_AFTER stays removed,
+// as under registrator, until its container starts again; drcon registered
+// it again at once, so that it never went. Consul's floor for the setting
+// is a minute and it reaps every 30 s, so this test runs beside the others.
+func TestDeregisterAfterStands(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.start()
+	id := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_SCRIPT=sh -c 'exit 2'",
+		"--label", "SERVICE_CHECK_INTERVAL=1s", "--label", "SERVICE_CHECK_DEREGISTER_AFTER=1m")
+	e.waitServices("registered", count(1))
+	testenv.WaitFor(t, 3*time.Minute, "Consul to remove the critical service", func() bool { return len(e.services()) == 0 })
+	// The agent watch sees the loss at once and reconciles; the service
+	// must stay gone through that.
+	time.Sleep(3 * time.Second)
+	if s := e.services(); len(s) != 0 {
+		t.Fatalf("registered again after Consul removed it: %v", s)
+	}
+	e.must("restart", "-t", "0", id)
+	e.waitServices("registered again after a restart", count(1))
+}
+
+// TestRefusedRegistrationLeavesTheRestReady: a container whose registration
+// the agent refuses (a script check, which Consul disables by default) is
+// missing, as under registrator, and reported; the block's other containers
+// register and the block becomes ready (a refused container kept it from
+// ever being ready, /healthz 503).
+func TestRefusedRegistrationLeavesTheRestReady(t *testing.T) {
+	e := newEnv(t, testenv.WithoutScriptChecks())
+	refused := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_SCRIPT=true")
+	ok := e.run(e.image, "-p", "127.0.0.1::80")
+	job := e.start()
+	got := e.waitServices("the other container registered", count(1))
+	if len(ofContainer(got, ok)) != 1 || len(ofContainer(got, refused)) != 0 {
+		t.Errorf("registered %v", got)
+	}
+	testenv.WaitFor(t, waitLimit, "the refusal reported", func() bool {
+		return strings.Contains(job.Status().LastError, "Scripts are disabled")
+	})
+}

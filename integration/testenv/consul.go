@@ -39,6 +39,7 @@ type Consul struct {
 	HTTPSAddr string
 	TLS       TLSFiles
 	httpsPort int
+	noScripts bool
 }
 
 // ConsulOption adjusts a dev agent before it starts.
@@ -49,6 +50,10 @@ func WithNodeName(n string) ConsulOption { return func(c *Consul) { c.node = n }
 
 // WithConnLimit sets limits.http_max_conns_per_client (default 4096).
 func WithConnLimit(n int) ConsulOption { return func(c *Consul) { c.connLimit = n } }
+
+// WithoutScriptChecks starts the agent with script checks disabled, as
+// Consul's default is: it refuses a service that has one.
+func WithoutScriptChecks() ConsulOption { return func(c *Consul) { c.noScripts = true } }
 
 // WithHTTPS serves the HTTP API over TLS too, on a port of its own
 // (HTTPSAddr), with a certificate for 127.0.0.1 signed by a test CA (TLS).
@@ -117,7 +122,7 @@ func (c *Consul) start() error {
 ports {
 ` + ports + `
 }
-` + tls + `enable_script_checks = true`
+` + tls + `enable_script_checks = ` + strconv.FormatBool(!c.noScripts)
 	cmd := exec.Command(c.bin, "agent", "-dev", "-node", c.node,
 		"-client", "127.0.0.1", "-bind", "127.0.0.1",
 		"-http-port", strconv.Itoa(c.ports[0]), "-dns-port", strconv.Itoa(c.ports[1]),

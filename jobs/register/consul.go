@@ -15,8 +15,8 @@ import (
 // agentAPI is what a registrator needs of the Consul agent it registers
 // with.
 type agentAPI interface {
-	// self is the agent's address.
-	self(ctx context.Context) (addr string, err error)
+	// self is the agent's address and node ID.
+	self(ctx context.Context) (agentInfo, error)
 	// owned lists the services with owner's drcon-owner meta, and only
 	// container's when that is not "".
 	owned(ctx context.Context, owner, container string) (map[string]*api.AgentService, error)
@@ -45,16 +45,24 @@ type agent struct {
 
 func opts(ctx context.Context) *api.QueryOptions { return (&api.QueryOptions{}).WithContext(ctx) }
 
-func (a agent) self(ctx context.Context) (string, error) {
+// agentInfo is who the agent is. An agent that keeps its data directory
+// keeps its node ID and the services registered with it across restarts;
+// one that lost them (a dev agent, a wiped directory) has a new node ID.
+type agentInfo struct {
+	addr, nodeID string
+}
+
+func (a agent) self(ctx context.Context) (agentInfo, error) {
 	// The agent answers /v1/agent/self from memory, so this also tells
 	// whether the agent is up without bothering the servers.
 	var out struct {
+		Config struct{ NodeID string }
 		Member struct{ Addr string }
 	}
 	if _, err := a.c.Raw().Query("/v1/agent/self", &out, opts(ctx)); err != nil {
-		return "", fmt.Errorf("consul agent self: %w", err)
+		return agentInfo{}, fmt.Errorf("consul agent self: %w", err)
 	}
-	return out.Member.Addr, nil
+	return agentInfo{addr: out.Member.Addr, nodeID: out.Config.NodeID}, nil
 }
 
 func ownerFilter(owner, container string) string {
@@ -135,6 +143,28 @@ func (a agent) waitService(ctx context.Context, id, hash string) (string, bool, 
 func isNotFound(err error) bool {
 	var se api.StatusError
 	return errors.As(err, &se) && se.Code == http.StatusNotFound
+}
+
+// refusedByConsul reports whether every error in err is the agent refusing
+// a write: an answer with an error status, but 429 and 503 (limits and
+// outages that pass). A registration never reaches the servers before the
+// agent answers, so its 500 is a refusal too (Consul answers "Scripts are
+// disabled" so): trying again without a change to the container cannot
+// cure it.
+func refusedByConsul(err error) bool {
+	if err == nil {
+		return false
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if !refusedByConsul(e) {
+				return false
+			}
+		}
+		return true
+	}
+	var se api.StatusError
+	return errors.As(err, &se) && se.Code != http.StatusTooManyRequests && se.Code != http.StatusServiceUnavailable
 }
 
 // isStatus reports whether err is an answer of the agent with an error

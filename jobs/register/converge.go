@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	docker "github.com/fsouza/go-dockerclient"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -28,6 +29,15 @@ type entry struct {
 
 	running    bool
 	serviceIDs []string
+
+	// reapable are the services whose check has a deregister-after, which
+	// Consul removes once the check has been critical that long; reaped
+	// are those it removed, not registered again until the container
+	// starts again (started is when it last did), so that Consul's removal
+	// stands, as it does under registrator.
+	reapable map[string]bool
+	reaped   map[string]bool
+	started  time.Time
 }
 
 // Bounds of the retries of a container whose pass failed.
@@ -45,6 +55,12 @@ func (j *Job) work(ctx context.Context) error {
 		}
 		err := j.handle(ctx, id, w)
 		j.q.done(id)
+		// A container whose registration the agent refuses (script checks
+		// disabled, say) is retried and reported on its own; it does not
+		// hold back the block's reconcile, and so its readiness, for ever.
+		if refusedByConsul(err) {
+			err = nil
+		}
 		for _, r := range w.rounds {
 			r.finish(err)
 		}
@@ -59,6 +75,9 @@ func (j *Job) handle(ctx context.Context, id string, w *work) error {
 		e.stopping = w.stopping
 	}
 	if w.snap != nil && w.snap.seq > e.seq {
+		if w.snap.sameAgent {
+			e.noteReaped(w.snap.services)
+		}
 		e.actual, e.seq = w.snap.services, w.snap.seq
 	}
 	var err error
@@ -130,6 +149,7 @@ func (j *Job) converge(ctx context.Context, id string, e *entry, event bool) err
 		}
 	}
 	d := decide(o, j.set, id2)
+	j.keepReaped(e, id, c, &d)
 	for _, w := range d.warnings {
 		if s := w.String(); !e.warned[s] {
 			e.warned[s] = true
@@ -150,7 +170,13 @@ func (j *Job) converge(ctx context.Context, id string, e *entry, event bool) err
 	}
 	e.actual = after(d, e.actual)
 	e.ttls, e.every = nil, 0
+	e.reapable = map[string]bool{}
 	for _, svc := range d.services {
+		for _, chk := range svc.Reg.Checks {
+			if chk.DeregisterCriticalServiceAfter != "" {
+				e.reapable[svc.Reg.ID] = true
+			}
+		}
 		for _, t := range svc.TTLs {
 			e.ttls = append(e.ttls, t)
 			if every := max(t.TTL/3, retryMin); e.every == 0 || every < e.every {
@@ -174,6 +200,47 @@ func (j *Job) converge(ctx context.Context, id string, e *entry, event bool) err
 		delete(j.entries, id)
 	}
 	return nil
+}
+
+// noteReaped records the services the agent no longer has, in listed, that
+// Consul may have removed for their critical check.
+func (e *entry) noteReaped(listed map[string]actualService) {
+	for id := range e.actual {
+		if _, ok := listed[id]; !ok && e.reapable[id] {
+			if e.reaped == nil {
+				e.reaped = map[string]bool{}
+			}
+			e.reaped[id] = true
+		}
+	}
+}
+
+// keepReaped leaves out of d the services Consul removed, until the
+// container starts again.
+func (j *Job) keepReaped(e *entry, id string, c *docker.Container, d *decision) {
+	if c == nil {
+		e.reaped = nil
+		return
+	}
+	if !c.State.StartedAt.Equal(e.started) {
+		e.started, e.reaped = c.State.StartedAt, nil
+	}
+	if len(e.reaped) == 0 {
+		return
+	}
+	kept := d.services[:0]
+	for _, svc := range d.services {
+		if !e.reaped[svc.Reg.ID] {
+			kept = append(kept, svc)
+			continue
+		}
+		if key := "reaped " + svc.Reg.ID; !e.warned[key] {
+			e.warned[key] = true
+			j.log.Info("service removed by consul after its check stayed critical (deregister after); registered again when the container starts again",
+				"container", e.label(id), "service", svc.Reg.ID)
+		}
+	}
+	d.services = kept
 }
 
 // agentState reads a container's services from the agent.

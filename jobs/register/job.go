@@ -53,6 +53,9 @@ type Job struct {
 	// writes: a container's cached state that was written after a listing
 	// began is newer than the listing.
 	seq atomic.Uint64
+	// agentNode is the node ID of the agent at the last reconcile; only
+	// the reconciler uses it.
+	agentNode string
 
 	mu      sync.Mutex // guards everything below
 	entries map[string]*entry

@@ -100,6 +100,12 @@ func (j *Job) reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	agent, err := j.agent.self(ctx)
+	if err != nil {
+		return err
+	}
+	sameAgent := agent.nodeID != "" && agent.nodeID == j.agentNode
+	j.agentNode = agent.nodeID
 	services, err := j.agent.owned(ctx, id.Owner, "")
 	if err != nil {
 		return err
@@ -129,7 +135,7 @@ func (j *Job) reconcile(ctx context.Context) error {
 		if s == nil {
 			s = map[string]actualService{}
 		}
-		j.q.push(cid, &work{converge: true, snap: &snapshot{seq: listed, services: s}, rounds: []*round{r}})
+		j.q.push(cid, &work{converge: true, snap: &snapshot{seq: listed, services: s, sameAgent: sameAgent}, rounds: []*round{r}})
 	}
 	select {
 	case <-r.done:

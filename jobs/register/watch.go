@@ -109,9 +109,9 @@ func (j *Job) watchConsul(ctx context.Context) error {
 	bo := backoff{min: 50 * time.Millisecond, max: 250 * time.Millisecond}
 	f := failures{j: j, what: "consul agent"}
 	for {
-		addr, err := j.agent.self(ctx)
+		info, err := j.agent.self(ctx)
 		if err == nil {
-			j.setConsul(true, addr)
+			j.setConsul(true, info.addr)
 			bo.reset()
 			f.ok()
 			j.kickReconcile()

@@ -25,6 +25,11 @@ type work struct {
 type snapshot struct {
 	seq      uint64
 	services map[string]actualService
+	// sameAgent: the agent listed is the one the services were registered
+	// with, so that one missing was removed from it (by Consul's
+	// deregister_critical_service_after, or by hand), not lost with a
+	// restart.
+	sameAgent bool
 }
 
 func (w *work) merge(o *work) {
