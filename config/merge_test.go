@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -344,5 +345,27 @@ func TestWaitBlockSwitch(t *testing.T) {
 `})}, Overrides{})
 	if c.Wait != (Wait{}) {
 		t.Errorf("wait %+v, want none", c.Wait)
+	}
+}
+
+// TestRegistratorOverlap: two blocks on one engine whose filters a
+// container can match both are warned about; exclusive filters are not.
+func TestRegistratorOverlap(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		warn bool
+	}{
+		{``, ``, true},
+		{`filter = { team = "a" }`, ``, true},
+		{`filter = { team = "a" }`, `filter = { team = "" }`, true},
+		{`filter = { team = "a" }`, `filter = { env = "prod" }`, true},
+		{`filter = { team = "a" }`, `filter = { team = "b" }`, false},
+		{``, `docker_host = "tcp://127.0.0.1:2375"`, false},
+	} {
+		c := mustLoad(t, []string{writeFiles(t, map[string]string{"a.hcl": fmt.Sprintf("registrator \"a\" {\n  %s\n}\nregistrator \"b\" {\n  %s\n}\n", tc.a, tc.b)})}, Overrides{})
+		got := len(c.Warnings) == 1 && c.Warnings[0].Summary == "Registrator blocks overlap"
+		if got != tc.warn || len(c.Warnings) > 1 {
+			t.Errorf("%q / %q: warnings %v, want overlap warned: %v", tc.a, tc.b, c.Warnings, tc.warn)
+		}
 	}
 }

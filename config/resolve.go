@@ -163,6 +163,18 @@ func (l *loader) dedup(b *rawDedup) Dedup {
 	return d
 }
 
+// filtersOverlap reports whether a container's labels can match both
+// filters: unless one label is required with a different value by each
+// ("" matches any value).
+func filtersOverlap(a, b map[string]string) bool {
+	for k, va := range a {
+		if vb, ok := b[k]; ok && va != "" && vb != "" && va != vb {
+			return false
+		}
+	}
+	return true
+}
+
 // checkJobs enforces that a name and a destination belong to one job only:
 // status is keyed by name, and two jobs writing one file would fight.
 func (l *loader) checkJobs(c *Config) {
@@ -183,8 +195,15 @@ func (l *loader) checkJobs(c *Config) {
 			seen(dests, cleanPath(t.Destination), t.DeclRange, "Duplicate destination", "The destination")
 		}
 	}
-	for _, r := range c.Registrators {
+	for i, r := range c.Registrators {
 		seen(names, r.Name, r.DeclRange, "Duplicate job name", "The name")
+		for _, o := range c.Registrators[:i] {
+			if o.DockerHost == r.DockerHost && filtersOverlap(o.Filter, r.Filter) {
+				l.warnAt(r.DeclRange, "Registrator blocks overlap",
+					"registrator %q and %q (at %s) watch the same engine and a container can match both filters: both would register it, under the same service IDs, and undo each other's registrations. Give them filters that exclude each other.",
+					r.Name, o.Name, pos(o.DeclRange))
+			}
+		}
 	}
 	if len(c.Templates)+len(c.Registrators) == 0 && !l.diags.HasErrors() {
 		read := "No configuration file was read"
