@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // consul resolves the consul block over the CONSUL_* environment, which
@@ -89,10 +88,8 @@ func (l *loader) tls(b *rawTLS, t *TLS) {
 func (l *loader) retry(b *rawRetry, r *Retry) {
 	// A negative number of attempts is consul-template's "never give up"
 	// too, drcon's 0.
-	if v, diags := exprValue(l.ctxs, b.Attempts); !diags.HasErrors() && v.Type() == cty.Number && v.IsKnown() && !v.IsNull() && v.LessThan(cty.Zero).True() {
-		r.Attempts = 0
-	} else {
-		l.integer(b.Attempts, &r.Attempts, 1<<20)
+	if l.integer(b.Attempts, &r.Attempts, -1<<20, 1<<20) {
+		r.Attempts = max(r.Attempts, 0)
 	}
 	enabled := true
 	if l.boolean(b.Enabled, &enabled) && !enabled {

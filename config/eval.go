@@ -130,8 +130,8 @@ func (d *decoder) boolean(a *hcl.Attribute, dst *bool) bool {
 	return ok
 }
 
-// integer accepts whole numbers from 0 to max.
-func (d *decoder) integer(a *hcl.Attribute, dst *int, max int) bool {
+// integer accepts whole numbers from min to max.
+func (d *decoder) integer(a *hcl.Attribute, dst *int, min, max int) bool {
 	if a == nil {
 		return false
 	}
@@ -140,21 +140,12 @@ func (d *decoder) integer(a *hcl.Attribute, dst *int, max int) bool {
 		return false
 	}
 	var n int
-	if err := gocty.FromCtyValue(v, &n); err != nil || n < 0 || n > max {
-		d.errorf(a, "Invalid number", "%s must be a whole number from 0 to %d.", a.Name, max)
+	if err := gocty.FromCtyValue(v, &n); err != nil || n < min || n > max {
+		d.errorf(a, "Invalid number", "%s must be a whole number from %d to %d.", a.Name, min, max)
 		return false
 	}
 	*dst = n
 	return true
-}
-
-// exprValue evaluates a (nil: the null value) without reporting anything,
-// for a look at its type before it is read.
-func exprValue(ctxs map[string]*hcl.EvalContext, a *hcl.Attribute) (cty.Value, hcl.Diagnostics) {
-	if a == nil {
-		return cty.NullVal(cty.DynamicPseudoType), nil
-	}
-	return a.Expr.Value(ctxs[a.Range.Filename])
 }
 
 // strList reads a list of strings; a string is split at its commas, as
@@ -163,7 +154,7 @@ func (d *decoder) strList(a *hcl.Attribute, dst *[]string) bool {
 	if a == nil {
 		return false
 	}
-	if v, diags := exprValue(d.ctxs, a); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+	if v, diags := a.Expr.Value(d.ctxs[a.Range.Filename]); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
 		*dst = []string{}
 		if s := v.AsString(); s != "" {
 			*dst = strings.Split(s, ",")

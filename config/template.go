@@ -297,7 +297,7 @@ func (l *loader) owner(name, id *hcl.Attribute, dst *string) {
 		return
 	}
 	var n int
-	if l.integer(id, &n, 1<<31-1) {
+	if l.integer(id, &n, 0, 1<<31-1) {
 		*dst = strconv.Itoa(n)
 	}
 }

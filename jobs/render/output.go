@@ -86,36 +86,40 @@ func (o *outputs) started(ok bool) {
 }
 
 // settle waits, at most pipeGrace, for the rest of the output of a process
-// that has exited. Output still open after that is a descendant's: from
-// then on it goes to late(stream), or nowhere, so that the run's own
-// writers are the caller's again, and its reading ends when ctx does (nil:
-// when the descendant closes it).
+// that has exited. Output still open after that is a descendant's (detach).
 func (o *outputs) settle(late func(stream string) io.Writer, ctx context.Context) {
 	grace := time.NewTimer(pipeGrace)
 	defer grace.Stop()
 	for _, s := range o.streams {
 		select {
 		case <-s.done:
-			continue
 		case <-grace.C:
+			o.detach(late, ctx)
+			return
 		}
-		for _, s := range o.streams {
-			w := io.Discard
-			if late != nil {
-				w = late(s.name)
-			}
-			s.to.swap(w)
-			if ctx != nil {
-				go func() {
-					select {
-					case <-ctx.Done():
-						s.r.Close() // ends the copy: the agent is stopping
-					case <-s.done:
-					}
-				}()
-			}
+	}
+}
+
+// detach sends the output still open to late(stream), or nowhere, so that
+// the run's own writers are the caller's again, and ends its reading when
+// ctx ends (nil: when the descendant closes it).
+func (o *outputs) detach(late func(stream string) io.Writer, ctx context.Context) {
+	for _, s := range o.streams {
+		w := io.Discard
+		if late != nil {
+			w = late(s.name)
 		}
-		return
+		s.to.swap(w)
+		if ctx == nil {
+			continue
+		}
+		go func() {
+			select {
+			case <-ctx.Done():
+				s.r.Close() // ends the copy: the agent is stopping
+			case <-s.done:
+			}
+		}()
 	}
 }
 
