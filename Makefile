@@ -44,8 +44,15 @@ demo-stop:
 bench: build
 	integration/bench/run.sh
 
+# Each fuzz target for FUZZTIME (go test runs their seeds in make test too):
+# configs, queries, templates, container settings, Consul's health answers.
+FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 60s ./config
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./config
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./template/dep
+	$(GO) test -run '^$$' -fuzz FuzzTemplate -fuzztime $(FUZZTIME) ./template
+	$(GO) test -run '^$$' -fuzz FuzzBuildServices -fuzztime $(FUZZTIME) ./jobs/register
+	$(GO) test -run '^$$' -fuzz FuzzDecodeHealth -fuzztime $(FUZZTIME) ./template/consul
 
 clean:
 	rm -rf bin

@@ -41,7 +41,7 @@ type goldenState struct {
 	} `json:"answers"`
 }
 
-func loadGoldenState(t *testing.T, dir string) (memStore, []string) {
+func loadGoldenState(t testing.TB, dir string) (memStore, []string) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "state.json"))
 	if err != nil {
