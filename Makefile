@@ -23,9 +23,13 @@ test:
 unit:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /integration)
 
+# gofmt, vet, staticcheck, and deadcode (no function that nothing calls,
+# tests included).
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	@test -z "$$($(GO) run golang.org/x/tools/cmd/deadcode@v0.52.0 -test ./... | tee /dev/stderr)"
 
 # The DR CoN stack on this machine (integration/demo): installs what is
 # missing, runs Consul, nginx and drcon with examples/drcon.hcl, scales a

@@ -15,7 +15,8 @@ import (
 // the methods here do not lock; a template that takes the lock itself and
 // then sets a value does not hang as it would in consul-template.
 type Scratch struct {
-	once sync.Once // never used: it is here for the layout
+	//lint:ignore U1000 consul-template's layout, which printing the scratch shows
+	once sync.Once
 	sync.RWMutex
 	values map[string]any
 }

@@ -45,9 +45,6 @@ type Consul struct {
 // ConsulOption adjusts a dev agent before it starts.
 type ConsulOption func(*Consul)
 
-// WithNodeName sets the agent's node name (default "drcon-test").
-func WithNodeName(n string) ConsulOption { return func(c *Consul) { c.node = n } }
-
 // WithConnLimit sets limits.http_max_conns_per_client (default 4096).
 func WithConnLimit(n int) ConsulOption { return func(c *Consul) { c.connLimit = n } }
 
@@ -179,9 +176,6 @@ func (c *Consul) waitReady(timeout time.Duration) error {
 // Stop stops the agent gracefully.
 func (c *Consul) Stop() { c.proc.Stop() }
 
-// Kill kills the agent at once.
-func (c *Consul) Kill() { c.proc.Kill() }
-
 // Restart stops the agent and starts a fresh one (a dev agent forgets all
 // state) on the same ports.
 func (c *Consul) Restart() {
@@ -201,9 +195,6 @@ func (c *Consul) Client() *api.Client {
 	}
 	return cl
 }
-
-// Env returns CONSUL_HTTP_ADDR for child processes.
-func (c *Consul) Env() []string { return []string{"CONSUL_HTTP_ADDR=" + c.Addr} }
 
 // PutKV writes a key and fails the test on error.
 func (c *Consul) PutKV(key, value string) {
