@@ -54,6 +54,9 @@ type Agent struct {
 	registry *metrics.Registry
 	metrics  *jobs.Metrics
 	reloads  *metrics.CounterVec
+	// execActions counts the exec child's reloads and restarts, across
+	// children replaced by reloads.
+	execActions *metrics.CounterVec
 
 	// mu guards what the status server reads; the supervisor (or Once) is
 	// the only writer.
@@ -61,6 +64,7 @@ type Agent struct {
 	cfg        *config.Config
 	jobs       map[string]*running
 	backend    *backend
+	child      *childRun // exec mode's; nil without
 	lastReload *ReloadStatus
 	stopping   bool
 
@@ -68,6 +72,8 @@ type Agent struct {
 	commands *render.CommandRunner
 	dryMu    sync.Mutex
 	exits    chan jobExit
+	// childExits carries why exec mode's child ended on its own.
+	childExits chan error
 }
 
 // New prepares an agent for cfg; nothing runs until Run, Once or Snapshot.
@@ -83,6 +89,8 @@ func New(cfg *config.Config, o Options) (*Agent, error) {
 		jobs:     map[string]*running{},
 		registry: metrics.NewRegistry(),
 		exits:    make(chan jobExit, 16),
+
+		childExits: make(chan error, 1),
 	}
 	a.metrics = jobs.NewMetrics(a.registry)
 	a.registerMetrics()

@@ -92,6 +92,7 @@ func (a *Agent) build(cfg *config.Config, s spec, b *backend, prewarm []dep.Depe
 			Env:      consulEnv(cfg.Consul),
 			Mode:     a.renderMode(),
 			DryOut:   lockedWriter{mu: &a.dryMu, w: a.opts.DryOut},
+			Rendered: a.templateRendered,
 		})
 		if err != nil {
 			if r.sub != nil {

@@ -15,6 +15,14 @@ func (a *Agent) registerMetrics() {
 	for _, o := range []string{"ok", "unchanged", "failed"} {
 		a.reloads.WithLabelValues(o)
 	}
+	a.execActions = r.NewCounterVec("drcon_exec_actions_total", "Reload signals sent to the exec child, and its restarts, after a template changed.", "action")
+	for _, act := range []string{"reload", "restart"} {
+		a.execActions.WithLabelValues(act)
+	}
+	r.GaugeFunc("drcon_exec_running", "1 while the exec child runs, else 0.", func() float64 {
+		cr := a.childNow()
+		return oneIf(cr != nil && cr.child.Status().PID != 0)
+	})
 	r.RegisterRuntime()
 	r.GaugeFunc("drcon_dependencies_watched", "Distinct dependencies with a watcher (one query each).",
 		func() float64 { return float64(a.poolStats().Dependencies) })

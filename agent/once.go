@@ -17,10 +17,13 @@ import (
 // no limit). Its error joins a *JobError for each template that failed;
 // those still waiting at the timeout match ErrOnceTimeout and name the
 // dependencies they were waiting for. Registrator blocks do not run in
-// this mode.
+// this mode. With exec {}, the child then runs to its end, and a
+// *child.ExitError says how it ended.
 func (a *Agent) Once(ctx context.Context) error {
-	_, err := a.runOnce(ctx)
-	return err
+	if _, err := a.runOnce(ctx); err != nil {
+		return err
+	}
+	return a.runChildOnce(ctx)
 }
 
 // SaveSnapshot renders every template once against live Consul, without

@@ -183,6 +183,7 @@ func (a *Agent) commit(c *change) {
 	if c.backend != c.oldBackend {
 		c.oldBackend.stop()
 	}
+	a.replaceChild(c.next)
 	if c.next.PidFile != old.PidFile {
 		removePidFile(old.PidFile)
 		if err := writePidFile(c.next.PidFile); err != nil {

@@ -17,7 +17,8 @@ import (
 // SIGINT, SIGUSR1, SIGUSR2) and ignores those not named, so that a stray
 // SIGHUP after reload_signal moved, or kill_signal = "" for SIGINT, does
 // not kill it. Other signals keep their default action (SIGQUIT's
-// goroutine dump among them).
+// goroutine dump among them), except in exec mode, where the agent passes
+// on to the child the signals it gives no use (forwards among them).
 type signals struct {
 	c      chan os.Signal
 	set    []os.Signal
@@ -50,7 +51,11 @@ func (s *signals) follow(cfg *config.Config) {
 		s.reload = cfg.ReloadSignal.Signal
 		set = append(set, s.reload)
 	}
-	for _, sig := range caught {
+	extra := caught
+	if cfg.Exec.Enabled() {
+		extra = append(slices.Clone(caught), forwards...)
+	}
+	for _, sig := range extra {
 		if !slices.Contains(set, sig) {
 			set = append(set, sig)
 		}

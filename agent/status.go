@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/drcon/drcon/jobs"
+	"github.com/drcon/drcon/jobs/child"
 	"github.com/drcon/drcon/template/dedup"
 	"github.com/drcon/drcon/template/watch"
 )
@@ -23,6 +24,8 @@ type Status struct {
 	Dependencies []DependencyState `json:"dependencies,omitempty"`
 	// Dedup is the agent's part in sharing data with other agents.
 	Dedup *dedup.Status `json:"dedup,omitempty"`
+	// Exec is exec mode's child.
+	Exec *child.Status `json:"exec,omitempty"`
 }
 
 // JobStatus is a job's own status with the age of its dependencies' data.
@@ -46,7 +49,7 @@ type DependencyState struct {
 // Status gathers the status of the agent and every job.
 func (a *Agent) Status() Status {
 	a.mu.RLock()
-	cfg, b, last, stopping := a.cfg, a.backend, a.lastReload, a.stopping
+	cfg, b, last, stopping, cr := a.cfg, a.backend, a.lastReload, a.stopping, a.child
 	list := make([]*running, 0, len(a.jobs))
 	for _, r := range a.jobs {
 		list = append(list, r)
@@ -64,6 +67,10 @@ func (a *Agent) Status() Status {
 	}
 	st := Status{Version: a.opts.Version, Started: a.started, ConfigFiles: cfg.Files, LastReload: last,
 		Healthy: !stopping, Stopping: stopping, Dependencies: all, Dedup: b.dedupStatus()}
+	if cr != nil {
+		cs := cr.child.Status()
+		st.Exec = &cs
+	}
 	for _, r := range list {
 		js := JobStatus{Status: r.job.Status()}
 		js.Name, js.Kind = r.spec.name, r.spec.kind

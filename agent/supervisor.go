@@ -11,14 +11,16 @@ import (
 	"github.com/drcon/drcon/jobs/render"
 )
 
-// Run starts every job and supervises them until ctx ends or a stop signal
+// Run starts every job (and exec mode's child once every template has
+// rendered) and supervises them until ctx ends or a stop signal
 // (kill_signal, or SIGTERM) arrives; then it stops gracefully: no new
 // renders, running commands get their timeout, registrators deregister only
 // if configured to, and Run returns nil. A second stop signal makes it
 // return ErrForced at once. It reloads the configuration on reload_signal
 // and on POST /v1/reload. A job whose command failed with
 // on_command_failure = "exit" stops the agent the same graceful way, and
-// Run returns that job's error (matching render.ErrExitRequested).
+// Run returns that job's error (matching render.ErrExitRequested); the child
+// ending on its own stops it too, and Run returns a *child.ExitError.
 func (a *Agent) Run(ctx context.Context) error {
 	cfg := a.config()
 	// Signals first: a signal during startup must not kill the process
@@ -66,16 +68,24 @@ func (a *Agent) Run(ctx context.Context) error {
 	cmdCtx, cmdCancel := context.WithCancel(context.Background())
 	cmdDone := make(chan struct{})
 	go func() { defer close(cmdDone); _ = a.commands.Run(cmdCtx) }()
+	cr := a.startChild(cfg)
+	a.mu.Lock()
+	a.child = cr
+	a.mu.Unlock()
 	for _, s := range sortedSpecs(a.specs(cfg)) {
 		a.start(built[s.name])
 	}
+	a.startChildWhenReady(cr) // at once when there is no template
 	a.log.Info("drcon started", "jobs", len(built), "version", a.opts.Version)
 
 	stopCommands := func() { cmdCancel(); <-cmdDone }
 	result := a.supervise(ctx, sigs, stopCommands)
 	if errors.Is(result, ErrForced) {
 		// Nothing more is waited for: running commands and registrators
-		// that deregister are left as they are.
+		// that deregister are left as they are; the exec child is killed.
+		if cr := a.childNow(); cr != nil {
+			cr.child.Kill()
+		}
 		removePidFile(a.config().PidFile)
 		return result
 	}
@@ -105,6 +115,10 @@ func (a *Agent) supervise(ctx context.Context, sigs *signals, stopCommands func(
 				continue
 			}
 			if !sigs.stops(sig) {
+				if cr := a.childNow(); cr != nil {
+					cr.child.Signal(sig)
+					continue
+				}
 				a.log.Info("signal ignored: the configuration gives it no use", "signal", sig.String())
 				continue
 			}
@@ -116,6 +130,9 @@ func (a *Agent) supervise(ctx context.Context, sigs *signals, stopCommands func(
 			req <- st
 			after()
 			sigs.follow(a.config())
+		case err := <-a.childExits:
+			a.log.Info("stopping: the exec child ended", "err", err)
+			return a.shutdown(sigs, stopCommands, err)
 		case e := <-a.exits:
 			if errors.Is(e.err, render.ErrExitRequested) {
 				a.log.Error("stopping: a job's command failed and on_command_failure is exit",
@@ -152,6 +169,7 @@ func (a *Agent) shutdown(sigs *signals, stopCommands func(), reason error) error
 		for _, r := range list {
 			r.cancel()
 		}
+		a.childNow().stop()
 		for _, r := range list {
 			<-r.done
 		}

@@ -48,6 +48,8 @@ type Overrides struct {
 	// -consul-retry-backoff; -consul-retry-backoff wins over it.
 	LegacyRetry string
 	ConsulRetry *bool // -consul-retry
+	// Exec holds the -exec* flags.
+	Exec ExecOverrides
 	// Dry is -dry: a -template flag may leave out its destination, as in
 	// consul-template, since nothing is written.
 	Dry bool

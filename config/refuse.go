@@ -10,7 +10,6 @@ func (l *loader) refuse(f *rawFile) {
 		name   string
 		detail string
 	}{
-		{f.Exec, "exec", "drcon does not supervise a child process (consul-template's exec mode). Run the process under your init system or in its own container, and reload it from a template's command."},
 		{f.Vault, "vault", "drcon reads Consul only; for Vault secrets use Vault Agent's templates."},
 		{f.Nomad, "nomad", "drcon reads Consul only; Nomad services and variables are not supported."},
 		{f.Syslog, "syslog", "drcon logs to stderr (log_format = \"json\" for structured logs); let your init system forward them to syslog."},

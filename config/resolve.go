@@ -94,6 +94,8 @@ func (l *loader) resolve(f *rawFile) *Config {
 	for _, r := range f.Registrators {
 		c.Registrators = append(c.Registrators, l.registrator(r))
 	}
+	c.Exec = l.exec(f.Exec)
+	l.checkExecOnChange(c)
 	l.checkJobs(c)
 	return c
 }

@@ -29,9 +29,10 @@ type rawFile struct {
 
 	Templates    []*rawTemplate    `hcl:"template,block"`
 	Registrators []*rawRegistrator `hcl:"registrator,block"`
+	// Exec is consul-template's supervisor mode (exec.go).
+	Exec *rawExec `hcl:"exec,block"`
 
 	// consul-template keys that drcon refuses or ignores; see refuse.go.
-	Exec               []*rawAny      `hcl:"exec,block"`
 	Vault              []*rawAny      `hcl:"vault,block"`
 	Nomad              []*rawAny      `hcl:"nomad,block"`
 	Syslog             []*rawAny      `hcl:"syslog,block"`
@@ -159,6 +160,7 @@ type rawTemplate struct {
 	CommandTimeout   *hcl.Attribute `hcl:"command_timeout,optional"`
 	Exec             *rawExec       `hcl:"exec,block"`
 	OnCommandFailure *hcl.Attribute `hcl:"on_command_failure,optional"`
+	ExecOnChange     *hcl.Attribute `hcl:"exec_on_change,optional"`
 	Check            *hcl.Attribute `hcl:"check,optional"`
 
 	LeftDelimiter     *hcl.Attribute `hcl:"left_delimiter,optional"`
@@ -170,16 +172,17 @@ type rawTemplate struct {
 	SandboxPath       *hcl.Attribute `hcl:"sandbox_path,optional"`
 }
 
-// rawExec is consul-template's per-template exec block: an alias of command
-// and command_timeout, and the command's environment.
+// rawExec is consul-template's exec block: at the top level, the child
+// process drcon supervises; in a template, an alias of command and
+// command_timeout, and the command's environment.
 type rawExec struct {
 	DefRange hcl.Range      `hcl:",def_range"`
 	Command  *hcl.Attribute `hcl:"command,optional"`
 	Timeout  *hcl.Attribute `hcl:"timeout,optional"`
 	Enabled  *hcl.Attribute `hcl:"enabled,optional"`
 	Env      *rawExecEnv    `hcl:"env,block"`
-	// Settings of a supervised child that have no use for a command that
-	// runs to completion; read so that they load with a warning.
+	// Settings of the supervised child; in a template they load with a
+	// warning, having no use for a command that runs to completion.
 	Splay        *hcl.Attribute `hcl:"splay,optional"`
 	KillSignal   *hcl.Attribute `hcl:"kill_signal,optional"`
 	KillTimeout  *hcl.Attribute `hcl:"kill_timeout,optional"`

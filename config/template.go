@@ -145,6 +145,7 @@ func (l *loader) templateCommand(r *rawTemplate, t *Template) {
 		l.errorf(timeout, "Invalid "+timeout.Name, "drcon waits for every command, so the timeout must be more than 0 (consul-template's \"0\", fire and forget, is not supported); use & inside a shell command to leave it running.")
 	}
 	l.enum(r.OnCommandFailure, &t.OnCommandFailure, "log", "exit")
+	l.enum(r.ExecOnChange, &t.ExecOnChange, "reload", "restart", "none")
 	l.command(r.Check, &t.Check)
 }
 

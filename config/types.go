@@ -2,6 +2,8 @@ package config
 
 import (
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,6 +30,9 @@ type Config struct {
 
 	Templates    []*Template
 	Registrators []*Registrator
+	// Exec is the child process drcon supervises (consul-template's exec
+	// mode); off when its Command is empty.
+	Exec Exec
 
 	// Warnings are deprecated or ignored consul-template keys that were
 	// accepted; WriteWarnings renders them with their source snippets.
@@ -118,6 +123,22 @@ type Command struct {
 	Argv  []string
 }
 
+// String is the command as logs and status show it: a list's elements
+// quoted where a shell would need it.
+func (c Command) String() string {
+	if c.Shell != "" {
+		return c.Shell
+	}
+	q := make([]string, len(c.Argv))
+	for i, a := range c.Argv {
+		q[i] = a
+		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`") {
+			q[i] = strconv.Quote(a)
+		}
+	}
+	return strings.Join(q, " ")
+}
+
 // Empty reports whether no command is configured.
 func (c Command) Empty() bool { return c.Shell == "" && len(c.Argv) == 0 }
 
@@ -150,7 +171,11 @@ type Template struct {
 	CommandEnv       CommandEnv
 	CommandTimeout   time.Duration // default 30s
 	OnCommandFailure string        // "log" (default) | "exit"
-	Check            Command
+	// ExecOnChange is what a change of this template's file does to exec
+	// mode's child: "reload" (the reload signal), "restart", or "none";
+	// "" follows the exec block (reload when it has a reload signal).
+	ExecOnChange string
+	Check        Command
 
 	LeftDelimiter     string
 	RightDelimiter    string
@@ -158,6 +183,24 @@ type Template struct {
 	FunctionDenylist  []string
 	SandboxPath       string
 }
+
+// Exec is consul-template's exec mode: one child process, started once
+// every template has rendered, told of each later write of a template by
+// ReloadSignal (or restarted when that is off), stopped with KillSignal and,
+// after KillTimeout, SIGKILL. drcon stops when it exits, with its code.
+type Exec struct {
+	Command      Command
+	Env          CommandEnv
+	KillSignal   Signal        // default SIGINT
+	KillTimeout  time.Duration // default 30s
+	ReloadSignal Signal        // zero: restart the child instead
+	// Splay is the longest random delay before the reload signal or the
+	// restart, so that many hosts do not reload at once.
+	Splay time.Duration
+}
+
+// Enabled reports whether drcon supervises a child.
+func (e Exec) Enabled() bool { return !e.Command.Empty() }
 
 // CommandEnv is the environment of a template's command, from
 // consul-template's exec { env { } }: the agent's environment filtered by

@@ -44,8 +44,8 @@ func (b optionalBool) Set(s string) error {
 // fails, and leaves the reason where parse prints it alone, instead of the
 // flag package's message followed by every flag. It acts as a boolean flag
 // whatever it is in consul-template: it fails before it would use a value,
-// and so "-exec" last on the line is refused with the reason too, not with
-// "flag needs an argument".
+// and so "-vault-addr" last on the line is refused with the reason too, not
+// with "flag needs an argument".
 type refused struct {
 	reason string
 	hit    *string
@@ -62,7 +62,6 @@ func (r refused) Set(string) error {
 // Why drcon refuses consul-template's flags, worded as config/refuse.go
 // refuses the same settings in files.
 const (
-	whyExec    = "drcon does not supervise a child process (consul-template's exec mode). Run the process under your init system or in its own container, and reload it from a template's command."
 	whyVault   = "drcon reads Consul only; for Vault secrets use Vault Agent's templates."
 	whySyslog  = `drcon logs to stderr (log_format = "json" for structured logs); let your init system forward them to syslog.`
 	whyLogFile = "drcon logs to stderr; let your init system write and rotate the log."
@@ -98,10 +97,6 @@ func (f ignored) Set(string) error {
 
 // refusedFlags are consul-template v0.41.1's flags that drcon refuses.
 var refusedFlags = map[string]string{
-	"exec": whyExec, "exec-kill-signal": whyExec, "exec-kill-timeout": whyExec, "exec-reload-signal": whyExec,
-	"exec-splay": whyExec, "exec-env-pristine": whyExec, "exec-env-custom": whyExec,
-	"exec-env-allowlist": whyExec, "exec-env-denylist": whyExec,
-
 	"vault-addr": whyVault, "vault-agent-token-file": whyVault, "vault-client-user-agent": whyVault,
 	"vault-default-lease-duration": whyVault, "vault-renew-token": whyVault, "vault-token": whyVault,
 	"vault-unwrap-token": whyVault, "vault-retry": whyVault, "vault-retry-attempts": whyVault,
@@ -159,6 +154,16 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.RetryBackoff, "consul-retry-backoff", "", "first wait after a failed query, e.g. 250ms")
 	fs.StringVar(&o.LegacyRetry, "retry", "", "consul-template's old name of -consul-retry-backoff")
 	fs.StringVar(&o.RetryMaxBackoff, "consul-retry-max-backoff", "", "longest wait between failed queries, e.g. 1m")
+	e := &o.Exec
+	fs.StringVar(&e.Command, "exec", "", "child process to supervise, started once every template has rendered (overrides exec { command })")
+	fs.StringVar(&e.KillSignal, "exec-kill-signal", "", "signal that stops the child (overrides exec { kill_signal }; default SIGINT)")
+	fs.StringVar(&e.KillTimeout, "exec-kill-timeout", "", "time the child has to stop before SIGKILL (overrides exec { kill_timeout }; default 30s)")
+	fs.StringVar(&e.ReloadSignal, "exec-reload-signal", "", "signal sent to the child when a template changes; SIGNULL restarts it instead (overrides exec { reload_signal })")
+	fs.StringVar(&e.Splay, "exec-splay", "", "longest random delay before the child is reloaded or restarted (overrides exec { splay })")
+	fs.Var(optionalBool{&e.EnvPristine}, "exec-env-pristine", "start the child with only drcon's and the custom variables (overrides exec { env { pristine } })")
+	fs.Var((*listFlag)(&e.EnvCustom), "exec-env-custom", "NAME=value for the child's environment (repeatable; adds to exec { env { custom } })")
+	fs.Var((*listFlag)(&e.EnvAllowlist), "exec-env-allowlist", "glob of variable names the child gets (repeatable; adds to exec { env { allowlist } })")
+	fs.Var((*listFlag)(&e.EnvDenylist), "exec-env-denylist", "glob of variable names the child does not get (repeatable; adds to exec { env { denylist } })")
 	for name, isBool := range ignoredFlags {
 		fs.Var(ignored{name, isBool, &o.IgnoredFlags}, name, "")
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -190,6 +191,17 @@ func TestOverrideFlags(t *testing.T) {
 			func(c *config.Config) any {
 				return [2]string{c.Templates[0].LeftDelimiter, c.Templates[0].RightDelimiter}
 			}, [2]string{"", "]]"}},
+		{"exec flags over file", "exec {\n  command = \"nginx\"\n  reload_signal = \"SIGHUP\"\n  env { custom = [\"A=1\"] }\n}",
+			[]string{"-exec", "haproxy -f /etc/haproxy.cfg", "-exec-kill-signal", "quit", "-exec-kill-timeout", "5s",
+				"-exec-reload-signal", "SIGNULL", "-exec-splay", "1s", "-exec-env-pristine", "-exec-env-custom", "B=2",
+				"-exec-env-allowlist", "PATH", "-exec-env-denylist", "SECRET_*"},
+			func(c *config.Config) any { return c.Exec }, config.Exec{
+				Command:    config.Command{Shell: "haproxy -f /etc/haproxy.cfg"},
+				Env:        config.CommandEnv{Pristine: true, Custom: []string{"A=1", "B=2"}, Allowlist: []string{"PATH"}, Denylist: []string{"SECRET_*"}},
+				KillSignal: config.Signal{Name: "SIGQUIT", Signal: syscall.SIGQUIT}, KillTimeout: 5 * time.Second, Splay: time.Second}},
+		{"exec defaults", "", []string{"-exec", "app"},
+			func(c *config.Config) any { return c.Exec }, config.Exec{Command: config.Command{Shell: "app"},
+				KillSignal: config.Signal{Name: "SIGINT", Signal: syscall.SIGINT}, KillTimeout: 30 * time.Second}},
 		{"nothing given", `consul { token = "file" }`, nil,
 			consul, config.Consul{Token: "file", Retry: defaults.Consul.Retry}},
 	}
@@ -210,8 +222,6 @@ func TestOverrideFlags(t *testing.T) {
 // form and on each subcommand, prints its reason on one line and exits 2.
 func TestRefusedFlags(t *testing.T) {
 	reasons := map[string]string{
-		"exec":                 "does not supervise a child process",
-		"exec-env-pristine":    "does not supervise a child process",
 		"vault-token":          "Vault Agent",
 		"syslog":               "forward them to syslog",
 		"log-rotate-bytes":     "write and rotate the log",
@@ -262,6 +272,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-retry", "0s"}, []string{"Invalid -retry flag"}},
 		{[]string{"-consul-retry-max-backoff", "x"}, []string{"Invalid -consul-retry-max-backoff flag"}},
 		{[]string{"-template", "only-a-source"}, []string{"Invalid -template flag"}},
+		{[]string{"-exec", "app", "-exec-kill-signal", "SIGFOO"}, []string{"Invalid -exec-kill-signal flag", "SIGFOO"}},
+		{[]string{"-exec", "app", "-exec-kill-timeout", "0s"}, []string{"Invalid -exec-kill-timeout flag", "more than 0"}},
+		{[]string{"-exec", "app", "-exec-env-custom", "NOVALUE"}, []string{"Invalid -exec-env-custom flag", "NAME=value"}},
 		// A bad flag is a usage error whatever else is wrong in the files.
 		{[]string{"-config", bad, "-wait", "bogus"}, []string{"Invalid -wait flag", "Invalid log_level"}},
 	}

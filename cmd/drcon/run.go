@@ -13,6 +13,7 @@ import (
 
 	"github.com/drcon/drcon/agent"
 	"github.com/drcon/drcon/cmd/drcon/internal/version"
+	"github.com/drcon/drcon/jobs/child"
 	"github.com/drcon/drcon/jobs/render"
 	"github.com/drcon/drcon/template/snapshot"
 )
@@ -113,6 +114,9 @@ func runExit(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
+	if code, ok := childExit(stderr, err); ok {
+		return code
+	}
 	printErrors(stderr, err)
 	switch {
 	case errors.Is(err, agent.ErrInvalid):
@@ -124,6 +128,20 @@ func runExit(stderr io.Writer, err error) int {
 	}
 }
 
+// childExit is the exit code of a run that ended because exec mode's child
+// did, which is the child's own, as in consul-template; ok is false for
+// other errors.
+func childExit(stderr io.Writer, err error) (code int, ok bool) {
+	var exit *child.ExitError
+	if !errors.As(err, &exit) {
+		return 0, false
+	}
+	if exit.Code != 0 {
+		fmt.Fprintln(stderr, "drcon:", exit)
+	}
+	return exit.Code, true
+}
+
 // onceExit reports the outcome of a -once run and picks its exit code: a
 // job that could not be built is a configuration error; a render, check or
 // command that failed beats a template still waiting for data at the
@@ -131,6 +149,9 @@ func runExit(stderr io.Writer, err error) int {
 func onceExit(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
+	}
+	if code, ok := childExit(stderr, err); ok {
+		return code
 	}
 	printErrors(stderr, err)
 	code := exitError

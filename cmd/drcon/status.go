@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drcon/drcon/agent"
+	"github.com/drcon/drcon/jobs/child"
 	"github.com/drcon/drcon/template/dedup"
 )
 
@@ -83,6 +84,9 @@ func printStatus(w io.Writer, st agent.Status, now time.Time) {
 	if d := st.Dedup; d != nil {
 		fmt.Fprintln(w, dedupLine(d, now))
 	}
+	if e := st.Exec; e != nil {
+		fmt.Fprintln(w, execLine(e, now))
+	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tKIND\tSTATE\tREADY\tLAST RENDER/SYNC\tLAST WRITE\tDEPS\tDATA AGE\tDETAIL")
@@ -91,6 +95,18 @@ func printStatus(w io.Writer, st agent.Status, now time.Time) {
 			ago(now, lastActivity(j)), ago(now, j.LastWrite), len(j.Dependencies), dataAge(j), detail(j))
 	}
 	tw.Flush()
+}
+
+// execLine says how exec mode's child is doing.
+func execLine(e *child.Status, now time.Time) string {
+	if e.Waiting {
+		return fmt.Sprintf("exec: %s, waiting for every template to render", e.Command)
+	}
+	if e.PID == 0 {
+		return fmt.Sprintf("exec: %s, not running", e.Command)
+	}
+	return fmt.Sprintf("exec: %s, pid %d, up %s, %d reloads, %d restarts", e.Command, e.PID,
+		roundAge(now.Sub(e.Started)), e.Reloads, e.Restarts)
 }
 
 // dedupLine says what the agent's part in its dedup group is.

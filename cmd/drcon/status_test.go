@@ -10,6 +10,7 @@ import (
 
 	"github.com/drcon/drcon/agent"
 	"github.com/drcon/drcon/jobs"
+	"github.com/drcon/drcon/jobs/child"
 	"github.com/drcon/drcon/template/dedup"
 )
 
@@ -28,6 +29,7 @@ func TestPrintStatus(t *testing.T) {
 			Error: "drcon.hcl:3:9: Unclosed configuration block: There is no closing brace.\ndrcon.hcl:9:1: other"},
 		Dedup: &dedup.Status{Role: dedup.RoleFollower, Group: "drcon/dedup/5f0c2a", Leader: "web-1",
 			Dependencies: 30, Shared: 30},
+		Exec: &child.Status{Command: `nginx -g "daemon off;"`, PID: 4242, Started: ago(3 * time.Hour), Reloads: 12},
 		Jobs: []agent.JobStatus{
 			{Status: jobs.Status{Name: "nginx", Kind: "template", State: "idle", Ready: true,
 				Destination: "/etc/nginx/conf.d/upstreams.conf", LastRender: ago(2 * time.Second),

@@ -1,8 +1,11 @@
-# nginx with drcon beside it, for docker-compose.yml: drcon renders nginx's
-# configuration, checks it with this nginx and reloads it. The build context
-# is the one examples/Dockerfile uses (bin/docker, holding the static drcon).
+# nginx with drcon as its supervisor, for docker-compose.yml: drcon renders
+# nginx's configuration, checks it with this nginx, runs nginx and signals
+# it (exec mode). The build context is the one examples/Dockerfile uses
+# (bin/docker, holding the static drcon).
 FROM nginx:1.27
 COPY drcon /usr/local/bin/drcon
-# nginx starts with an empty drcon file (an include of a missing file is an
-# error), then drcon fills it; drcon is the container's main process.
-ENTRYPOINT ["/bin/sh", "-c", "mkdir -p /etc/nginx/drcon && : >/etc/nginx/drcon/upstreams.conf && nginx && exec drcon -config /etc/drcon/compose/nginx.hcl"]
+# drcon is the container's main process; `docker stop` (SIGTERM) stops it,
+# and it stops nginx with SIGQUIT, which finishes the requests in flight.
+# CMD is emptied: the base image's would become arguments of drcon.
+ENTRYPOINT ["drcon", "-config", "/etc/drcon/compose/nginx.hcl"]
+CMD []

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"gopkg.in/yaml.v2"
 
 	"github.com/drcon/drcon/agent"
+	"github.com/drcon/drcon/config"
 	"github.com/drcon/drcon/integration/testenv"
 )
 
@@ -295,9 +297,18 @@ func TestComposeFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(nginxDockerfile), "drcon -config /etc/drcon/compose/nginx.hcl") ||
+	if !strings.Contains(string(nginxDockerfile), `ENTRYPOINT ["drcon", "-config", "/etc/drcon/compose/nginx.hcl"]`) ||
+		!strings.Contains(string(nginxDockerfile), "\nCMD []\n") ||
 		!containsAll(file.Services["nginx"].Volumes, "../nginx.conf:/etc/nginx/nginx.conf:ro", "..:/etc/drcon:ro") {
-		t.Errorf("nginx: volumes %v; nginx.Dockerfile does not run compose/nginx.hcl", file.Services["nginx"].Volumes)
+		t.Errorf("nginx: volumes %v; nginx.Dockerfile does not run compose/nginx.hcl alone", file.Services["nginx"].Volumes)
+	}
+	// drcon runs nginx in the foreground (exec mode) and reloads it by signal.
+	cfg, err := config.Load([]string{filepath.Join(dir, "nginx.hcl")}, config.Overrides{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := cfg.Exec; !slices.Contains(e.Command.Argv, "daemon off;") || e.ReloadSignal.Name != "SIGHUP" {
+		t.Errorf("compose/nginx.hcl: exec %+v, want nginx in the foreground, reloaded by SIGHUP", e)
 	}
 	if w := file.Services["whoami"]; w.Labels["SERVICE_NAME"] != "whoami" || w.Labels["SERVICE_TAGS"] != "http" {
 		t.Errorf("whoami labels %v: nginx.ctmpl routes services tagged http", w.Labels)

@@ -32,6 +32,16 @@ func NginxBinary() (string, error) { return lookBinary("DRCON_NGINX", nil, "ngin
 // it accepts connections on Port.
 func StartNginx(t testing.TB, files map[string]string) *Nginx {
 	t.Helper()
+	n := PrepareNginx(t, files)
+	n.proc = Start(t, "nginx", exec.Command(n.bin, n.Command()[1:]...))
+	n.WaitListening(10 * time.Second)
+	return n
+}
+
+// PrepareNginx writes the files of StartNginx without starting nginx: the
+// test runs Command under a supervisor of its own.
+func PrepareNginx(t testing.TB, files map[string]string) *Nginx {
+	t.Helper()
 	bin, err := NginxBinary()
 	if err != nil {
 		Missing(t, "nginx", "apt-get install -y nginx", err)
@@ -50,15 +60,24 @@ func StartNginx(t testing.TB, files map[string]string) *Nginx {
 	for name, content := range files {
 		n.WriteConf(name, content)
 	}
-	n.proc = Start(t, "nginx", exec.Command(bin, "-p", n.Prefix, "-c", n.Conf, "-g", "daemon off;"))
-	WaitFor(t, 10*time.Second, "nginx to listen", func() bool {
+	return n
+}
+
+// Command is the argv that runs this instance in the foreground.
+func (n *Nginx) Command() []string {
+	return []string{n.bin, "-p", n.Prefix, "-c", n.Conf, "-g", "daemon off;"}
+}
+
+// WaitListening waits until nginx accepts connections on Port.
+func (n *Nginx) WaitListening(limit time.Duration) {
+	n.t.Helper()
+	WaitFor(n.t, limit, "nginx to listen", func() bool {
 		c, err := net.DialTimeout("tcp", n.Addr(), 100*time.Millisecond)
 		if err == nil {
 			c.Close()
 		}
 		return err == nil
 	})
-	return n
 }
 
 // MainConf is the main configuration: everything under Prefix.

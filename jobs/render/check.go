@@ -50,7 +50,7 @@ func (r *run) check(ctx context.Context, candidate string) error {
 	env := append(append(os.Environ(), j.o.Env...), candidateVar+"="+candidate)
 	res := process{cmd: withCandidate(j.cfg.Check, candidate), env: env, timeout: j.cfg.CommandTimeout,
 		stdout: out, stderr: out}.run(ctx)
-	res.Command = commandString(j.cfg.Check) // as configured, not one candidate's
+	res.Command = j.cfg.Check.String() // as configured, not one candidate's
 	if !failed(res) {
 		j.update(func(s *jobs.Status) { s.Check = &res })
 		j.log.Debug("check passed", "check", res.Command, "duration", res.Duration)

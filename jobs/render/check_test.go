@@ -62,7 +62,7 @@ func TestCheckSeesTheCandidate(t *testing.T) {
 			if b, _ := os.ReadFile(cfg.Destination); string(b) != "hello" {
 				t.Errorf("destination %q", b)
 			}
-			if s := j.Status(); s.Check == nil || s.Check.ExitCode != 0 || s.Check.Command != commandString(cfg.Check) {
+			if s := j.Status(); s.Check == nil || s.Check.ExitCode != 0 || s.Check.Command != cfg.Check.String() {
 				t.Errorf("status check %+v", s.Check)
 			}
 		})

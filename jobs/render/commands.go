@@ -168,7 +168,7 @@ func (c *CommandRunner) Request(req CommandRequest) *CommandRun {
 	defer c.mu.Unlock()
 	if c.stopping {
 		r := &CommandRun{cmd: req.Command, jobs: []string{req.Job}, done: make(chan struct{})}
-		r.finish(jobs.CommandResult{Command: commandString(req.Command), At: now, ExitCode: -1,
+		r.finish(jobs.CommandResult{Command: req.Command.String(), At: now, ExitCode: -1,
 			Error: "not run: the agent is stopping"})
 		return r
 	}
@@ -247,7 +247,7 @@ func (c *CommandRunner) startDue(ctx context.Context, wg *sync.WaitGroup) (next 
 // execute runs r, records its outcome for each job it serves, and frees
 // its slot.
 func (c *CommandRunner) execute(ctx context.Context, r *CommandRun) {
-	log := c.log.With("job", strings.Join(r.jobs, ","), "command", commandString(r.cmd))
+	log := c.log.With("job", strings.Join(r.jobs, ","), "command", r.cmd.String())
 	stdout := &lineLog{log: log, stream: "stdout"}
 	stderr := &lineLog{log: log, stream: "stderr"}
 	// A command runs to its end when the agent stops; the output of a
@@ -295,7 +295,7 @@ func (c *CommandRunner) stop() {
 	for key, s := range c.slots {
 		if r := s.queued; r != nil {
 			s.queued = nil
-			r.finish(jobs.CommandResult{Command: commandString(r.cmd), At: now, ExitCode: -1,
+			r.finish(jobs.CommandResult{Command: r.cmd.String(), At: now, ExitCode: -1,
 				Error: "not run: the agent is stopping"})
 		}
 		if s.idle() {

@@ -26,7 +26,7 @@ func TestCommandEnv(t *testing.T) {
 		{"pristine", config.CommandEnv{Pristine: true, Custom: []string{"PATH=/usr/bin", "CONSUL_HTTP_ADDR=override"}},
 			[]string{"CONSUL_HTTP_ADDR=127.0.0.1:8500", "PATH=/usr/bin", "CONSUL_HTTP_ADDR=override"}},
 	} {
-		if got := commandEnv(environ, tc.env, agent); !slices.Equal(got, tc.want) {
+		if got := Environment(environ, tc.env, agent); !slices.Equal(got, tc.want) {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
 		}
 	}

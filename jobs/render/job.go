@@ -85,6 +85,10 @@ type Options struct {
 	// DryOut receives the renders in ModeDry, each in one Write. Jobs that
 	// share it need it safe for concurrent Writes.
 	DryOut io.Writer
+	// Rendered, if set, is called after each render that reached the
+	// destination, with whether it changed the file's content: the agent
+	// starts and reloads exec mode's child from it.
+	Rendered func(job string, wrote bool)
 }
 
 // ErrExitRequested is wrapped by the error Run returns when the command
@@ -157,7 +161,7 @@ func New(cfg *config.Template, src Source, o Options) (*Job, error) {
 		target: target{path: cfg.Destination, perms: cfg.Perms, uid: uid, gid: gid, backup: cfg.Backup,
 			atomic: cfg.Atomic, createDirs: cfg.CreateDestDirs},
 		parse:  func(text string) (*template.Template, error) { return template.Parse(text, topts) },
-		cmdEnv: commandEnv(os.Environ(), cfg.CommandEnv, o.Env),
+		cmdEnv: Environment(os.Environ(), cfg.CommandEnv, o.Env),
 		status: jobs.Status{Name: cfg.Name, Kind: jobs.KindTemplate, State: StateStarting, Destination: cfg.Destination},
 	}
 	if j.tmpl, err = j.parse(cfg.Text); err != nil {

@@ -55,7 +55,7 @@ func (r *run) awaitCommand(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 		return fmt.Errorf("render job %q: command %s did not finish: %w",
-			r.j.cfg.Name, commandString(r.j.cfg.Command), context.Cause(ctx))
+			r.j.cfg.Name, r.j.cfg.Command.String(), context.Cause(ctx))
 	case <-r.pending.Done():
 	}
 	res := r.pending.Result()

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -56,28 +55,13 @@ func argv(c config.Command) []string {
 	return c.Argv
 }
 
-// commandString is a command as shown in logs and status.
-func commandString(c config.Command) string {
-	if c.Shell != "" {
-		return c.Shell
-	}
-	q := make([]string, len(c.Argv))
-	for i, a := range c.Argv {
-		q[i] = a
-		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`") {
-			q[i] = strconv.Quote(a)
-		}
-	}
-	return strings.Join(q, " ")
-}
-
 // run runs p in its own process group. When the timeout expires, or ctx ends
 // first, the whole group is killed with SIGKILL, so that a shell's children
 // die with it. The result always has Command, At and Duration; ExitCode is
 // -1 when the process did not exit by itself.
 func (p process) run(ctx context.Context) jobs.CommandResult {
 	start := time.Now()
-	res := jobs.CommandResult{Command: commandString(p.cmd), At: start, ExitCode: -1}
+	res := jobs.CommandResult{Command: p.cmd.String(), At: start, ExitCode: -1}
 	timeout := p.timeout
 	if timeout <= 0 {
 		timeout = defaultTimeout

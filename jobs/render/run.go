@@ -239,6 +239,7 @@ func (r *run) activate(ctx context.Context, out []byte) error {
 		}
 		r.refused = nil
 		r.ok()
+		j.rendered(false)
 		if r.commandOwed {
 			r.requestCommand()
 		}
@@ -267,10 +268,17 @@ func (r *run) activate(ctx context.Context, out []byte) error {
 	j.update(func(s *jobs.Status) { s.Writes++; s.LastWrite = written })
 	j.log.Info("wrote destination", "destination", j.cfg.Destination, "bytes", len(out))
 	r.ok()
+	j.rendered(true)
 	if !j.cfg.Command.Empty() {
 		r.requestCommand()
 	}
 	return nil
+}
+
+func (j *Job) rendered(wrote bool) {
+	if j.o.Rendered != nil {
+		j.o.Rendered(j.cfg.Name, wrote)
+	}
 }
 
 func (r *run) requestCommand() {

@@ -3,10 +3,6 @@ parse_only           = true
 template_error_fatal = false
 err_on_failed_lookup = true
 
-exec {
-  command = "nginx -g 'daemon off;'"
-}
-
 vault {
   address = "https://vault:8200"
 }

@@ -1,0 +1,124 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// defaultKillTimeout is how long a stopped child has before SIGKILL, as in
+// consul-template.
+const defaultKillTimeout = 30 * time.Second
+
+var errZeroKillTimeout = errors.New("the kill timeout must be more than 0: the child gets that long to stop before SIGKILL")
+
+// ExecOverrides are consul-template's -exec* flags; each set one wins over
+// the exec block's key, and the env lists add to the block's.
+type ExecOverrides struct {
+	Command      string // -exec, run by /bin/sh -c when it has spaces
+	KillSignal   string // -exec-kill-signal
+	KillTimeout  string // -exec-kill-timeout
+	ReloadSignal string // -exec-reload-signal; "SIGNULL" turns it off
+	Splay        string // -exec-splay
+	EnvPristine  *bool  // -exec-env-pristine
+	// -exec-env-custom, -exec-env-allowlist, -exec-env-denylist (repeatable)
+	EnvCustom, EnvAllowlist, EnvDenylist []string
+}
+
+// exec reads the top-level exec block and the -exec* flags.
+func (l *loader) exec(r *rawExec) Exec {
+	e := Exec{KillSignal: Signal{Name: "SIGINT", Signal: syscall.SIGINT}, KillTimeout: defaultKillTimeout}
+	if r != nil {
+		l.command(r.Command, &e.Command)
+		if r.Command == nil {
+			l.warnAt(r.DefRange, "No child process", "exec {} has no command, so drcon runs no child; set command = \"...\".")
+		}
+		for _, a := range []*hcl.Attribute{r.Enabled, r.Timeout} {
+			if a != nil {
+				l.warnAt(a.NameRange, "Ignored setting", "exec.%s is ignored, as in consul-template: the child runs whenever a command is set, for as long as it runs.", a.Name)
+			}
+		}
+		l.signal(r.KillSignal, &e.KillSignal, false)
+		l.signal(r.ReloadSignal, &e.ReloadSignal, true)
+		if l.duration(r.KillTimeout, &e.KillTimeout) && e.KillTimeout == 0 {
+			l.errorf(r.KillTimeout, "Invalid kill_timeout", "%s.", errZeroKillTimeout)
+		}
+		l.duration(r.Splay, &e.Splay)
+		l.commandEnv(r.Env, &e.Env)
+	}
+	l.execOverrides(&e)
+	return e
+}
+
+func (l *loader) execOverrides(e *Exec) {
+	o := l.o.Exec
+	if o.Command != "" {
+		e.Command = Command{Shell: o.Command}
+	}
+	for _, s := range []struct {
+		flag, value string
+		dst         *Signal
+		allowEmpty  bool
+	}{{"-exec-kill-signal", o.KillSignal, &e.KillSignal, false}, {"-exec-reload-signal", o.ReloadSignal, &e.ReloadSignal, true}} {
+		if s.value == "" {
+			continue
+		}
+		if v, err := parseSignal(s.value, s.allowEmpty); err != nil {
+			l.flagError(s.flag, err)
+		} else {
+			*s.dst = v
+		}
+	}
+	for _, d := range []struct {
+		flag, value string
+		dst         *time.Duration
+	}{{"-exec-kill-timeout", o.KillTimeout, &e.KillTimeout}, {"-exec-splay", o.Splay, &e.Splay}} {
+		if d.value == "" {
+			continue
+		}
+		if v, err := parseDuration(d.value); err != nil {
+			l.flagError(d.flag, err)
+		} else {
+			*d.dst = v
+		}
+	}
+	if o.KillTimeout != "" && e.KillTimeout == 0 {
+		l.flagError("-exec-kill-timeout", errZeroKillTimeout)
+	}
+	if o.EnvPristine != nil {
+		e.Env.Pristine = *o.EnvPristine
+	}
+	for _, kv := range o.EnvCustom {
+		if name, _, ok := strings.Cut(kv, "="); !ok || name == "" {
+			l.flagError("-exec-env-custom", fmt.Errorf("%q is not NAME=value", kv))
+		}
+	}
+	for _, g := range append(slices.Clone(o.EnvAllowlist), o.EnvDenylist...) {
+		if _, err := filepath.Match(g, ""); err != nil {
+			l.flagError("-exec-env-allowlist or -exec-env-denylist", fmt.Errorf("%q: %w", g, err))
+		}
+	}
+	e.Env.Custom = append(e.Env.Custom, o.EnvCustom...)
+	e.Env.Allowlist = append(e.Env.Allowlist, o.EnvAllowlist...)
+	e.Env.Denylist = append(e.Env.Denylist, o.EnvDenylist...)
+}
+
+// checkExecOnChange refuses a template that asks for the reload signal when
+// the child has none, and warns of one that names an action without exec.
+func (l *loader) checkExecOnChange(c *Config) {
+	for _, t := range c.Templates {
+		switch {
+		case t.ExecOnChange == "":
+		case !c.Exec.Enabled():
+			l.warnAt(t.DeclRange, "Ignored setting", "template %q: exec_on_change has no effect without exec { command }.", t.Name)
+		case t.ExecOnChange == "reload" && c.Exec.ReloadSignal.Signal == 0:
+			l.errorAt(t.DeclRange, "No reload signal", "template %q: exec_on_change = \"reload\" sends the child exec's reload_signal, and it has none; set exec { reload_signal } or use \"restart\".", t.Name)
+		}
+	}
+}

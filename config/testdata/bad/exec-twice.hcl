@@ -1,0 +1,7 @@
+exec {
+  command = "nginx"
+}
+
+exec {
+  command = "haproxy"
+}

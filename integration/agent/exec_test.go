@@ -1,0 +1,248 @@
+package agent
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/drcon/drcon/integration/testenv"
+)
+
+// TestExecSupervisesNginx is consul-template's exec mode as containers use
+// it: drcon runs nginx in the foreground, renders its upstreams from
+// Consul, and sends it SIGHUP when they change. A request loop through
+// nginx sees the new backend without a failed request, nginx keeps its
+// pid, and SIGQUIT to drcon reaches nginx, which finishes and exits 0, and
+// drcon with it.
+func TestExecSupervisesNginx(t *testing.T) {
+	c := testenv.StartConsul(t)
+	backend := func(name string) (*httptest.Server, int) {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, name) }))
+		t.Cleanup(s.Close)
+		return s, s.Listener.Addr().(*net.TCPAddr).Port
+	}
+	_, portA := backend("A")
+	_, portB := backend("B")
+	c.Register(&api.AgentServiceRegistration{ID: "web-a", Name: "web", Address: "127.0.0.1", Port: portA})
+
+	n := testenv.PrepareNginx(t, map[string]string{"server.conf": `server {
+  listen 127.0.0.1:{{port}};
+  location / { proxy_pass http://web; }
+}
+`})
+	d := newDrcon(t)
+	var argv []string
+	for _, a := range n.Command() {
+		argv = append(argv, fmt.Sprintf("%q", a))
+	}
+	d.write(fmt.Sprintf(`consul { address = %q }
+exec {
+  command       = [%s]
+  reload_signal = "SIGHUP"
+  kill_signal   = "SIGQUIT"
+}
+template "upstreams" {
+  contents    = "upstream web {\n{{ range service \"web\" }}  server {{ .Address }}:{{ .Port }};\n{{ end }}}\n"
+  destination = %q
+}
+`, c.Addr, strings.Join(argv, ", "), n.ConfDir+"/upstreams.conf"))
+	d.start()
+	n.WaitListening(waitLimit)
+	get := func() (string, error) {
+		resp, err := client.Get("http://" + n.Addr() + "/")
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("status %d: %s", resp.StatusCode, b)
+		}
+		return string(b), err
+	}
+	if got, err := get(); got != "A" {
+		t.Fatalf("through nginx: %q, %v", got, err)
+	}
+	nginxPID := d.statusDoc().Exec.PID
+
+	var requests, failures atomic.Int64
+	var lastErr atomic.Value
+	stop := make(chan struct{})
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			requests.Add(1)
+			if _, err := get(); err != nil {
+				failures.Add(1)
+				lastErr.Store(err.Error())
+			}
+		}
+	}()
+	c.Register(&api.AgentServiceRegistration{ID: "web-b", Name: "web", Address: "127.0.0.1", Port: portB})
+	if err := c.Client().Agent().ServiceDeregister("web-a"); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, waitLimit, "nginx to send requests to B", func() bool {
+		got, _ := get()
+		return got == "B"
+	})
+	time.Sleep(300 * time.Millisecond) // the loop keeps going past the switch
+	close(stop)
+	<-loopDone
+	if f := failures.Load(); f > 0 {
+		t.Fatalf("%d of %d requests failed during the change; last: %v", f, requests.Load(), lastErr.Load())
+	}
+	st := d.statusDoc().Exec
+	if st == nil || st.PID != nginxPID || st.Reloads == 0 || st.Restarts != 0 {
+		t.Fatalf("exec status %+v: want nginx %d reloaded, not restarted", st, nginxPID)
+	}
+	t.Logf("%d requests through nginx during the change, none failed; %d reloads", requests.Load(), st.Reloads)
+	if got := d.metric("drcon_exec_actions_total", "action", "reload"); got != float64(st.Reloads) {
+		t.Errorf("drcon_exec_actions_total{action=reload} = %v, status says %d", got, st.Reloads)
+	}
+	if got := d.metric("drcon_exec_running"); got != 1 {
+		t.Errorf("drcon_exec_running = %v", got)
+	}
+
+	d.signal(syscall.SIGQUIT)
+	if code := d.exitCode(); code != 0 {
+		t.Fatalf("drcon exited %d after nginx's graceful stop, want nginx's 0", code)
+	}
+	if syscall.Kill(nginxPID, 0) == nil {
+		t.Fatalf("nginx %d still runs", nginxPID)
+	}
+}
+
+// execChild is a child that logs to $DIR/child.log: "start PID VALUE" with
+// the rendered file's content, "usr1 PID" for SIGUSR1; it exits with the
+// code in $DIR/exit-code once that file appears, and with 3 on SIGINT.
+const execChild = `
+echo "start $$ $(cat "$DIR/out") $MARK" >> "$DIR/child.log"
+trap 'echo "usr1 $$" >> "$DIR/child.log"' USR1
+trap 'exit 3' INT
+while [ ! -f "$DIR/exit-code" ]; do sleep 0.05; done
+exit "$(cat "$DIR/exit-code")"
+`
+
+// TestExecLifecycle: the child starts only once every template has
+// rendered, and sees their files; a change restarts it when there is no
+// reload signal; a reload that leaves exec {} alone keeps it (consul-
+// template restarts it on every SIGHUP, #945), one that changes it
+// restarts it; drcon passes on a signal it has no use for; and when the
+// child exits, drcon exits with its code. A template with
+// exec_on_change = "none" leaves the child alone.
+func TestExecLifecycle(t *testing.T) {
+	c := testenv.StartConsul(t)
+	c.PutKV("a", "1")
+	d := newDrcon(t)
+	childScript := d.path("child.sh")
+	if err := os.WriteFile(childScript, []byte(execChild), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	config := func(mark string) string {
+		return fmt.Sprintf(`consul { address = %q }
+exec {
+  command = ["/bin/sh", %q]
+  env { custom = ["DIR=$DIR", "MARK=%s"] }
+}
+template "a" {
+  contents    = "{{ key \"a\" }}-{{ key \"b\" }}"
+  destination = "$DIR/out"
+}
+template "quiet" {
+  contents       = "{{ key \"a\" }}"
+  destination    = "$DIR/quiet"
+  exec_on_change = "none"
+}
+`, c.Addr, childScript, mark)
+	}
+	d.write(config("m1"))
+	d.start()
+	starts := func() []string {
+		return slices.DeleteFunc(strings.Split(strings.TrimSpace(d.read("child.log")), "\n"), func(s string) bool { return !strings.HasPrefix(s, "start") })
+	}
+	time.Sleep(500 * time.Millisecond)
+	if got := d.read("child.log"); got != "" || !d.statusDoc().Exec.Waiting {
+		t.Fatalf("the child ran before the template rendered: %q", got)
+	}
+	c.PutKV("b", "1")
+	testenv.WaitFor(t, waitLimit, "the child", func() bool { return len(starts()) == 1 })
+	if got := starts()[0]; !strings.HasSuffix(got, " 1-1 m1") {
+		t.Fatalf("first start: %q, want it to see the rendered file", got)
+	}
+
+	c.PutKV("b", "2")
+	testenv.WaitFor(t, waitLimit, "a restart", func() bool { return len(starts()) == 2 })
+	if got := starts()[1]; !strings.HasSuffix(got, " 1-2 m1") || d.statusDoc().Exec.Restarts != 1 {
+		t.Fatalf("after the change: %q, %+v", got, d.statusDoc().Exec)
+	}
+
+	// A template with exec_on_change = "none" changes its file alone.
+	c.PutKV("a", "2")
+	testenv.WaitFor(t, waitLimit, "the quiet template", func() bool { return d.read("quiet") == "2" })
+	testenv.WaitFor(t, waitLimit, "a restart for template a", func() bool { return len(starts()) == 3 })
+	time.Sleep(300 * time.Millisecond)
+	if got := starts(); len(got) != 3 || d.statusDoc().Exec.Restarts != 2 {
+		t.Fatalf("a change of both templates: %q, %+v; want one restart", got, d.statusDoc().Exec)
+	}
+
+	pid := d.statusDoc().Exec.PID
+	d.write(config("m1") + "log_level = \"debug\"\n")
+	if st := d.reloadBySignal(syscall.SIGHUP); st.Outcome != "ok" {
+		t.Fatalf("reload: %+v", st)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got := d.statusDoc().Exec.PID; got != pid || len(starts()) != 3 {
+		t.Fatalf("a reload that left exec {} alone restarted the child: pid %d, was %d; %q", got, pid, starts())
+	}
+	d.write(config("m1") + `template "other" {
+  contents    = "x"
+  destination = "$DIR/other"
+}
+`)
+	if st := d.reloadBySignal(syscall.SIGHUP); st.Outcome != "ok" {
+		t.Fatalf("reload: %+v", st)
+	}
+	testenv.WaitFor(t, waitLimit, "the new template", func() bool { return d.read("other") == "x" })
+	// The new template's first file is a change: the child restarts for it.
+	testenv.WaitFor(t, waitLimit, "a restart for the new file", func() bool { return len(starts()) == 4 })
+	pid = d.statusDoc().Exec.PID
+
+	d.signal(syscall.SIGUSR1)
+	testenv.WaitFor(t, waitLimit, "SIGUSR1 passed on", func() bool {
+		return strings.Contains(d.read("child.log"), fmt.Sprintf("usr1 %d", pid))
+	})
+
+	d.write(config("m2"))
+	if st := d.reloadBySignal(syscall.SIGHUP); st.Outcome != "ok" {
+		t.Fatalf("reload: %+v", st)
+	}
+	testenv.WaitFor(t, waitLimit, "a restart for the new exec {}", func() bool { return len(starts()) == 5 })
+	if got := starts()[4]; !strings.HasSuffix(got, " m2") {
+		t.Fatalf("after the exec change: %q", got)
+	}
+
+	if err := os.WriteFile(d.path("exit-code"), []byte("7"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := d.exitCode(); code != 7 {
+		t.Fatalf("drcon exited %d, want the child's 7", code)
+	}
+}

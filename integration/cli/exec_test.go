@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/drcon/drcon/integration/testenv"
+)
+
+// TestOnceExec: consul-template's -exec flags, given the same way to
+// consul-template v0.41.1 and to drcon: with -once the child runs after
+// the template has rendered, sees it and the custom environment but not
+// a denied variable, and each program exits with the child's code.
+func TestOnceExec(t *testing.T) {
+	c := testenv.StartConsul(t)
+	c.PutKV("app/a", "alpha")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.ctmpl": `a={{ key "app/a" }}`})
+	t.Setenv("SECRET", "s3cr3t") // inherited by both programs, denied to their children
+	bins := map[string]string{"ct": testenv.ConsulTemplate(t), "drcon": testenv.Drcon(t)}
+	for name, bin := range bins {
+		r := run(t, dir, bin,
+			"-once",
+			"-consul-addr", c.Addr,
+			"-template", "a.ctmpl:"+name+".conf",
+			"-exec", `echo "saw $(cat `+name+`.conf) mode=$MODE secret=$SECRET"; exit 4`,
+			"-exec-kill-timeout", "5s",
+			"-exec-splay", "0s",
+			"-exec-env-custom", "MODE=exec",
+			"-exec-env-denylist", "SECRET",
+		)
+		if r.code != 4 {
+			t.Errorf("%s: exit code %d, want the child's 4\nstderr:\n%s", name, r.code, r.stderr)
+		}
+		if want := "saw a=alpha mode=exec secret=\n"; r.stdout != want {
+			t.Errorf("%s: the child printed %q, want %q", name, r.stdout, want)
+		}
+	}
+	// A child that exits 0 ends a -once run with 0.
+	r := drcon(t, dir, "-once", "-consul-addr", c.Addr, "-template", "a.ctmpl:ok.conf", "-exec", "true")
+	expect(t, "drcon -once -exec true", r, 0)
+	if strings.Contains(r.stderr, "exited") {
+		t.Errorf("a child that exited 0 was reported:\n%s", r.stderr)
+	}
+}

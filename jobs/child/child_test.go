@@ -1,0 +1,246 @@
+package child
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/drcon/drcon/config"
+)
+
+// script is a child that records its life in dir/log: "start PID", one
+// line per signal it catches, and "exit" when SIGINT stops it with code 3.
+const script = `
+echo "start $$" >> "$LOG"
+trap 'echo "hup $$" >> "$LOG"' HUP
+trap 'echo "usr1 $$" >> "$LOG"' USR1
+trap 'echo "int $$" >> "$LOG"; exit 3' INT
+trap '' TERM
+while :; do sleep 0.05; done
+`
+
+func newTestChild(t *testing.T, e config.Exec) (*Child, string) {
+	t.Helper()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	if e.Command.Empty() {
+		e.Command = config.Command{Argv: []string{"/bin/sh", "-c", script}}
+	}
+	if e.KillSignal.Signal == 0 {
+		e.KillSignal = config.Signal{Name: "SIGINT", Signal: syscall.SIGINT}
+	}
+	if e.KillTimeout == 0 {
+		e.KillTimeout = 5 * time.Second
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { devnull.Close() })
+	return New(e, Options{Env: []string{"LOG=" + log, "PATH=" + os.Getenv("PATH")}, Stdin: devnull}), log
+}
+
+// run runs c until the test ends and returns how Run ended.
+func run(t *testing.T, c *Child) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	var err error
+	stopped := false
+	stop = func() error {
+		if !stopped {
+			cancel()
+			err, stopped = <-done, true
+		}
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+func lines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return strings.Fields(strings.ReplaceAll(string(b), "\n", ";"))
+}
+
+// waitLog waits until the log holds want (each "event pid" joined by ";").
+func waitLog(t *testing.T, path string, want func(log string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(path)
+		if want(string(b)) {
+			return string(b)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log of the child: %q", b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func count(s, sub string) int { return strings.Count(s, sub) }
+
+func TestStartsOnlyWhenAsked(t *testing.T) {
+	c, log := newTestChild(t, config.Exec{})
+	run(t, c)
+	time.Sleep(200 * time.Millisecond)
+	if got := lines(t, log); len(got) != 0 || !c.Status().Waiting {
+		t.Fatalf("started before Start: %v, %+v", got, c.Status())
+	}
+	c.Start()
+	c.Start()
+	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	if st := c.Status(); st.PID == 0 || st.Waiting {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestChangeSendsTheReloadSignal(t *testing.T) {
+	c, log := newTestChild(t, config.Exec{ReloadSignal: config.Signal{Name: "SIGHUP", Signal: syscall.SIGHUP}})
+	stop := run(t, c)
+	c.Start()
+	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	c.Changed(Follow)
+	s := waitLog(t, log, func(s string) bool { return count(s, "hup") == 1 })
+	if count(s, "start") != 1 || c.Status().Reloads != 1 {
+		t.Fatalf("log %q, status %+v", s, c.Status())
+	}
+	c.Signal(syscall.SIGUSR1)
+	waitLog(t, log, func(s string) bool { return count(s, "usr1") == 1 })
+	if err := stop(); err != nil {
+		t.Fatalf("Run after stop: %v", err)
+	}
+	waitLog(t, log, func(s string) bool { return count(s, "int") == 1 })
+}
+
+func TestChangeRestartsWithoutReloadSignal(t *testing.T) {
+	c, log := newTestChild(t, config.Exec{})
+	run(t, c)
+	c.Start()
+	first := waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	c.Changed(Follow)
+	s := waitLog(t, log, func(s string) bool { return count(s, "start") == 2 })
+	pid1 := strings.Fields(first)[1]
+	if !strings.Contains(s, "int "+pid1) || c.Status().Restarts != 1 || strconv.Itoa(c.Status().PID) == pid1 {
+		t.Fatalf("log %q, status %+v: want the first child stopped by SIGINT and a second one", s, c.Status())
+	}
+}
+
+// Changes during the splay make one reload.
+func TestSplayCoalesces(t *testing.T) {
+	c, log := newTestChild(t, config.Exec{ReloadSignal: config.Signal{Name: "SIGHUP", Signal: syscall.SIGHUP},
+		Splay: 300 * time.Millisecond})
+	c.splayFor = func() time.Duration { return 300 * time.Millisecond } // the longest
+	run(t, c)
+	c.Start()
+	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	for range 5 {
+		c.Changed(Follow)
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitLog(t, log, func(s string) bool { return count(s, "hup") == 1 })
+	time.Sleep(500 * time.Millisecond)
+	if s, _ := os.ReadFile(log); count(string(s), "hup") != 1 {
+		t.Fatalf("five changes in one splay: %q", s)
+	}
+}
+
+func TestKillTimeoutKills(t *testing.T) {
+	// The child ignores SIGTERM, the kill signal here.
+	c, log := newTestChild(t, config.Exec{KillSignal: config.Signal{Name: "SIGTERM", Signal: syscall.SIGTERM},
+		KillTimeout: 200 * time.Millisecond})
+	stop := run(t, c)
+	c.Start()
+	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	pid := c.Status().PID
+	start := time.Now()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if syscall.Kill(pid, 0) == nil {
+		t.Fatalf("child %d still runs after Run returned (%s)", pid, time.Since(start))
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		cmd  config.Command
+		code int
+	}{
+		{config.Command{Shell: "exit 7"}, 7},
+		{config.Command{Argv: []string{"/bin/true"}}, 0},
+		{config.Command{Shell: "kill -TERM $$"}, 128 + int(syscall.SIGTERM)},
+	} {
+		t.Run(tc.cmd.String(), func(t *testing.T) {
+			c, _ := newTestChild(t, config.Exec{Command: tc.cmd})
+			c.Start()
+			err := c.Run(context.Background())
+			var exit *ExitError
+			if !errors.As(err, &exit) || exit.Code != tc.code {
+				t.Fatalf("Run: %v, want exit code %d", err, tc.code)
+			}
+		})
+	}
+}
+
+func TestStartFailure(t *testing.T) {
+	c, _ := newTestChild(t, config.Exec{Command: config.Command{Argv: []string{"/nonexistent/app"}}})
+	c.Start()
+	err := c.Run(context.Background())
+	var exit *ExitError
+	if err == nil || errors.As(err, &exit) || !strings.Contains(err.Error(), "exec: start /nonexistent/app") {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+// A restart asked for in the same splay as a reload wins over it.
+func TestRestartWinsOverReload(t *testing.T) {
+	c, log := newTestChild(t, config.Exec{ReloadSignal: config.Signal{Name: "SIGHUP", Signal: syscall.SIGHUP},
+		Splay: 300 * time.Millisecond})
+	c.splayFor = func() time.Duration { return 300 * time.Millisecond }
+	run(t, c)
+	c.Start()
+	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	c.Changed(Reload)
+	c.Changed(Restart)
+	c.Changed(Follow)
+	waitLog(t, log, func(s string) bool { return count(s, "start") == 2 })
+	time.Sleep(400 * time.Millisecond)
+	if s, _ := os.ReadFile(log); count(string(s), "hup") != 0 || count(string(s), "start") != 2 {
+		t.Fatalf("want one restart and no reload: %q", s)
+	}
+}
+
+func TestKill(t *testing.T) {
+	// The child ignores SIGTERM, the kill signal here, for longer than
+	// the test waits.
+	c, log := newTestChild(t, config.Exec{KillSignal: config.Signal{Name: "SIGTERM", Signal: syscall.SIGTERM},
+		KillTimeout: time.Minute})
+	stop := run(t, c)
+	c.Start()
+	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	time.Sleep(100 * time.Millisecond)
+	c.Kill()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Kill did not end the child")
+	}
+}
