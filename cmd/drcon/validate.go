@@ -33,8 +33,11 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		printErrors(stderr, err)
 		return exitConfig
 	}
-	fmt.Fprintf(stdout, "configuration is valid: %d template(s), %d registrator(s)\n",
-		len(cfg.Templates), len(cfg.Registrators))
+	fmt.Fprintf(stdout, "configuration is valid: %d template(s), %d registrator(s)", len(cfg.Templates), len(cfg.Registrators))
+	if cfg.Exec.Enabled() {
+		fmt.Fprintf(stdout, ", exec %s", cfg.Exec.Command)
+	}
+	fmt.Fprintln(stdout)
 	return exitOK
 }
 

@@ -1,8 +1,18 @@
 # compose/nginx.hcl: the drcon inside the nginx container of
-# docker-compose.yml. It renders ../nginx.ctmpl as ../drcon.hcl does on a host.
+# docker-compose.yml. It renders ../nginx.ctmpl as ../drcon.hcl does on a
+# host, and runs nginx itself (exec mode): nginx starts once its upstreams
+# are in place, reloads on SIGHUP when they change, and the container ends
+# when nginx does.
 
 consul {
   address = "consul:8500"
+}
+
+exec {
+  command       = ["nginx", "-c", "/tmp/stack/nginx/nginx.conf", "-g", "daemon off;"]
+  reload_signal = "SIGHUP"
+  kill_signal   = "SIGQUIT"
+  kill_timeout  = "8s"
 }
 
 template "nginx" {
@@ -15,5 +25,4 @@ template "nginx" {
     sed "s#include /tmp/stack/nginx/drcon/upstreams.conf;#include $DRCON_CANDIDATE;#" /tmp/stack/nginx/nginx.conf >"$main"
     nginx -t -q -c "$main"
   EOT
-  command     = ["nginx", "-c", "/tmp/stack/nginx/nginx.conf", "-s", "reload"]
 }
