@@ -57,6 +57,32 @@ func TestOnce(t *testing.T) {
 	}
 }
 
+// TestOnceSameTemplateTwice: two templates with the same source and
+// different destinations both write with -once (consul-template #1719
+// wrote one).
+func TestOnceSameTemplateTwice(t *testing.T) {
+	c := testenv.StartConsul(t)
+	c.PutKV("app/a", "1")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"a.ctmpl": `a={{ key "app/a" }}`,
+		"drcon.hcl": fmt.Sprintf(`consul { address = %q }
+template {
+  source      = "a.ctmpl"
+  destination = "$DIR/one.conf"
+}
+template {
+  source      = "a.ctmpl"
+  destination = "$DIR/two.conf"
+}
+`, c.Addr),
+	})
+	expect(t, "-once", drcon(t, dir, "-once", "-config", "drcon.hcl"), 0)
+	if one, two := read(t, dir, "one.conf"), read(t, dir, "two.conf"); one != "a=1" || two != "a=1" {
+		t.Fatalf("rendered %q and %q", one, two)
+	}
+}
+
 // TestOnceFailures: a failing command, a refusing check and a failing
 // render exit 4 naming the job; data that does not come exits 5 after
 // -timeout naming each template and what it waits for.
