@@ -243,6 +243,7 @@ func TestComposeFile(t *testing.T) {
 			Entrypoint []string          `yaml:"entrypoint"`
 			Expose     []string          `yaml:"expose"`
 			Restart    string            `yaml:"restart"`
+			Init       bool              `yaml:"init"`
 		} `yaml:"services"`
 	}
 	if err := yaml.UnmarshalStrict(b, &file); err != nil {
@@ -301,6 +302,9 @@ func TestComposeFile(t *testing.T) {
 		!strings.Contains(string(nginxDockerfile), "\nCMD []\n") ||
 		!containsAll(file.Services["nginx"].Volumes, "../nginx.conf:/etc/nginx/nginx.conf:ro", "..:/etc/drcon:ro") {
 		t.Errorf("nginx: volumes %v; nginx.Dockerfile does not run compose/nginx.hcl alone", file.Services["nginx"].Volumes)
+	}
+	if !file.Services["nginx"].Init {
+		t.Error("nginx: drcon is PID 1 there; want init: true to reap orphans")
 	}
 	// drcon runs nginx in the foreground (exec mode) and reloads it by signal.
 	cfg, err := config.Load([]string{filepath.Join(dir, "nginx.hcl")}, config.Overrides{Getenv: func(string) string { return "" }})
