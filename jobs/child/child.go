@@ -197,6 +197,7 @@ func (c *Child) Run(ctx context.Context) error {
 			c.stop(p)
 			return nil
 		case <-p.exited:
+			c.gone()
 			return p.exitError()
 		case sig := <-c.signals:
 			p.signal(sig)
@@ -222,6 +223,9 @@ func (c *Child) Run(ctx context.Context) error {
 			}
 			c.log.Info("template changed: restarting the child", "pid", p.pid())
 			c.stop(p)
+			if ctx.Err() != nil {
+				return nil // stopped while the old one was stopping
+			}
 			if p, err = c.spawn(); err != nil {
 				return err
 			}
@@ -258,8 +262,8 @@ func (c *Child) spawn() (*process, error) {
 		return nil, fmt.Errorf("exec: start %s: %w", c.cfg.Command.String(), err)
 	}
 	c.log.Info("child started", "pid", p.pid())
-	c.update(func(s *Status) { s.PID, s.Started, s.Waiting = p.pid(), time.Now(), false })
 	c.mu.Lock()
+	c.status.PID, c.status.Started, c.status.Waiting = p.pid(), time.Now(), false
 	c.current = p
 	c.mu.Unlock()
 	return p, nil
@@ -278,10 +282,14 @@ func (c *Child) stop(p *process) {
 		p.signal(syscall.SIGKILL)
 		<-p.exited
 	}
-	c.update(func(s *Status) { s.PID = 0 })
+	c.gone()
+}
+
+// gone records that no process runs.
+func (c *Child) gone() {
 	c.mu.Lock()
-	c.current = nil
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	c.status.PID, c.current = 0, nil
 }
 
 // process is one run of the child.

@@ -191,6 +191,9 @@ func TestExitCodes(t *testing.T) {
 			if !errors.As(err, &exit) || exit.Code != tc.code {
 				t.Fatalf("Run: %v, want exit code %d", err, tc.code)
 			}
+			if st := c.Status(); st.PID != 0 {
+				t.Fatalf("status after the exit: %+v", st)
+			}
 		})
 	}
 }
