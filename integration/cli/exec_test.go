@@ -9,8 +9,9 @@ import (
 
 // TestOnceExec: consul-template's -exec flags, given the same way to
 // consul-template v0.41.1 and to drcon: with -once the child runs after
-// the template has rendered, sees it and the custom environment but not
-// a denied variable, and each program exits with the child's code.
+// the template has rendered, sees it, the same CONSUL_HTTP_* variables and
+// the custom environment but not a denied variable, and each program exits
+// with the child's code.
 func TestOnceExec(t *testing.T) {
 	c := testenv.StartConsul(t)
 	c.PutKV("app/a", "alpha")
@@ -18,12 +19,14 @@ func TestOnceExec(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"a.ctmpl": `a={{ key "app/a" }}`})
 	t.Setenv("SECRET", "s3cr3t") // inherited by both programs, denied to their children
 	bins := map[string]string{"ct": testenv.ConsulTemplate(t), "drcon": testenv.Drcon(t)}
+	outs := map[string]string{}
 	for name, bin := range bins {
 		r := run(t, dir, bin,
 			"-once",
 			"-consul-addr", c.Addr,
 			"-template", "a.ctmpl:"+name+".conf",
-			"-exec", `echo "saw $(cat `+name+`.conf) mode=$MODE secret=$SECRET"; exit 4`,
+			"-consul-token", "t0k3n",
+			"-exec", `echo "saw $(cat `+name+`.conf) mode=$MODE secret=$SECRET"; env | grep ^CONSUL_ | sort; exit 4`,
 			"-exec-kill-timeout", "5s",
 			"-exec-splay", "0s",
 			"-exec-env-custom", "MODE=exec",
@@ -32,9 +35,14 @@ func TestOnceExec(t *testing.T) {
 		if r.code != 4 {
 			t.Errorf("%s: exit code %d, want the child's 4\nstderr:\n%s", name, r.code, r.stderr)
 		}
-		if want := "saw a=alpha mode=exec secret=\n"; r.stdout != want {
-			t.Errorf("%s: the child printed %q, want %q", name, r.stdout, want)
+		if want := "saw a=alpha mode=exec secret=\n"; !strings.HasPrefix(r.stdout, want) {
+			t.Errorf("%s: the child printed %q, want it to start with %q", name, r.stdout, want)
 		}
+		outs[name] = r.stdout
+	}
+	// The same CONSUL_HTTP_* variables, as well.
+	if outs["ct"] != outs["drcon"] || !strings.Contains(outs["drcon"], "CONSUL_HTTP_TOKEN=t0k3n\n") {
+		t.Errorf("the children's output differs:\nconsul-template:\n%s\ndrcon:\n%s", outs["ct"], outs["drcon"])
 	}
 	// A child that exits 0 ends a -once run with 0.
 	r := drcon(t, dir, "-once", "-consul-addr", c.Addr, "-template", "a.ctmpl:ok.conf", "-exec", "true")
