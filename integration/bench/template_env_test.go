@@ -82,11 +82,7 @@ func tmplHelper(b *testing.B, name string) string {
 	if p, ok := tmplHelpers.paths[name]; ok {
 		return p
 	}
-	dir, err := os.MkdirTemp("", "drcon-"+name+"-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	bin := filepath.Join(dir, name)
+	bin := filepath.Join(testenv.ProcessDir(b, "drcon-"+name+"-"), name)
 	cmd := exec.Command("go", "build", "-o", bin, "./integration/bench/testdata/template/"+name)
 	cmd.Dir = testenv.RepoRoot(b)
 	// Static, as drcon and consul-template are built for the benchmarks.

@@ -1,10 +1,15 @@
 package testenv
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -23,11 +28,7 @@ func Drcon(t testing.TB) string {
 	if drconBuild.path != "" {
 		return drconBuild.path
 	}
-	dir, err := os.MkdirTemp("", "drcon-bin-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "drcon")
+	bin := filepath.Join(ProcessDir(t, "drcon-bin-"), "drcon")
 	args := []string{"build", "-o", bin}
 	if raceEnabled {
 		args = append(args, "-race")
@@ -59,4 +60,26 @@ func ConsulTemplate(t testing.TB) string {
 		Missing(t, "consul-template", "CGO_ENABLED=0 go install github.com/hashicorp/consul-template@v0.41.1", err)
 	}
 	return bin
+}
+
+// ProcessDir makes a temp directory, named PREFIX<pid>-..., for what a test
+// process builds once and shares among its tests until it exits (a binary).
+// Go's testing has no hook at process exit, so each call first removes the
+// directories of PREFIX whose process is gone: what is left behind is
+// bounded by the test processes running at once.
+func ProcessDir(t testing.TB, prefix string) string {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
+	for _, m := range matches {
+		pidText, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(m), prefix), "-")
+		pid, err := strconv.Atoi(pidText)
+		if ok && err == nil && pid != os.Getpid() && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			_ = os.RemoveAll(m)
+		}
+	}
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", prefix, os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
