@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"sync"
 	"time"
 
@@ -74,6 +75,7 @@ type Agent struct {
 	exits    chan jobExit
 	// childExits carries why exec mode's child ended on its own.
 	childExits chan error
+	notify     *sdNotify // nil unless systemd gave a NOTIFY_SOCKET
 }
 
 // New prepares an agent for cfg; nothing runs until Run, Once or Snapshot.
@@ -91,6 +93,7 @@ func New(cfg *config.Config, o Options) (*Agent, error) {
 		exits:    make(chan jobExit, 16),
 
 		childExits: make(chan error, 1),
+		notify:     newSDNotify(os.Getenv("NOTIFY_SOCKET")),
 	}
 	a.metrics = jobs.NewMetrics(a.registry)
 	a.registerMetrics()

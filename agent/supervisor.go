@@ -77,6 +77,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.startChildWhenReady(cr) // at once when there is no template
 	a.log.Info("drcon started", "jobs", len(built), "version", a.opts.Version)
+	if a.notify != nil {
+		notifyCtx, notifyStop := context.WithCancel(context.Background())
+		notifyDone := make(chan struct{})
+		go func() { defer close(notifyDone); a.notifyReady(notifyCtx, a.notify) }()
+		defer func() { notifyStop(); <-notifyDone }()
+	}
 
 	stopCommands := func() { cmdCancel(); <-cmdDone }
 	result := a.supervise(ctx, sigs, stopCommands)
@@ -109,8 +115,11 @@ func (a *Agent) supervise(ctx context.Context, sigs *signals, stopCommands func(
 		case sig := <-sigs.c:
 			if sigs.reloads(sig) {
 				a.log.Info("reloading configuration", "signal", sig.String())
-				_, after := a.reload()
+				st, after := a.reload()
 				after()
+				if st.Outcome == reloadOK {
+					a.notify.reloaded()
+				}
 				sigs.follow(a.config())
 				continue
 			}
@@ -129,6 +138,9 @@ func (a *Agent) supervise(ctx context.Context, sigs *signals, stopCommands func(
 			st, after := a.reload()
 			req <- st
 			after()
+			if st.Outcome == reloadOK {
+				a.notify.reloaded()
+			}
 			sigs.follow(a.config())
 		case err := <-a.childExits:
 			a.log.Info("stopping: the exec child ended", "err", err)
@@ -152,6 +164,9 @@ func (a *Agent) supervise(ctx context.Context, sigs *signals, stopCommands func(
 // once all have stopped, or ErrForced as soon as a second stop signal
 // arrives; the reload signal is ignored meanwhile.
 func (a *Agent) shutdown(sigs *signals, stopCommands func(), reason error) error {
+	if err := a.notify.send("STOPPING=1"); err != nil {
+		a.log.Warn("could not tell systemd that drcon is stopping", "err", err)
+	}
 	a.mu.Lock()
 	a.stopping = true
 	list := make([]*running, 0, len(a.jobs))
