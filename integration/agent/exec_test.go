@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -26,41 +28,99 @@ import (
 // pid, and SIGQUIT to drcon reaches nginx, which finishes and exits 0, and
 // drcon with it.
 func TestExecSupervisesNginx(t *testing.T) {
-	c := testenv.StartConsul(t)
-	backend := func(name string) (*httptest.Server, int) {
-		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, name) }))
-		t.Cleanup(s.Close)
-		return s, s.Listener.Addr().(*net.TCPAddr).Port
-	}
-	_, portA := backend("A")
-	_, portB := backend("B")
-	c.Register(&api.AgentServiceRegistration{ID: "web-a", Name: "web", Address: "127.0.0.1", Port: portA})
-
 	n := testenv.PrepareNginx(t, map[string]string{"server.conf": `server {
   listen 127.0.0.1:{{port}};
   location / { proxy_pass http://web; }
 }
 `})
+	proxyUnderExec(t, execProxy{
+		argv:         n.Command(),
+		reloadSignal: "SIGHUP",
+		killSignal:   "SIGQUIT",
+		template:     "upstream web {\n{{ range service \"web\" }}  server {{ .Address }}:{{ .Port }};\n{{ end }}}\n",
+		destination:  n.ConfDir + "/upstreams.conf",
+		addr:         n.Addr(),
+		quit:         syscall.SIGQUIT,
+	})
+}
+
+// TestExecSupervisesHaproxy: the same with haproxy in master-worker mode,
+// which reloads on SIGUSR2 (the master hands the listening socket to the
+// new worker) and finishes its connections on SIGUSR1.
+func TestExecSupervisesHaproxy(t *testing.T) {
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		testenv.Missing(t, "haproxy", "apt-get install -y haproxy", err)
+	}
+	dir := t.TempDir()
+	port := testenv.FreePort(t)
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	proxyUnderExec(t, execProxy{
+		argv:         []string{bin, "-W", "-db", "-f", cfg},
+		reloadSignal: "SIGUSR2",
+		killSignal:   "SIGUSR1",
+		template: fmt.Sprintf(`defaults
+  mode http
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+frontend web
+  bind 127.0.0.1:%d
+  default_backend web
+backend web
+{{- range service "web" }}
+  server {{ .ID }} {{ .Address }}:{{ .Port }}
+{{- end }}
+`, port),
+		destination: cfg,
+		addr:        fmt.Sprintf("127.0.0.1:%d", port),
+		quit:        syscall.SIGUSR1,
+	})
+}
+
+// execProxy is a load balancer that drcon runs in exec mode.
+type execProxy struct {
+	argv                     []string
+	reloadSignal, killSignal string
+	template, destination    string
+	addr                     string         // where it serves, on loopback
+	quit                     syscall.Signal // sent to drcon, passed on: the proxy finishes and exits 0
+}
+
+// proxyUnderExec runs p under drcon in front of backend A, moves the
+// service from A to B in Consul under a request loop, and checks that no
+// request failed, that the proxy was reloaded and not restarted, and that
+// p.quit ends the proxy and drcon with exit code 0.
+func proxyUnderExec(t *testing.T, p execProxy) {
+	t.Helper()
+	c := testenv.StartConsul(t)
+	backend := func(name string) int {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, name) }))
+		t.Cleanup(s.Close)
+		return s.Listener.Addr().(*net.TCPAddr).Port
+	}
+	portA, portB := backend("A"), backend("B")
+	c.Register(&api.AgentServiceRegistration{ID: "web-a", Name: "web", Address: "127.0.0.1", Port: portA})
+
 	d := newDrcon(t)
 	var argv []string
-	for _, a := range n.Command() {
+	for _, a := range p.argv {
 		argv = append(argv, fmt.Sprintf("%q", a))
 	}
 	d.write(fmt.Sprintf(`consul { address = %q }
 exec {
   command       = [%s]
-  reload_signal = "SIGHUP"
-  kill_signal   = "SIGQUIT"
+  reload_signal = %q
+  kill_signal   = %q
 }
-template "upstreams" {
-  contents    = "upstream web {\n{{ range service \"web\" }}  server {{ .Address }}:{{ .Port }};\n{{ end }}}\n"
+template "proxy" {
+  contents    = %q
   destination = %q
 }
-`, c.Addr, strings.Join(argv, ", "), n.ConfDir+"/upstreams.conf"))
+`, c.Addr, strings.Join(argv, ", "), p.reloadSignal, p.killSignal, p.template, p.destination))
 	d.start()
-	n.WaitListening(waitLimit)
 	get := func() (string, error) {
-		resp, err := client.Get("http://" + n.Addr() + "/")
+		resp, err := client.Get("http://" + p.addr + "/")
 		if err != nil {
 			return "", err
 		}
@@ -71,10 +131,11 @@ template "upstreams" {
 		}
 		return string(b), err
 	}
-	if got, err := get(); got != "A" {
-		t.Fatalf("through nginx: %q, %v", got, err)
-	}
-	nginxPID := d.statusDoc().Exec.PID
+	testenv.WaitFor(t, waitLimit, "the proxy to answer", func() bool {
+		got, _ := get()
+		return got == "A"
+	})
+	proxyPID := d.statusDoc().Exec.PID
 
 	var requests, failures atomic.Int64
 	var lastErr atomic.Value
@@ -99,7 +160,7 @@ template "upstreams" {
 	if err := c.Client().Agent().ServiceDeregister("web-a"); err != nil {
 		t.Fatal(err)
 	}
-	testenv.WaitFor(t, waitLimit, "nginx to send requests to B", func() bool {
+	testenv.WaitFor(t, waitLimit, "the proxy to send requests to B", func() bool {
 		got, _ := get()
 		return got == "B"
 	})
@@ -110,10 +171,10 @@ template "upstreams" {
 		t.Fatalf("%d of %d requests failed during the change; last: %v", f, requests.Load(), lastErr.Load())
 	}
 	st := d.statusDoc().Exec
-	if st == nil || st.PID != nginxPID || st.Reloads == 0 || st.Restarts != 0 {
-		t.Fatalf("exec status %+v: want nginx %d reloaded, not restarted", st, nginxPID)
+	if st == nil || st.PID != proxyPID || st.Reloads == 0 || st.Restarts != 0 {
+		t.Fatalf("exec status %+v: want %d reloaded, not restarted", st, proxyPID)
 	}
-	t.Logf("%d requests through nginx during the change, none failed; %d reloads", requests.Load(), st.Reloads)
+	t.Logf("%d requests through the proxy during the change, none failed; %d reloads", requests.Load(), st.Reloads)
 	if got := d.metric("drcon_exec_actions_total", "action", "reload"); got != float64(st.Reloads) {
 		t.Errorf("drcon_exec_actions_total{action=reload} = %v, status says %d", got, st.Reloads)
 	}
@@ -121,12 +182,12 @@ template "upstreams" {
 		t.Errorf("drcon_exec_running = %v", got)
 	}
 
-	d.signal(syscall.SIGQUIT)
+	d.signal(p.quit)
 	if code := d.exitCode(); code != 0 {
-		t.Fatalf("drcon exited %d after nginx's graceful stop, want nginx's 0", code)
+		t.Fatalf("drcon exited %d after the proxy's graceful stop, want its 0", code)
 	}
-	if syscall.Kill(nginxPID, 0) == nil {
-		t.Fatalf("nginx %d still runs", nginxPID)
+	if syscall.Kill(proxyPID, 0) == nil {
+		t.Fatalf("the proxy %d still runs", proxyPID)
 	}
 }
 
