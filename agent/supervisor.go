@@ -115,12 +115,7 @@ func (a *Agent) supervise(ctx context.Context, sigs *signals, stopCommands func(
 		case sig := <-sigs.c:
 			if sigs.reloads(sig) {
 				a.log.Info("reloading configuration", "signal", sig.String())
-				st, after := a.reload()
-				after()
-				if st.Outcome == reloadOK {
-					a.notify.reloaded()
-				}
-				sigs.follow(a.config())
+				a.applyReload(sigs, func(ReloadStatus) {})
 				continue
 			}
 			if !sigs.stops(sig) {
@@ -135,13 +130,7 @@ func (a *Agent) supervise(ctx context.Context, sigs *signals, stopCommands func(
 			return a.shutdown(sigs, stopCommands, nil)
 		case req := <-a.status.reloads:
 			a.log.Info("reloading configuration", "request", "POST /v1/reload")
-			st, after := a.reload()
-			req <- st
-			after()
-			if st.Outcome == reloadOK {
-				a.notify.reloaded()
-			}
-			sigs.follow(a.config())
+			a.applyReload(sigs, func(st ReloadStatus) { req <- st })
 		case err := <-a.childExits:
 			a.log.Info("stopping: the exec child ended", "err", err)
 			return a.shutdown(sigs, stopCommands, err)
@@ -157,6 +146,20 @@ func (a *Agent) supervise(ctx context.Context, sigs *signals, stopCommands func(
 			}
 		}
 	}
+}
+
+// applyReload reloads the configuration; answer sees the outcome before the
+// status listener moves (a POST /v1/reload is answered by the old one).
+// Then systemd hears of a reload that changed something, and the signals
+// follow the new configuration.
+func (a *Agent) applyReload(sigs *signals, answer func(ReloadStatus)) {
+	st, after := a.reload()
+	answer(st)
+	after()
+	if st.Outcome == reloadOK {
+		a.notify.reloaded()
+	}
+	sigs.follow(a.config())
 }
 
 // shutdown stops every job in parallel and then the command runner, which
