@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -385,5 +386,55 @@ func TestRetiredSetsAreSwept(t *testing.T) {
 		if !slices.Contains(keys, k) {
 			t.Errorf("%s was deleted", k)
 		}
+	}
+}
+
+// dedupChild records, in the member's child.log, the config line of its
+// web.out when it starts and each time it is told to reload.
+const dedupChild = `
+log() { echo "$1 $(grep -o 'config=.*' web.out)" >> child.log; }
+trap 'log hup' HUP
+log start
+while :; do sleep 0.05; done
+`
+
+// TestDedupWithExec: dedup and exec mode together (consul-template #1609
+// reported the pair broken): every member, leader or follower, starts its
+// child once its files are rendered and signals it on each change.
+func TestDedupWithExec(t *testing.T) {
+	c := testenv.StartConsul(t)
+	f := &fleet{t: t, consul: c}
+	c.PutKV("app/config", "v0")
+	c.PutKV("hosts/same", "host-same")
+	for i := range 2 {
+		m := newMember(t, fmt.Sprintf("drcon-%d", i), c.Addr, "HOSTTAG=same")
+		script := filepath.Join(m.dir, "child.sh")
+		if err := os.WriteFile(script, []byte(dedupChild), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		hcl := filepath.Join(m.dir, "drcon.hcl")
+		b, err := os.ReadFile(hcl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block := fmt.Sprintf("exec {\n  command = [\"/bin/sh\", %q]\n  reload_signal = \"SIGHUP\"\n}\n", script)
+		if err := os.WriteFile(hcl, append(b, block...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f.members = append(f.members, m)
+	}
+	f.register("web", "web-1", 8001)
+	for _, m := range f.members {
+		m.start()
+	}
+	f.settled(1, waitLimit)
+	for _, m := range f.members {
+		testenv.WaitFor(t, waitLimit, m.name+"'s child", func() bool { return m.read("child.log") == "start config=v0\n" })
+	}
+	c.PutKV("app/config", "v1")
+	for _, m := range f.members {
+		testenv.WaitFor(t, waitLimit, m.name+"'s child told of the change", func() bool {
+			return strings.HasSuffix(m.read("child.log"), "hup config=v1\n")
+		})
 	}
 }
