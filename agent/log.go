@@ -4,17 +4,26 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"log/syslog"
 	"strings"
+	"sync"
 	"sync/atomic"
+
+	"github.com/drcon/drcon/config"
 )
 
-// Logging is the process's logger whose level and format change on reload
-// without replacing the *slog.Logger that jobs already hold.
+// Logging is the process's logger whose level, format and syslog copy
+// change on reload without replacing the *slog.Logger that jobs already
+// hold.
 type Logging struct {
 	level   slog.LevelVar
 	handler atomic.Pointer[slog.Handler]
 	out     io.Writer
-	format  atomic.Value // string
+
+	mu        sync.Mutex // serialises changes
+	format    string
+	syslogCfg config.Syslog
+	syslogW   *syslog.Writer // nil without syslog
 }
 
 // NewLogging logs to out in format ("text" | "json") at level.
@@ -30,18 +39,29 @@ func (l *Logging) Logger() *slog.Logger { return slog.New(switchHandler{l: l}) }
 // Set changes level and format.
 func (l *Logging) Set(level, format string) {
 	l.level.Set(ParseLevel(level))
-	if f, _ := l.format.Load().(string); f == format && l.handler.Load() != nil {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.format == format && l.handler.Load() != nil {
 		return
 	}
+	l.format = format
+	l.rebuild()
+}
+
+// rebuild makes the handler of the current format and syslog copy; l.mu
+// is held.
+func (l *Logging) rebuild() {
 	opts := &slog.HandlerOptions{Level: &l.level}
 	var h slog.Handler
-	if format == "json" {
+	if l.format == "json" {
 		h = slog.NewJSONHandler(l.out, opts)
 	} else {
 		h = slog.NewTextHandler(l.out, opts)
 	}
+	if l.syslogW != nil {
+		h = fanout{h, syslogHandler(l.syslogW)}
+	}
 	l.handler.Store(&h)
-	l.format.Store(format)
 }
 
 // ParseLevel maps a configured level name to a slog level (info when unknown;

@@ -155,6 +155,9 @@ func (a *Agent) prepareJobs(c *change, restartAll bool) error {
 func (a *Agent) commit(c *change) {
 	old := a.config()
 	a.opts.Logging.Set(c.next.LogLevel, c.next.LogFormat)
+	if err := a.opts.Logging.SetSyslog(c.next.Syslog); err != nil {
+		a.log.Error("reload: the log's syslog copy stays as it was", "err", err)
+	}
 	for _, name := range c.plan.restart {
 		c.current[name].handOver()
 	}

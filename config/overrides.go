@@ -50,6 +50,8 @@ type Overrides struct {
 	ConsulRetry *bool // -consul-retry
 	// Exec holds the -exec* flags.
 	Exec ExecOverrides
+	// Syslog holds -syslog, -syslog-facility and -syslog-name.
+	Syslog SyslogOverrides
 	// Dry is -dry: a -template flag may leave out its destination, as in
 	// consul-template, since nothing is written.
 	Dry bool

@@ -51,6 +51,7 @@ func (l *loader) resolve(f *rawFile) *Config {
 		}
 	}
 	l.enum(f.LogFormat, &c.LogFormat, "text", "json")
+	c.Syslog = l.syslog(f.Syslog)
 	l.str(f.PidFile, &c.PidFile)
 	l.signal(f.KillSignal, &c.KillSignal, true)
 	l.signal(f.ReloadSignal, &c.ReloadSignal, true)

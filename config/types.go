@@ -18,6 +18,7 @@ type Config struct {
 
 	LogLevel       string // debug | info | warn | error
 	LogFormat      string // text | json
+	Syslog         Syslog // the log goes to syslog too
 	PidFile        string
 	KillSignal     Signal // default SIGINT; SIGTERM always stops too
 	ReloadSignal   Signal // default SIGHUP; zero disables

@@ -63,7 +63,6 @@ func (r refused) Set(string) error {
 // refuses the same settings in files.
 const (
 	whyVault   = "drcon reads Consul only; for Vault secrets use Vault Agent's templates."
-	whySyslog  = `drcon logs to stderr (log_format = "json" for structured logs); let your init system forward them to syslog.`
 	whyLogFile = "drcon logs to stderr; let your init system write and rotate the log."
 	// Like a file's consul { transport {} }, these load with a warning.
 	whyTransport = "drcon tunes its own HTTP transport to Consul (one connection pool for all watches)."
@@ -107,7 +106,6 @@ var refusedFlags = map[string]string{
 	"vault-transport-disable-keep-alives": whyVault, "vault-transport-max-conns-per-host": whyVault,
 	"vault-transport-max-idle-conns-per-host": whyVault, "vault-transport-tls-handshake-timeout": whyVault,
 
-	"syslog": whySyslog, "syslog-facility": whySyslog, "syslog-name": whySyslog,
 	"log-file": whyLogFile, "log-rotate-bytes": whyLogFile, "log-rotate-duration": whyLogFile,
 	"log-rotate-max-files": whyLogFile,
 
@@ -154,6 +152,9 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.RetryBackoff, "consul-retry-backoff", "", "first wait after a failed query, e.g. 250ms")
 	fs.StringVar(&o.LegacyRetry, "retry", "", "consul-template's old name of -consul-retry-backoff")
 	fs.StringVar(&o.RetryMaxBackoff, "consul-retry-max-backoff", "", "longest wait between failed queries, e.g. 1m")
+	fs.Var(optionalBool{&o.Syslog.Enabled}, "syslog", "send the log to the local syslog as well (overrides syslog { enabled })")
+	fs.StringVar(&o.Syslog.Facility, "syslog-facility", "", "syslog facility, e.g. LOCAL0 (overrides syslog { facility }; turns syslog on)")
+	fs.StringVar(&o.Syslog.Name, "syslog-name", "", "syslog tag (overrides syslog { name }; turns syslog on)")
 	e := &o.Exec
 	fs.StringVar(&e.Command, "exec", "", "child process to supervise, started once every template has rendered (overrides exec { command })")
 	fs.StringVar(&e.KillSignal, "exec-kill-signal", "", "signal that stops the child (overrides exec { kill_signal }; default SIGINT)")

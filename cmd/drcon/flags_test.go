@@ -223,7 +223,6 @@ func TestOverrideFlags(t *testing.T) {
 func TestRefusedFlags(t *testing.T) {
 	reasons := map[string]string{
 		"vault-token":          "Vault Agent",
-		"syslog":               "forward them to syslog",
 		"log-rotate-bytes":     "write and rotate the log",
 		"parse-only":           "drcon validate",
 		"template-error-fatal": "never stops on a template error",

@@ -9,10 +9,6 @@ vault {
 
 nomad {}
 
-syslog {
-  enabled = true
-}
-
 log_file {
   path = "/var/log/consul-template.log"
 }

@@ -1,0 +1,4 @@
+syslog {
+  facility = "LOCAL9"
+  address  = "http://logs:514"
+}
