@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/drcon/drcon/config"
 )
@@ -24,6 +25,8 @@ type Logging struct {
 	format    string
 	syslogCfg config.Syslog
 	syslogW   *syslog.Writer // nil without syslog
+	fileCfg   config.LogFile
+	file      *logFile // nil without log_file
 }
 
 // NewLogging logs to out in format ("text" | "json") at level.
@@ -52,16 +55,49 @@ func (l *Logging) Set(level, format string) {
 // is held.
 func (l *Logging) rebuild() {
 	opts := &slog.HandlerOptions{Level: &l.level}
-	var h slog.Handler
-	if l.format == "json" {
-		h = slog.NewJSONHandler(l.out, opts)
-	} else {
-		h = slog.NewTextHandler(l.out, opts)
+	format := func(w io.Writer) slog.Handler {
+		if l.format == "json" {
+			return slog.NewJSONHandler(w, opts)
+		}
+		return slog.NewTextHandler(w, opts)
+	}
+	h := format(l.out)
+	var copies fanout
+	if l.file != nil {
+		copies = append(copies, format(l.file))
 	}
 	if l.syslogW != nil {
-		h = fanout{h, syslogHandler(l.syslogW)}
+		copies = append(copies, syslogHandler(l.syslogW))
+	}
+	if len(copies) > 0 {
+		h = append(fanout{h}, copies...)
 	}
 	l.handler.Store(&h)
+}
+
+// SetLogFile writes the log to files as well, as cfg says, or stops that.
+// An unchanged cfg keeps the current file; a file that cannot be opened
+// leaves the log as it was and is returned.
+func (l *Logging) SetLogFile(cfg config.LogFile) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if cfg == l.fileCfg {
+		return nil
+	}
+	var f *logFile
+	if cfg.Path != "" {
+		var err error
+		if f, err = openLogFile(cfg, time.Now); err != nil {
+			return err
+		}
+	}
+	old := l.file
+	l.file, l.fileCfg = f, cfg
+	l.rebuild()
+	if old != nil {
+		_ = old.Close()
+	}
+	return nil
 }
 
 // ParseLevel maps a configured level name to a slog level (info when unknown;

@@ -158,6 +158,9 @@ func (a *Agent) commit(c *change) {
 	if err := a.opts.Logging.SetSyslog(c.next.Syslog); err != nil {
 		a.log.Error("reload: the log's syslog copy stays as it was", "err", err)
 	}
+	if err := a.opts.Logging.SetLogFile(c.next.LogFile); err != nil {
+		a.log.Error("reload: the log's file copy stays as it was", "err", err)
+	}
 	for _, name := range c.plan.restart {
 		c.current[name].handOver()
 	}

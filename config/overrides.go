@@ -52,6 +52,8 @@ type Overrides struct {
 	Exec ExecOverrides
 	// Syslog holds -syslog, -syslog-facility and -syslog-name.
 	Syslog SyslogOverrides
+	// LogFile holds -log-file and -log-rotate-*.
+	LogFile LogFileOverrides
 	// Dry is -dry: a -template flag may leave out its destination, as in
 	// consul-template, since nothing is written.
 	Dry bool

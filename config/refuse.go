@@ -12,7 +12,6 @@ func (l *loader) refuse(f *rawFile) {
 	}{
 		{f.Vault, "vault", "drcon reads Consul only; for Vault secrets use Vault Agent's templates."},
 		{f.Nomad, "nomad", "drcon reads Consul only; Nomad services and variables are not supported."},
-		{f.LogFile, "log_file", "drcon logs to stderr; let your init system write and rotate the log."},
 	}
 	for _, b := range blocks {
 		for _, r := range b.list {

@@ -52,6 +52,7 @@ func (l *loader) resolve(f *rawFile) *Config {
 	}
 	l.enum(f.LogFormat, &c.LogFormat, "text", "json")
 	c.Syslog = l.syslog(f.Syslog)
+	c.LogFile = l.logFile(f.LogFile)
 	l.str(f.PidFile, &c.PidFile)
 	l.signal(f.KillSignal, &c.KillSignal, true)
 	l.signal(f.ReloadSignal, &c.ReloadSignal, true)

@@ -30,13 +30,13 @@ type rawFile struct {
 	Templates    []*rawTemplate    `hcl:"template,block"`
 	Registrators []*rawRegistrator `hcl:"registrator,block"`
 	// Exec is consul-template's supervisor mode (exec.go).
-	Exec   *rawExec   `hcl:"exec,block"`
-	Syslog *rawSyslog `hcl:"syslog,block"`
+	Exec    *rawExec    `hcl:"exec,block"`
+	Syslog  *rawSyslog  `hcl:"syslog,block"`
+	LogFile *rawLogFile `hcl:"log_file,block"`
 
 	// consul-template keys that drcon refuses or ignores; see refuse.go.
 	Vault              []*rawAny      `hcl:"vault,block"`
 	Nomad              []*rawAny      `hcl:"nomad,block"`
-	LogFile            []*rawAny      `hcl:"log_file,block"`
 	Once               *hcl.Attribute `hcl:"once,optional"`
 	ParseOnly          *hcl.Attribute `hcl:"parse_only,optional"`
 	ParseOnlyCT        *hcl.Attribute `hcl:"parseonly,optional"`

@@ -16,9 +16,10 @@ type Config struct {
 	// Files are the files that were read, in order.
 	Files []string
 
-	LogLevel       string // debug | info | warn | error
-	LogFormat      string // text | json
-	Syslog         Syslog // the log goes to syslog too
+	LogLevel       string  // debug | info | warn | error
+	LogFormat      string  // text | json
+	Syslog         Syslog  // the log goes to syslog too
+	LogFile        LogFile // and to files
 	PidFile        string
 	KillSignal     Signal // default SIGINT; SIGTERM always stops too
 	ReloadSignal   Signal // default SIGHUP; zero disables

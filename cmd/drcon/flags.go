@@ -62,8 +62,7 @@ func (r refused) Set(string) error {
 // Why drcon refuses consul-template's flags, worded as config/refuse.go
 // refuses the same settings in files.
 const (
-	whyVault   = "drcon reads Consul only; for Vault secrets use Vault Agent's templates."
-	whyLogFile = "drcon logs to stderr; let your init system write and rotate the log."
+	whyVault = "drcon reads Consul only; for Vault secrets use Vault Agent's templates."
 	// Like a file's consul { transport {} }, these load with a warning.
 	whyTransport = "drcon tunes its own HTTP transport to Consul (one connection pool for all watches)."
 )
@@ -105,9 +104,6 @@ var refusedFlags = map[string]string{
 	"vault-transport-dial-keep-alive": whyVault, "vault-transport-dial-timeout": whyVault,
 	"vault-transport-disable-keep-alives": whyVault, "vault-transport-max-conns-per-host": whyVault,
 	"vault-transport-max-idle-conns-per-host": whyVault, "vault-transport-tls-handshake-timeout": whyVault,
-
-	"log-file": whyLogFile, "log-rotate-bytes": whyLogFile, "log-rotate-duration": whyLogFile,
-	"log-rotate-max-files": whyLogFile,
 
 	"parse-only":           "Use drcon validate to parse the configuration and every template, or the -once and -dry flags to render them without writing files.",
 	"template-error-fatal": "drcon never stops on a template error: the job keeps its last output, shows the error in its status and tries again when its data changes. Remove this flag.",
@@ -155,6 +151,10 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.Var(optionalBool{&o.Syslog.Enabled}, "syslog", "send the log to the local syslog as well (overrides syslog { enabled })")
 	fs.StringVar(&o.Syslog.Facility, "syslog-facility", "", "syslog facility, e.g. LOCAL0 (overrides syslog { facility }; turns syslog on)")
 	fs.StringVar(&o.Syslog.Name, "syslog-name", "", "syslog tag (overrides syslog { name }; turns syslog on)")
+	fs.StringVar(&o.LogFile.Path, "log-file", "", "write the log to files as well: PATH's name with a timestamp (overrides log_file { path })")
+	fs.StringVar(&o.LogFile.RotateBytes, "log-rotate-bytes", "", "start a new log file after this many bytes (overrides log_file { log_rotate_bytes })")
+	fs.StringVar(&o.LogFile.RotateDuration, "log-rotate-duration", "", "start a new log file when the current one is this old (overrides log_file { log_rotate_duration }; default 24h)")
+	fs.StringVar(&o.LogFile.RotateMaxFiles, "log-rotate-max-files", "", "earlier log files to keep: 0 all, -1 none (overrides log_file { log_rotate_max_files })")
 	e := &o.Exec
 	fs.StringVar(&e.Command, "exec", "", "child process to supervise, started once every template has rendered (overrides exec { command })")
 	fs.StringVar(&e.KillSignal, "exec-kill-signal", "", "signal that stops the child (overrides exec { kill_signal }; default SIGINT)")

@@ -202,6 +202,14 @@ func TestOverrideFlags(t *testing.T) {
 		{"exec defaults", "", []string{"-exec", "app"},
 			func(c *config.Config) any { return c.Exec }, config.Exec{Command: config.Command{Shell: "app"},
 				KillSignal: config.Signal{Name: "SIGINT", Signal: syscall.SIGINT}, KillTimeout: 30 * time.Second}},
+		{"syslog flags over file", "syslog {\n  facility = \"LOCAL1\"\n}", []string{"-syslog-facility", "daemon", "-syslog-name", "ct"},
+			func(c *config.Config) any { return c.Syslog }, config.Syslog{Enabled: true, Facility: "DAEMON", Name: "ct"}},
+		{"-syslog=false over file", "syslog {\n  facility = \"LOCAL1\"\n}", []string{"-syslog=false"},
+			func(c *config.Config) any { return c.Syslog }, config.Syslog{Facility: "LOCAL1", Name: "drcon"}},
+		{"log file flags over file", "log_file {\n  path = \"/file.log\"\n  log_rotate_max_files = 3\n}",
+			[]string{"-log-file", "/flag/", "-log-rotate-bytes", "1000", "-log-rotate-duration", "1h", "-log-rotate-max-files", "-1"},
+			func(c *config.Config) any { return c.LogFile },
+			config.LogFile{Path: "/flag/", RotateBytes: 1000, RotateDuration: time.Hour, RotateMaxFiles: -1}},
 		{"nothing given", `consul { token = "file" }`, nil,
 			consul, config.Consul{Token: "file", Retry: defaults.Consul.Retry}},
 	}
@@ -223,7 +231,6 @@ func TestOverrideFlags(t *testing.T) {
 func TestRefusedFlags(t *testing.T) {
 	reasons := map[string]string{
 		"vault-token":          "Vault Agent",
-		"log-rotate-bytes":     "write and rotate the log",
 		"parse-only":           "drcon validate",
 		"template-error-fatal": "never stops on a template error",
 	}
@@ -271,6 +278,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-retry", "0s"}, []string{"Invalid -retry flag"}},
 		{[]string{"-consul-retry-max-backoff", "x"}, []string{"Invalid -consul-retry-max-backoff flag"}},
 		{[]string{"-template", "only-a-source"}, []string{"Invalid -template flag"}},
+		{[]string{"-syslog-facility", "LOCAL9"}, []string{"Invalid -syslog-facility flag", "LOCAL9"}},
+		{[]string{"-log-file", "x.log", "-log-rotate-bytes", "-1"}, []string{"Invalid -log-rotate-bytes flag"}},
+		{[]string{"-log-file", "x.log", "-log-rotate-duration", "0s"}, []string{"Invalid -log-rotate-duration flag"}},
 		{[]string{"-exec", "app", "-exec-kill-signal", "SIGFOO"}, []string{"Invalid -exec-kill-signal flag", "SIGFOO"}},
 		{[]string{"-exec", "app", "-exec-kill-timeout", "0s"}, []string{"Invalid -exec-kill-timeout flag", "more than 0"}},
 		{[]string{"-exec", "app", "-exec-env-custom", "NOVALUE"}, []string{"Invalid -exec-env-custom flag", "NAME=value"}},

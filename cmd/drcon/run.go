@@ -51,9 +51,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return loadExit(stderr, err)
 	}
 	logging := agent.NewLogging(stderr, cfg.LogLevel, cfg.LogFormat)
-	if err := logging.SetSyslog(cfg.Syslog); err != nil {
-		fmt.Fprintln(stderr, "drcon:", err)
-		return exitConfig
+	for _, set := range []func() error{
+		func() error { return logging.SetSyslog(cfg.Syslog) },
+		func() error { return logging.SetLogFile(cfg.LogFile) },
+	} {
+		if err := set(); err != nil {
+			fmt.Fprintln(stderr, "drcon:", err)
+			return exitConfig
+		}
 	}
 	for _, w := range cfg.Warnings {
 		logging.Logger().Warn(w.Summary, "detail", w.Detail, "at", rangeString(w))

@@ -9,10 +9,6 @@ vault {
 
 nomad {}
 
-log_file {
-  path = "/var/log/consul-template.log"
-}
-
 template "web" {
   contents    = "x"
   destination = "/tmp/web"
