@@ -18,18 +18,25 @@ func (l *loader) refuse(f *rawFile) {
 			l.errorAt(r.DefRange, "Unsupported block", "%s {} is not supported by drcon. %s", b.name, b.detail)
 		}
 	}
-	attrs := []struct {
+	if f.Once != nil {
+		// consul-template reads it and never acts on it (only the flag
+		// does): ignoring it keeps what such a file did there.
+		l.warnAt(f.Once.NameRange, "Ignored setting", "once in a file is ignored, as consul-template ignores it; use the -once flag.")
+	}
+	// Settings whose false is drcon's behaviour load; true is refused, for
+	// drcon cannot honour it and ignoring it would change what the file
+	// means.
+	for _, r := range []struct {
 		a      *hcl.Attribute
 		detail string
 	}{
-		{f.Once, "Use the -once flag."},
-		{f.ParseOnly, "Use the -once and -dry flags to check a configuration without writing files."},
-		{f.ParseOnlyCT, "Use the -once and -dry flags to check a configuration without writing files."},
-		{f.TemplateErrorFatal, "drcon never stops on a template error: the job keeps its last output, shows the error in its status and tries again when its data changes. Remove this setting."},
-	}
-	for _, r := range attrs {
-		if r.a != nil {
-			l.errorAt(r.a.NameRange, "Unsupported argument", "%s is not supported by drcon. %s", r.a.Name, r.detail)
+		{f.ParseOnly, "Use drcon validate, or the -once and -dry flags, to check a configuration without writing files."},
+		{f.ParseOnlyCT, "Use drcon validate, or the -once and -dry flags, to check a configuration without writing files."},
+		{f.TemplateErrorFatal, "drcon never stops on a template error (template_error_fatal = false): the job keeps its last output, shows the error in its status and tries again when its data changes."},
+	} {
+		var on bool
+		if l.boolean(r.a, &on) && on {
+			l.errorAt(r.a.NameRange, "Unsupported argument", "%s = true is not supported by drcon. %s", r.a.Name, r.detail)
 		}
 	}
 	l.refuseErrOnFailedLookup(f.ErrOnFailedLookup)

@@ -1,6 +1,6 @@
 once                 = true
 parse_only           = true
-template_error_fatal = false
+template_error_fatal = true
 err_on_failed_lookup = true
 
 vault {
