@@ -170,7 +170,26 @@ const tmplChangeGap = 150 * time.Millisecond
 // program running as a daemon without wait on the same template over a key
 // of its own, their changes alternating. Target: p50 and p99 no slower than
 // consul-template.
-func BenchmarkTemplateChangeLatency(b *testing.B) {
+func BenchmarkTemplateChangeLatency(b *testing.B) { changeLatency(b, nil) }
+
+// BenchmarkExecReloadLatency: the same in exec mode, each program running
+// a child (testdata/template/sigchild) that it sends SIGHUP when the file
+// changed, as it would nginx: from the KV write to the child having read
+// the new file. Target: p50 and p99 no slower than consul-template.
+func BenchmarkExecReloadLatency(b *testing.B) {
+	child := tmplHelper(b, "sigchild")
+	changeLatency(b, func(dest string) (args []string, seen string) {
+		seen = dest + ".seen"
+		return []string{"-exec", child, "-exec-reload-signal", "SIGHUP",
+			"-exec-env-custom", "SIGCHILD_SRC=" + dest, "-exec-env-custom", "SIGCHILD_DST=" + seen}, seen
+	})
+}
+
+// changeLatency measures from a KV write to the destination replaced, or,
+// with exec, to the file the exec child writes when told of the change:
+// withExec returns the extra arguments of a program rendering dest, and
+// that file.
+func changeLatency(b *testing.B, withExec func(dest string) (args []string, seen string)) {
 	tools := tmplFindTools(b)
 	c := testenv.StartConsul(b)
 	dir := b.TempDir()
@@ -181,6 +200,7 @@ func BenchmarkTemplateChangeLatency(b *testing.B) {
 	// busier machine or Consul than the other.
 	type subject struct {
 		name, key, dest string
+		awaited         string // dest, or the exec child's copy
 		w               *fsnotify.Watcher
 		lat             []time.Duration
 	}
@@ -207,8 +227,14 @@ func BenchmarkTemplateChangeLatency(b *testing.B) {
 		src := filepath.Join(dir, t.name+".ctmpl")
 		tmplWrite(b, src, `value={{ key "`+s.key+`" }}`+"\n")
 		put(s.key, "start")
-		tmplDaemon(b, t.name, t.bin, tmplArgs(c.Addr, src+":"+s.dest)...)
-		tmplAwaitWrite(b, w, s.dest, "value=start\n")
+		args := tmplArgs(c.Addr, src+":"+s.dest)
+		s.awaited = s.dest
+		if withExec != nil {
+			more, seen := withExec(s.dest)
+			args, s.awaited = append(args, more...), seen
+		}
+		tmplDaemon(b, t.name, t.bin, args...)
+		tmplAwaitWrite(b, w, s.awaited, "value=start\n")
 		subjects = append(subjects, s)
 	}
 	b.ResetTimer()
@@ -218,7 +244,7 @@ func BenchmarkTemplateChangeLatency(b *testing.B) {
 			v := fmt.Sprintf("%s-%d", s.name, i)
 			start := time.Now()
 			put(s.key, v)
-			s.lat = append(s.lat, tmplAwaitWrite(b, s.w, s.dest, "value="+v+"\n").Sub(start))
+			s.lat = append(s.lat, tmplAwaitWrite(b, s.w, s.awaited, "value="+v+"\n").Sub(start))
 		}
 	}
 	b.StopTimer()

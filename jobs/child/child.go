@@ -202,37 +202,54 @@ func (c *Child) Run(ctx context.Context) error {
 		case sig := <-c.signals:
 			p.signal(sig)
 		case <-c.changes:
-			if due == nil {
-				due = time.After(c.splayFor())
+			if due != nil {
+				continue // the pending action covers this change
+			}
+			if d := c.splayFor(); d > 0 {
+				due = time.After(d)
+				continue
+			}
+			if p, err = c.act(ctx, p); p == nil {
+				return err
 			}
 		case <-due:
 			due = nil
-			c.mu.Lock()
-			action := c.pending
-			c.pending = Follow
-			c.mu.Unlock()
-			switch action {
-			case Follow:
-				continue
-			case Reload:
-				c.log.Info("template changed: signalling the child", "signal", c.cfg.ReloadSignal.Name, "pid", p.pid())
-				p.signal(c.cfg.ReloadSignal.Signal)
-				c.update(func(s *Status) { s.Reloads++ })
-				c.acted("reload")
-				continue
-			}
-			c.log.Info("template changed: restarting the child", "pid", p.pid())
-			c.stop(p)
-			if ctx.Err() != nil {
-				return nil // stopped while the old one was stopping
-			}
-			if p, err = c.spawn(); err != nil {
+			if p, err = c.act(ctx, p); p == nil {
 				return err
 			}
-			c.update(func(s *Status) { s.Restarts++ })
-			c.acted("restart")
 		}
 	}
+}
+
+// act does the pending action to p: the reload signal, or a restart, whose
+// new process it returns. A nil process ends Run, with the error if any.
+func (c *Child) act(ctx context.Context, p *process) (*process, error) {
+	c.mu.Lock()
+	action := c.pending
+	c.pending = Follow
+	c.mu.Unlock()
+	switch action {
+	case Follow:
+		return p, nil
+	case Reload:
+		c.log.Info("template changed: signalling the child", "signal", c.cfg.ReloadSignal.Name, "pid", p.pid())
+		p.signal(c.cfg.ReloadSignal.Signal)
+		c.update(func(s *Status) { s.Reloads++ })
+		c.acted("reload")
+		return p, nil
+	}
+	c.log.Info("template changed: restarting the child", "pid", p.pid())
+	c.stop(p)
+	if ctx.Err() != nil {
+		return nil, nil // stopped while the old one was stopping
+	}
+	next, err := c.spawn()
+	if err != nil {
+		return nil, err
+	}
+	c.update(func(s *Status) { s.Restarts++ })
+	c.acted("restart")
+	return next, nil
 }
 
 func (c *Child) acted(action string) {
@@ -305,10 +322,10 @@ func startProcess(c config.Command, o Options) (*process, error) {
 	args := c.Argv
 	group := false
 	if c.Shell != "" {
-		// As in consul-template: a shell command runs in its own process
-		// group, and signals go to the group, so that they reach the
-		// program even where the shell does not exec it.
-		args, group = []string{"/bin/sh", "-c", c.Shell}, true
+		// As in consul-template, a shell command runs in its own process
+		// group and signals go to the group; one simple command replaces
+		// the shell (shellArgs).
+		args, group = shellArgs(c.Shell), true
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = o.Env

@@ -247,3 +247,36 @@ func TestKill(t *testing.T) {
 		t.Fatal("Kill did not end the child")
 	}
 }
+
+// A shell command runs in its own process group, which the reload signal
+// goes to: the program must get it, and the shell that started it must not
+// die of it (Debian's dash does not exec a last command).
+func TestShellCommandGetsTheSignal(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "app.sh")
+	if err := os.WriteFile(script, []byte(script0), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, log := newTestChild(t, config.Exec{Command: config.Command{Shell: "/bin/sh " + script + " --flag"},
+		ReloadSignal: config.Signal{Name: "SIGHUP", Signal: syscall.SIGHUP}})
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { done <- c.Run(ctx) }()
+	c.Start()
+	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	c.Changed(Follow)
+	waitLog(t, log, func(s string) bool { return count(s, "hup") == 1 })
+	select {
+	case err := <-done:
+		t.Fatalf("the child ended on the reload signal: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// script0 is script as a file's content.
+const script0 = "#!/bin/sh\n" + script
