@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -105,8 +107,8 @@ func (d *daemon) load(t *testing.T, image string) {
 	}
 }
 
-// teardown removes the engine's containers, stops it, and removes its
-// mounts, directory and bridge.
+// teardown removes the engine's containers, stops it, kills what outlived
+// it, and removes its mounts, directory and bridge.
 func (d *daemon) teardown(t *testing.T) {
 	if d.proc != nil {
 		select {
@@ -120,6 +122,9 @@ func (d *daemon) teardown(t *testing.T) {
 			d.proc.Wait(time.Minute)
 		}
 	}
+	// With --live-restore the containers outlive an engine that a test (or
+	// its process's cleanup) stopped: their shims name this directory.
+	killUnder(d.dir)
 	for _, m := range mountsUnder(d.dir) {
 		if err := syscall.Unmount(m, syscall.MNT_DETACH); err != nil {
 			t.Logf("unmount %s: %v", m, err)
@@ -129,6 +134,37 @@ func (d *daemon) teardown(t *testing.T) {
 		t.Logf("remove %s: %v", d.dir, err)
 	}
 	_ = exec.Command("ip", "link", "del", d.bridge).Run()
+}
+
+// killUnder kills, with SIGKILL, the processes whose command line names dir
+// (an engine's container shims) and their children (the containers).
+func killUnder(dir string) {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	parent := map[int]int{}
+	var named []int
+	for _, p := range procs {
+		pid, err := strconv.Atoi(filepath.Base(p))
+		if err != nil {
+			continue
+		}
+		if stat, err := os.ReadFile(p + "/stat"); err == nil {
+			// pid (comm) state ppid ...: comm may hold spaces, so count from its ')'.
+			if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); len(f) > 1 {
+				parent[pid], _ = strconv.Atoi(f[1])
+			}
+		}
+		if cmd, err := os.ReadFile(p + "/cmdline"); err == nil && strings.Contains(string(cmd), dir+"/") {
+			named = append(named, pid)
+		}
+	}
+	for pid, ppid := range parent {
+		if slices.Contains(named, ppid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	for _, pid := range named {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
 
 // mountsUnder lists the mount points below dir, deepest first.
