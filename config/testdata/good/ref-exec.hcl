@@ -14,7 +14,6 @@ exec {
 template "upstreams" {
   source      = "upstreams.ctmpl"
   destination = "/etc/nginx/conf.d/upstreams.conf"
-  check       = "nginx -t -q"
 }
 
 # nginx serves this page from disk as it is: no reload needed.
