@@ -14,6 +14,6 @@ template "nginx" {
   source      = "templates/nginx.conf.tmpl"
   destination = "/etc/nginx/conf.d/upstreams.conf"
   wait        = "1s:5s"
-  check       = ["nginx", "-t"]
+  # check = ... validates the candidate first: see examples/drcon.hcl.
   command     = ["nginx", "-s", "reload"]
 }
