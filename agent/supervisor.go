@@ -76,6 +76,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.start(built[s.name])
 	}
 	a.startChildWhenReady(cr) // at once when there is no template
+	if cr != nil && !cr.child.Started() {
+		a.log.Info("exec: the child starts once every template has rendered", "command", cfg.Exec.Command.String())
+	}
 	a.log.Info("drcon started", "jobs", len(built), "version", a.opts.Version)
 	if a.notify != nil {
 		notifyCtx, notifyStop := context.WithCancel(context.Background())
