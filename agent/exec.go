@@ -165,14 +165,9 @@ func (a *Agent) startChildWhenReady(cr *childRun) {
 	if cr == nil {
 		return
 	}
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	for _, r := range a.jobs {
-		if r.spec.kind == jobs.KindTemplate && !r.job.Status().Ready {
-			return
-		}
+	if ready, total := a.readyJobs(jobs.KindTemplate); ready == total {
+		cr.child.Start()
 	}
-	cr.child.Start()
 }
 
 // forwards are the signals the agent passes on to the child when its

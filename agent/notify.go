@@ -70,7 +70,7 @@ func (a *Agent) notifyReady(ctx context.Context, n *sdNotify) {
 			if !owed {
 				continue
 			}
-			ready, total := a.readyJobs()
+			ready, total := a.readyJobs("")
 			if ready < total {
 				timer.Reset(readyPoll)
 				continue
@@ -83,11 +83,15 @@ func (a *Agent) notifyReady(ctx context.Context, n *sdNotify) {
 	}
 }
 
-// readyJobs counts the jobs that are ready, of all.
-func (a *Agent) readyJobs() (ready, total int) {
+// readyJobs counts the jobs of kind ("": any) that are ready, of all of
+// that kind.
+func (a *Agent) readyJobs(kind string) (ready, total int) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	for _, r := range a.jobs {
+		if kind != "" && r.spec.kind != kind {
+			continue
+		}
 		total++
 		if r.job.Status().Ready {
 			ready++

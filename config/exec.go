@@ -61,36 +61,10 @@ func (l *loader) execOverrides(e *Exec) {
 	if o.Command != "" {
 		e.Command = Command{Shell: o.Command}
 	}
-	for _, s := range []struct {
-		flag, value string
-		dst         *Signal
-		allowEmpty  bool
-	}{{"-exec-kill-signal", o.KillSignal, &e.KillSignal, false}, {"-exec-reload-signal", o.ReloadSignal, &e.ReloadSignal, true}} {
-		if s.value == "" {
-			continue
-		}
-		if v, err := parseSignal(s.value, s.allowEmpty); err != nil {
-			l.flagError(s.flag, err)
-		} else {
-			*s.dst = v
-		}
-	}
-	for _, d := range []struct {
-		flag, value string
-		dst         *time.Duration
-	}{{"-exec-kill-timeout", o.KillTimeout, &e.KillTimeout}, {"-exec-splay", o.Splay, &e.Splay}} {
-		if d.value == "" {
-			continue
-		}
-		if v, err := parseDuration(d.value); err != nil {
-			l.flagError(d.flag, err)
-		} else {
-			*d.dst = v
-		}
-	}
-	if o.KillTimeout != "" && e.KillTimeout == 0 {
-		l.flagError("-exec-kill-timeout", errZeroKillTimeout)
-	}
+	l.flagSignal("-exec-kill-signal", o.KillSignal, &e.KillSignal, false)
+	l.flagSignal("-exec-reload-signal", o.ReloadSignal, &e.ReloadSignal, true)
+	l.flagDuration("-exec-kill-timeout", o.KillTimeout, &e.KillTimeout, true)
+	l.flagDuration("-exec-splay", o.Splay, &e.Splay, false)
 	if o.EnvPristine != nil {
 		e.Env.Pristine = *o.EnvPristine
 	}

@@ -68,12 +68,6 @@ func (l *loader) logFile(b *rawLogFile) LogFile {
 		}
 		*n.dst = v
 	}
-	if o.RotateDuration != "" {
-		if v, err := parseDuration(o.RotateDuration); err != nil || v == 0 {
-			l.flagError("-log-rotate-duration", fmt.Errorf("%q is not a duration more than 0", o.RotateDuration))
-		} else {
-			f.RotateDuration = v
-		}
-	}
+	l.flagDuration("-log-rotate-duration", o.RotateDuration, &f.RotateDuration, true)
 	return f
 }

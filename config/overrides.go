@@ -78,26 +78,9 @@ func (l *loader) applyGlobalOverrides(c *Config) {
 			c.LogLevel = v
 		}
 	}
-	for _, s := range []struct {
-		flag, value string
-		dst         *Signal
-	}{{"-kill-signal", o.KillSignal, &c.KillSignal}, {"-reload-signal", o.ReloadSignal, &c.ReloadSignal}} {
-		if s.value == "" {
-			continue
-		}
-		if v, err := parseSignal(s.value, false); err != nil {
-			l.flagError(s.flag, err)
-		} else {
-			*s.dst = v
-		}
-	}
-	if o.MaxStale != "" {
-		if v, err := parseDuration(o.MaxStale); err != nil {
-			l.flagError("-max-stale", err)
-		} else {
-			c.MaxStale = v
-		}
-	}
+	l.flagSignal("-kill-signal", o.KillSignal, &c.KillSignal, false)
+	l.flagSignal("-reload-signal", o.ReloadSignal, &c.ReloadSignal, false)
+	l.flagDuration("-max-stale", o.MaxStale, &c.MaxStale, false)
 	if o.Wait != "" {
 		if v, err := parseWaitString(o.Wait); err != nil {
 			l.flagError("-wait", err)
@@ -212,6 +195,36 @@ func (l *loader) retryOverrides(r *Retry) {
 // badFlag marks the diagnostics of bad flag values (in hcl.Diagnostic's
 // Extra), for BadFlag.
 type badFlag struct{}
+
+// flagSignal sets *dst from a signal flag's value, if the flag was given.
+func (l *loader) flagSignal(flag, value string, dst *Signal, allowEmpty bool) {
+	if value == "" {
+		return
+	}
+	v, err := parseSignal(value, allowEmpty)
+	if err != nil {
+		l.flagError(flag, err)
+		return
+	}
+	*dst = v
+}
+
+// flagDuration sets *dst from a duration flag's value, if the flag was
+// given; positive refuses 0.
+func (l *loader) flagDuration(flag, value string, dst *time.Duration, positive bool) {
+	if value == "" {
+		return
+	}
+	v, err := parseDuration(value)
+	if err == nil && positive && v == 0 {
+		err = errors.New("it must be more than 0")
+	}
+	if err != nil {
+		l.flagError(flag, err)
+		return
+	}
+	*dst = v
+}
 
 func (l *loader) flagError(flag string, err error) {
 	l.diags = append(l.diags, &hcl.Diagnostic{
