@@ -31,7 +31,7 @@ type run struct {
 
 	missing []dep.Dependency // of the latest execution, in order of first use
 	refused *[sha256.Size]byte
-	printed []byte // Dry: the last output printed
+	printed []byte // the last output printed (Dry) or sent to a stream destination
 
 	pending     *CommandRun
 	requested   bool // a command was requested since the job started
@@ -227,12 +227,20 @@ func (r *run) activate(ctx context.Context, out []byte) error {
 		j.update(func(s *jobs.Status) { s.State = StateRefused })
 		return nil
 	}
-	cur, err := j.target.read(out)
+	tg, err := j.target.resolve()
 	if err != nil {
 		return r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
 	}
-	if j.target.upToDate(cur) {
-		if fixed, err := j.target.fixMode(cur); err != nil {
+	var cur onDisk
+	current := tg.stream && r.ready && bytes.Equal(out, r.printed)
+	if !tg.stream {
+		if cur, err = tg.read(out); err != nil {
+			return r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
+		}
+		current = tg.upToDate(cur)
+	}
+	if current {
+		if fixed, err := tg.fixMode(cur); err != nil {
 			return r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
 		} else if fixed {
 			j.log.Info("set the destination's mode", "destination", j.cfg.Destination, "mode", j.cfg.Perms.String())
@@ -249,7 +257,7 @@ func (r *run) activate(ctx context.Context, out []byte) error {
 	if !j.cfg.Check.Empty() {
 		check = func(candidate string) error { return r.check(ctx, candidate) }
 	}
-	if err := j.target.write(cur, out, check); err != nil {
+	if err := tg.write(cur, out, check); err != nil {
 		if ctx.Err() != nil {
 			// Stopped during the check: no verdict on this content.
 			return fmt.Errorf("render job %q: stopped before the write: %w", j.cfg.Name, context.Cause(ctx))
@@ -261,6 +269,9 @@ func (r *run) activate(ctx context.Context, out []byte) error {
 		return r.fail(state, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
 	}
 	r.refused = nil
+	if tg.stream {
+		r.printed = out
+	}
 	if j.o.Metrics != nil {
 		j.o.Metrics.Writes.WithLabelValues(j.cfg.Name).Inc()
 	}

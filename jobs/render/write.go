@@ -25,6 +25,7 @@ type target struct {
 	backup     bool
 	atomic     bool
 	createDirs bool
+	stream     bool // set by resolve: a device, FIFO or socket, written by send
 }
 
 // onDisk is the destination as it is before a write.
@@ -100,7 +101,7 @@ func (t target) upToDate(cur onDisk) bool {
 // did. Its content is current, so it is not written again and the command
 // does not run; consul-template left such a file's mode as it was.
 func (t target) fixMode(cur onDisk) (bool, error) {
-	if t.perms == 0 || cur.mode == t.perms {
+	if t.stream || t.perms == 0 || cur.mode == t.perms {
 		return false, nil
 	}
 	if err := os.Chmod(t.path, t.perms); err != nil {
@@ -141,7 +142,12 @@ func (t target) tempPrefix() string { return "." + filepath.Base(t.path) + ".drc
 // crash, can see a partly written file. Writing before truncating means the
 // file is never empty and, when the new content is at least as long as the
 // old, never has a stale tail.
+//
+// A stream destination (see resolve) is sent the output instead.
 func (t target) write(cur onDisk, out []byte, check func(candidate string) error) (err error) {
+	if t.stream {
+		return t.send(out, check)
+	}
 	dir := filepath.Dir(t.path)
 	if err := t.ensureDir(dir); err != nil {
 		return err
@@ -335,6 +341,12 @@ func syncDir(dir string) error {
 // removeStale deletes temp files of this destination that a killed process
 // left behind.
 func (t target) removeStale() error {
+	if rt, err := t.resolve(); err == nil { // else the write will say why
+		if rt.stream {
+			return nil
+		}
+		t = rt
+	}
 	entries, err := os.ReadDir(filepath.Dir(t.path))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
