@@ -11,8 +11,9 @@ import (
 
 // TestDestinationsThatAreNotFiles: a symlinked destination updates the file
 // it names and stays a link, and /dev/stdout gets the render on drcon's
-// standard output. consul-template replaces the link with a file, and
-// hangs reading /dev/stdout (seen with v0.41.1).
+// standard output, alone with -template "in.ctmpl:/dev/stdout" too.
+// consul-template replaces the link with a file, and hangs reading
+// /dev/stdout (seen with v0.41.1).
 func TestDestinationsThatAreNotFiles(t *testing.T) {
 	c := testenv.StartConsul(t)
 	c.PutKV("app/a", "1")
@@ -52,5 +53,14 @@ template "linked" {
 	}
 	if got := read(t, dir, "sites-available/app.conf.bak"); got != "old\n" {
 		t.Errorf("backup beside the linked file holds %q", got)
+	}
+
+	// The README's way to print one render, without the -dry header
+	// (consul-template #84).
+	writeFiles(t, dir, map[string]string{"in.ctmpl": "b={{ key \"app/a\" }}\n"})
+	r = drcon(t, dir, "-once", "-consul-addr", c.Addr, "-template", "in.ctmpl:/dev/stdout")
+	expect(t, "-once -template in.ctmpl:/dev/stdout", r, 0)
+	if r.stdout != "b=1\n" {
+		t.Errorf("standard output %q, want the render alone", r.stdout)
 	}
 }
