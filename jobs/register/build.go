@@ -67,11 +67,10 @@ func buildServices(c, netc *docker.Container, s settings, id identity) ([]*servi
 	if m.generic["ignore"].v != "" {
 		return nil, nil
 	}
-	eps, warns := endpoints(c, netc, s, m, id.NodeAddr)
+	eps, group, warns := endpoints(c, netc, s, m, id.NodeAddr)
 	for _, v := range m.noPort {
 		warns = append(warns, warning{src: v.src, msg: "names no port (a port's number as written, such as 80): ignored, as registrator ignored it"})
 	}
-	group := len(eps) > 1
 	var out []*service
 	seen := map[string]bool{}
 	for _, ep := range eps {

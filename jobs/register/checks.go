@@ -153,7 +153,8 @@ func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck
 		}
 		chk.GRPC = addr
 		chk.GRPCUseTLS = boolean("check_grpc_use_tls")
-		chk.TLSSkipVerify = boolean("check_tls_skip_verify")
+		// Only with TLS, as registrator set it: it means nothing without.
+		chk.TLSSkipVerify = chk.GRPCUseTLS && boolean("check_tls_skip_verify")
 	}
 	if kind != "check_ttl" {
 		chk.Interval = duration("check_interval")

@@ -34,19 +34,21 @@ type endpoint struct {
 // A container in another's network namespace (--network container:X) takes
 // its networks and bindings from X, given as netc; its exposed ports that X
 // does not publish are registered at X's address.
-func endpoints(c, netc *docker.Container, s settings, m metadata, nodeAddr string) ([]endpoint, []warning) {
+//
+// group reports whether the container has several ports, as registrator
+// counted them for the -PORT suffix of service names.
+func endpoints(c, netc *docker.Container, s settings, m metadata, nodeAddr string) (eps []endpoint, group bool, warns []warning) {
 	ns, mode := c, networkMode(c)
 	if target, ok := strings.CutPrefix(mode, "container:"); ok {
 		if netc == nil {
-			return nil, []warning{{msg: fmt.Sprintf("network namespace owner %s is gone", shortID(target))}}
+			return nil, false, []warning{{msg: fmt.Sprintf("network namespace owner %s is gone", shortID(target))}}
 		}
 		ns, mode = netc, networkMode(netc)
 	}
-	var eps []endpoint
-	var warns []warning
+	counted := -1
 	switch {
 	case mode == "host":
-		eps, warns = hostEndpoints(c, s, m, nodeAddr)
+		eps, counted, warns = hostEndpoints(c, s, m, nodeAddr)
 	case s.internal:
 		eps, warns = internalEndpoints(c, ns, mode, s)
 	default:
@@ -70,7 +72,10 @@ func endpoints(c, netc *docker.Container, s settings, m metadata, nodeAddr strin
 		}
 		return eps[i].proto < eps[j].proto
 	})
-	return eps, warns
+	if counted < 0 {
+		counted = len(eps)
+	}
+	return eps, counted > 1, warns
 }
 
 // labelAddress is the address a use_ip_from_label label gives: an IP
@@ -147,7 +152,10 @@ func parsePort(p docker.Port) (int, string, bool) {
 // hostEndpoints are the declared ports of a container on the host's
 // network. An exposed port that no key declares is named in a warning:
 // registrator registered it, and a migration would lose it in silence.
-func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string) ([]endpoint, []warning) {
+// counted is the number of ports registered or left out that way, so that
+// names keep registrator's -PORT suffix: EXPOSE 80 443 with only port 80
+// declared registers web-80, as registrator did.
+func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string) (eps []endpoint, counted int, warns []warning) {
 	protos := map[int][]string{}
 	var undeclared []string
 	declared := m.declaredPorts()
@@ -159,7 +167,6 @@ func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string)
 			}
 		}
 	}
-	var warns []warning
 	if len(undeclared) > 0 {
 		sort.Strings(undeclared)
 		warns = append(warns, warning{msg: fmt.Sprintf("host networking: exposed port(s) %s not registered; declare each with SERVICE_<port>_NAME "+
@@ -169,7 +176,6 @@ func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string)
 	if check == "" {
 		check = nodeAddr
 	}
-	var eps []endpoint
 	for _, port := range declared {
 		ps := protos[port]
 		if len(ps) == 0 {
@@ -179,7 +185,7 @@ func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string)
 			eps = append(eps, endpoint{port: port, proto: proto, address: s.hostIP, hostPort: port, checkHost: check})
 		}
 	}
-	return eps, warns
+	return eps, len(eps) + len(undeclared), warns
 }
 
 func internalEndpoints(c, ns *docker.Container, mode string, s settings) ([]endpoint, []warning) {

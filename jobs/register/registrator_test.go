@@ -1,0 +1,92 @@
+package register
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/drcon/drcon/config"
+	docker "github.com/fsouza/go-dockerclient"
+	"github.com/hashicorp/consul/api"
+)
+
+// Cases read from gliderlabs/registrator's source (master, v7.4.0), each
+// naming its file and function, where drcon registered something else
+// without README.md's "Registrator conventions" saying so. The differences
+// that README documents as chosen (trimmed and deduplicated tags, a check
+// path without its leading "/", addresses on user-defined networks and with
+// --network none, ...) are tested as drcon's behaviour elsewhere.
+
+// hostContainer is a running container named /app from image "team/app:1"
+// on the host's network, with env and exposed ports.
+func hostContainer(env, exposed []string) *docker.Container {
+	c := &docker.Container{
+		ID:              "3f1c0d2b9a8e7f6d5c4b3a29181716151413121110f0e0d0c0b0a09080706050",
+		Name:            "/app",
+		Config:          &docker.Config{Image: "team/app:1", Env: env, ExposedPorts: map[docker.Port]struct{}{}},
+		HostConfig:      &docker.HostConfig{NetworkMode: "host"},
+		NetworkSettings: &docker.NetworkSettings{Networks: map[string]docker.ContainerNetwork{"host": {}}},
+	}
+	c.State.Running = true
+	for _, p := range exposed {
+		c.Config.ExposedPorts[docker.Port(p)] = struct{}{}
+	}
+	return c
+}
+
+// TestHostNetworkingSuffix: bridge/bridge.go add, with --net=host, makes
+// every Config.ExposedPorts entry a service port and counts them all for
+// isGroup, so newService names port 80 SERVICE_NAME-80 when 443 is exposed
+// too. drcon registers only the declared port (README), under that name.
+func TestHostNetworkingSuffix(t *testing.T) {
+	for _, tt := range []struct {
+		exposed []string
+		want    string
+	}{
+		{[]string{"80/tcp", "443/tcp"}, "web-80"},
+		{[]string{"80/tcp"}, "web"},
+		{[]string{"80/tcp", "80/udp"}, "web-80"}, // registrator counted tcp and udp apart
+	} {
+		c := hostContainer([]string{"SERVICE_NAME=web", "SERVICE_80_CHECK_TCP=true"}, tt.exposed)
+		s, err := newSettings(&config.Registrator{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		services, warns := buildServices(c, nil, s, testIdentity)
+		id := testIdentity.Host + ":app:80"
+		var names []string
+		for _, svc := range services {
+			if svc.Reg.ID == id && svc.Reg.Name != tt.want {
+				t.Errorf("EXPOSE %v: port 80 registered as %q, registrator registered %q", tt.exposed, svc.Reg.Name, tt.want)
+			}
+			names = append(names, svc.Reg.ID)
+		}
+		if !slices.Contains(names, id) {
+			t.Errorf("EXPOSE %v: no service %s among %v (warnings %v)", tt.exposed, id, names, warns)
+		}
+	}
+}
+
+// TestRegistratorCompatChecks: checks as consul/consul.go buildCheck
+// builds them, for a service registered at 10.0.0.1:8080.
+func TestRegistratorCompatChecks(t *testing.T) {
+	tests := []struct {
+		name string
+		kv   map[string]string
+		want *api.AgentServiceCheck
+	}{
+		// consul/consul.go buildCheck (gRPC branch): TLSSkipVerify is set
+		// only inside `if check_grpc_use_tls != ""`; without use_tls a
+		// gRPC check never skips verification.
+		{"grpc: tls_skip_verify only with use_tls", map[string]string{"check_grpc": "true", "check_tls_skip_verify": "true"},
+			&api.AgentServiceCheck{GRPC: "10.0.0.1:8080", Interval: "10s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			chk, _, _ := userCheck(viewOf(tt.kv), "h:web:80", "10.0.0.1", 8080)
+			tt.want.CheckID = "service:h:web:80"
+			if chk == nil || !equalCheck(*chk, *tt.want) {
+				t.Errorf("got %+v\nregistrator built %+v", chk, tt.want)
+			}
+		})
+	}
+}
