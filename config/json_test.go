@@ -74,6 +74,24 @@ template {
 	}
 }
 
+// TestHCLInAJSONFile: a .json file that holds HCL loads as HCL, as in
+// consul-template, which tells the two apart by content (puppet's
+// consul_template module writes its HCL to config.json).
+func TestHCLInAJSONFile(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"config.json": `consul {
+  address = "127.0.0.1:8500"
+}
+template {
+  contents    = "x"
+  destination = "/tmp/x"
+}
+`})
+	c := mustLoad(t, []string{dir + "/config.json"}, Overrides{})
+	if len(c.Templates) != 1 || c.Consul.Address != "127.0.0.1:8500" {
+		t.Fatalf("loaded %+v", c)
+	}
+}
+
 // TestJSONConfigurationErrors: errors in a JSON configuration name its file
 // and line.
 func TestJSONConfigurationErrors(t *testing.T) {

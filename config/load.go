@@ -128,8 +128,8 @@ func (l *loader) read(path string) []source {
 
 // load parses, merges and resolves srcs; it is Load after reading files.
 func (l *loader) load(srcs []source) (*Config, error) {
-	if len(srcs) == 0 && len(l.o.Templates) == 0 && !l.diags.HasErrors() {
-		l.errorNoPos("No configuration", "Give a configuration file or directory with -config, or a template with -template \"src:dest[:command]\".")
+	if len(srcs) == 0 && len(l.o.Templates) == 0 && l.o.Exec.Command == "" && !l.diags.HasErrors() {
+		l.errorNoPos("No configuration", "Give a configuration file or directory with -config, a template with -template \"src:dest[:command]\", or a child process with -exec.")
 	}
 	merged := &rawFile{}
 	for _, s := range srcs {
@@ -224,8 +224,11 @@ func (l *loader) placeJSON() {
 	}
 }
 
-// isJSON reports whether a configuration file is JSON (json.go): by its
-// name, or because it starts with "{", which no HCL configuration does.
+// isJSON reports whether a configuration file is JSON (json.go): whether
+// it starts with "{" or "[", as no HCL configuration does, whatever its
+// name. consul-template tells them apart by content too, so a config.json
+// written in HCL (puppet's consul_template module makes them) loads in both.
 func isJSON(s source) bool {
-	return strings.HasSuffix(s.name, ".json") || bytes.HasPrefix(bytes.TrimLeft(s.data, " \t\r\n\ufeff"), []byte("{"))
+	t := bytes.TrimLeft(s.data, " \t\r\n\ufeff")
+	return bytes.HasPrefix(t, []byte("{")) || bytes.HasPrefix(t, []byte("["))
 }

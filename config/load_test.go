@@ -144,3 +144,15 @@ func TestWriteTextColor(t *testing.T) {
 		t.Errorf("no colored error in:\n%s", b.String())
 	}
 }
+
+// TestExecAlone: a file with only exec {}, or -exec alone, is a
+// configuration, as in consul-template: the child is the job.
+func TestExecAlone(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"exec.hcl": "exec {\n  command = \"nginx\"\n}\n"})
+	if c := mustLoad(t, []string{dir + "/exec.hcl"}, Overrides{}); !c.Exec.Enabled() {
+		t.Fatalf("loaded %+v", c.Exec)
+	}
+	if c := mustLoad(t, nil, Overrides{Exec: ExecOverrides{Command: "nginx"}}); !c.Exec.Enabled() {
+		t.Fatalf("-exec alone: loaded %+v", c.Exec)
+	}
+}

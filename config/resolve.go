@@ -209,11 +209,11 @@ func (l *loader) checkJobs(c *Config) {
 			}
 		}
 	}
-	if len(c.Templates)+len(c.Registrators) == 0 && !l.diags.HasErrors() {
+	if len(c.Templates)+len(c.Registrators) == 0 && !c.Exec.Enabled() && !l.diags.HasErrors() {
 		read := "No configuration file was read"
 		if len(l.names) > 0 {
 			read = "Read: " + strings.Join(l.names, ", ")
 		}
-		l.errorNoPos("No jobs", "The configuration has no template or registrator block and no -template flag, so drcon would have nothing to do. %s.", read)
+		l.errorNoPos("No jobs", "The configuration has no template, registrator or exec block and no -template flag, so drcon would have nothing to do. Load a file of shared settings with those of the jobs: -config base.hcl -config jobs/. %s.", read)
 	}
 }

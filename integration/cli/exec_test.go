@@ -44,6 +44,14 @@ func TestOnceExec(t *testing.T) {
 	if outs["ct"] != outs["drcon"] || !strings.Contains(outs["drcon"], "CONSUL_HTTP_TOKEN=t0k3n\n") {
 		t.Errorf("the children's output differs:\nconsul-template:\n%s\ndrcon:\n%s", outs["ct"], outs["drcon"])
 	}
+	// A child and no template (consul-template runs it as a supervisor).
+	for name, bin := range bins {
+		r := run(t, dir, bin, "-once", "-consul-addr", c.Addr, "-exec", "echo alone; exit 6")
+		if r.code != 6 || r.stdout != "alone\n" {
+			t.Errorf("%s -once -exec without a template: exit code %d, output %q; want 6 and the child's line\nstderr:\n%s",
+				name, r.code, r.stdout, r.stderr)
+		}
+	}
 	// A child that exits 0 ends a -once run with 0.
 	r := drcon(t, dir, "-once", "-consul-addr", c.Addr, "-template", "a.ctmpl:ok.conf", "-exec", "true")
 	expect(t, "drcon -once -exec true", r, 0)
