@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -254,11 +255,20 @@ func quoteList(l []string) string {
 // written for consul-template needs: its HCL 1 kept them literal (a shell
 // variable in a command, haproxy's %{+Q}o in inline contents), HCL 2 reads
 // them as interpolation and template directives.
+//
+// A string left open at the end of its line (a backslash-newline, which
+// consul-template refuses too) is also "unterminated"; it gets no hint.
 func hintLiteral(diags hcl.Diagnostics) hcl.Diagnostics {
+	multiLine := slices.ContainsFunc(diags, func(d *hcl.Diagnostic) bool { return d.Summary == "Invalid multi-line string" })
 	for _, d := range diags {
 		switch d.Summary {
+		case "Unterminated template string":
+			if multiLine {
+				continue
+			}
+			fallthrough
 		case "Variables not allowed", "Invalid template directive", "Invalid template interpolation",
-			"Unterminated template string", "Extra characters after interpolation expression":
+			"Extra characters after interpolation expression":
 			d.Detail += " consul-template's HCL 1 kept ${ and %{ literal; in drcon's HCL write $${ and %%{ for them."
 		}
 	}
