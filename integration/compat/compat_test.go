@@ -18,6 +18,10 @@
 // ones never render), and its templates share one cache of answers, so a
 // template can skip the pass on missing data that it would fail on alone.
 //
+// TestLiveChanges (live_test.go) runs both as daemons over the realistic
+// templates while a script changes Consul, and checks after each change
+// that both reach what a fresh consul-template -once renders.
+//
 // COMPAT_PROBE=DIR runs the templates of DIR instead of the corpora, to try
 // new cases against consul-template before they join one.
 //
