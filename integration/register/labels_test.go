@@ -127,16 +127,25 @@ func TestIgnoreAndExplicit(t *testing.T) {
 }
 
 // TestHostNetwork: with host networking only the ports SERVICE_<port>_*
-// declares register, not the image's EXPOSE 80 (registrator #608).
+// declares register, not the image's EXPOSE 80 (registrator #608); the
+// port left out still counts for the -PORT suffix, as registrator, which
+// registered it, counted it: SERVICE_NAME=hostapi on a container exposing
+// 80 and P registers hostapi-P.
 func TestHostNetwork(t *testing.T) {
 	e := newEnv(t)
 	e.start()
-	port := testenv.FreePort(t)
-	p := strconv.Itoa(port)
+	port, port2 := testenv.FreePort(t), testenv.FreePort(t)
+	p, p2 := strconv.Itoa(port), strconv.Itoa(port2)
 	id := e.run(e.image, "--network", "host", "-e", "ADDR=127.0.0.1:"+p, "--label", "SERVICE_"+p+"_NAME=hostweb")
-	got := ofContainer(e.waitServices("registered", count(1)), id)
-	if got[0].Service != "hostweb" || got[0].Port != port || !strings.HasSuffix(got[0].ID, ":"+p) {
-		t.Fatalf("registered %+v", got[0])
+	id2 := e.run(e.image, "--network", "host", "--expose", p2, "-e", "ADDR=127.0.0.1:"+p2,
+		"--label", "SERVICE_NAME=hostapi", "--label", "SERVICE_"+p2+"_CHECK_TCP=true")
+	all := e.waitServices("registered", count(2))
+	got := ofContainer(all, id)
+	if len(got) != 1 || got[0].Service != "hostweb" || got[0].Port != port || !strings.HasSuffix(got[0].ID, ":"+p) {
+		t.Fatalf("registered %+v", got)
+	}
+	if got := ofContainer(all, id2); len(got) != 1 || got[0].Service != "hostapi-"+p2 || got[0].Port != port2 {
+		t.Fatalf("registered %+v, want hostapi-%s on port %s alone", got, p2, p2)
 	}
 }
 
