@@ -35,6 +35,12 @@ var liveTemplates = []string{
 	"cd_npass_datacenters_services",
 	"cd_npass_with_guard", "cd_real_consul_ui_summary", "cd_real_dnsmasq_srv", "cd_real_haproxy_acl_tags_kv",
 	"cd_real_prometheus_yaml_dict", "cd_real_telegraf_inputs", "cd_scratch_collect_ports",
+	"real_kv_explode_trees", "app_properties_env_files", "real_env_properties_keyordefault",
+	"real_nginx_rp_kv_directives", "kvx_env_file_from_tree", "kvx_keyordefault_chains",
+	"kvx_real_docker_env_from_json", "kvx_real_feature_flags_scratch", "kvx_real_haproxy_weights_kv",
+	"kvx_real_hcl_agent_config", "kvx_real_ini_sections_bykey", "kvx_real_java_properties",
+	"kvx_real_json_layers_merge", "kvx_real_k8s_manifest_merge", "kvx_toml_from_kv_trees",
+	"kvx_recursive_walk_explode", "kvx_npass_ls_then_keyordefault_ok",
 }
 
 // liveStep is one change of the Consul state.
@@ -95,6 +101,25 @@ var liveSteps = []liveStep{
 	}},
 	{"KV: an upstream folder goes", func(cl *api.Client) error {
 		_, err := cl.KV().DeleteTree("upstreams/api/", nil)
+		return err
+	}},
+	{"KV: a config value changes and a key is added", func(cl *api.Client) error {
+		if err := putKV("app/config/port", "9090")(cl); err != nil {
+			return err
+		}
+		return putKV("app/config/timeout", "30s")(cl)
+	}},
+	{"KV: a JSON document changes", putKV("app/json",
+		`{"name":"api","ports":[8080,8443],"nested":{"a":"c","b":"d"},"html":"<&>"}`)},
+	{"KV: keys with defaults appear", func(cl *api.Client) error {
+		if err := putKV("app/config/port_override", "7000")(cl); err != nil {
+			return err
+		}
+		return putKV("app/db/host", "db.internal")(cl)
+	}},
+	{"KV: maintenance flag on", putKV("maint/enabled", "true")},
+	{"KV: a key goes", func(cl *api.Client) error {
+		_, err := cl.KV().Delete("app/config/timeout", nil)
 		return err
 	}},
 	{"node-c's node check goes critical", func(cl *api.Client) error {
