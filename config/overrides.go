@@ -119,6 +119,12 @@ func (l *loader) applyGlobalOverrides(c *Config) {
 // of them turns TLS on, unless a file says enabled = false; -consul-ssl
 // decides over both.
 func (o Overrides) tlsOverrides(t *TLS, enabledSet bool) {
+	// A certificate flag without a key flag names a file holding both, as
+	// a certificate without a key does in a file; it replaces a key that
+	// was the file's certificate too.
+	if o.ConsulSSLCert != "" && o.ConsulSSLKey == "" && (t.KeyFile == "" || t.KeyFile == t.CertFile) {
+		t.KeyFile = o.ConsulSSLCert
+	}
 	set := false
 	for _, f := range []struct {
 		value string

@@ -259,3 +259,29 @@ func TestBlockQueryWaitCapped(t *testing.T) {
 		t.Errorf("wait %s, warnings %v", c.BlockQueryWait, c.Warnings)
 	}
 }
+
+// TestSSLCertFlagAlone: -consul-ssl-cert without -consul-ssl-key names a
+// file holding both, as a cert without a key does in a file; it replaces a
+// file's cert-and-key file, not a key the file gave on its own.
+func TestSSLCertFlagAlone(t *testing.T) {
+	for _, tc := range []struct{ file, wantKey string }{
+		{"", "/flag/both.pem"},
+		{`consul {
+  ssl {
+    cert = "/file/both.pem"
+  }
+}`, "/flag/both.pem"},
+		{`consul {
+  ssl {
+    cert = "/file/cert.pem"
+    key  = "/file/key.pem"
+  }
+}`, "/file/key.pem"},
+	} {
+		dir := writeFiles(t, map[string]string{"a.hcl": aJob + tc.file})
+		c := mustLoad(t, []string{dir}, Overrides{ConsulSSLCert: "/flag/both.pem"})
+		if tls := c.Consul.TLS; tls.CertFile != "/flag/both.pem" || tls.KeyFile != tc.wantKey || !tls.Enabled {
+			t.Errorf("file %q: tls %+v, want key %s", tc.file, tls, tc.wantKey)
+		}
+	}
+}
