@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/drcon/drcon/integration/testenv"
 )
@@ -148,5 +149,33 @@ template "other" {
 	}
 	if d.countLog(`on_command_failure is exit" job=failing`) != 1 {
 		t.Fatalf("the exit is not logged with the job's name")
+	}
+}
+
+// TestNoWriteWhileTheCommandRuns: KV changes during a template's command
+// are written once it has run, so that the command reads one file from its
+// start to its end (nginx -t, then a reload, read the same one), as under
+// consul-template, which renders nothing while a command runs; the latest
+// value is then written and the command runs again.
+func TestNoWriteWhileTheCommandRuns(t *testing.T) {
+	c := testenv.StartConsul(t)
+	c.PutKV("app/k", "100")
+	d := newDrcon(t)
+	d.write(fmt.Sprintf(`consul { address = %q }
+template "slow" {
+  contents    = "{{ key \"app/k\" }}"
+  destination = "$DIR/slow.out"
+  command     = "echo start=$(cat $DIR/slow.out) >> $DIR/cmd.log; sleep 1; echo end=$(cat $DIR/slow.out) >> $DIR/cmd.log"
+}
+`, c.Addr))
+	d.start()
+	testenv.WaitFor(t, waitLimit, "the command's start", func() bool { return d.read("cmd.log") == "start=100\n" })
+	for _, v := range []string{"101", "102", "103"} {
+		c.PutKV("app/k", v)
+		time.Sleep(100 * time.Millisecond)
+	}
+	testenv.WaitFor(t, waitLimit, "the second run's end", func() bool { return strings.Count(d.read("cmd.log"), "\n") == 4 })
+	if got, want := d.read("cmd.log"), "start=100\nend=100\nstart=103\nend=103\n"; got != want {
+		t.Fatalf("the command read\n%s\nwant\n%s", got, want)
 	}
 }

@@ -159,6 +159,16 @@ func (c *CommandRunner) slot(key string) *slot {
 	return s
 }
 
+// running returns the run of cmd (with env) that is executing now, or nil.
+func (c *CommandRunner) running(cmd config.Command, env []string) *CommandRun {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.slots[commandKey(cmd, env)]; s != nil {
+		return s.running
+	}
+	return nil
+}
+
 // Request asks for req's command to run. It never blocks; the returned run
 // is Done when the command has run (or will not: the agent is stopping).
 func (c *CommandRunner) Request(req CommandRequest) *CommandRun {

@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -323,4 +324,33 @@ func runnerGathersOnlyShared(t *testing.T) {
 	c.startDue(context.Background(), &wg)
 	wg.Wait()
 	<-r.Done()
+}
+
+// A change while the job's command runs is not written until the command
+// has run: a command that reads the destination twice (nginx -t, then a
+// reload) reads the same file both times. The latest render is written
+// after it, and the command runs again.
+func TestNoWriteWhileTheCommandRuns(t *testing.T) {
+	store := rendertest.NewStore()
+	store.SetKey("k", "0")
+	cfg := newConfig(t, "web", `{{ key "k" }}`)
+	log := filepath.Join(t.TempDir(), "log")
+	started := log + ".started"
+	cfg.Command = config.Command{Shell: fmt.Sprintf(`echo "start=$(cat %[1]s)" >> %[2]s; touch %[3]s; sleep 0.5; echo "end=$(cat %[1]s)" >> %[2]s`,
+		cfg.Destination, log, started)}
+	var l logs
+	j := mustNew(t, cfg, store.Subscribe(), Options{Commands: startRunner(t, &l)})
+	startJob(t, j)
+	eventually(t, "the command to start", func() bool { _, err := os.Stat(started); return err == nil })
+	for _, v := range []string{"1", "2", "3"} {
+		store.SetKey("k", v)
+		time.Sleep(50 * time.Millisecond)
+	}
+	eventually(t, "the command to run again", func() bool { return len(lines(log)) == 4 })
+	if got, want := strings.Join(lines(log), ","), "start=0,end=0,start=3,end=3"; got != want {
+		t.Errorf("the command read %s, want %s", got, want)
+	}
+	if s := j.Status(); s.Writes != 2 {
+		t.Errorf("%d writes, want 2: the first render and the latest after the command", s.Writes)
+	}
 }

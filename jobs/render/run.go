@@ -34,6 +34,7 @@ type run struct {
 	printed []byte // the last output printed (Dry) or sent to a stream destination
 
 	pending     *CommandRun
+	heldBy      <-chan struct{} // a run of the job's command that a write waits for
 	requested   bool // a command was requested since the job started
 	commandOwed bool // the last command failed: the next render runs it even if the file is unchanged
 }
@@ -104,6 +105,17 @@ func (r *run) daemon(ctx context.Context) error {
 			if err := r.commandFinished(ctx); err != nil {
 				return err
 			}
+
+		case <-r.heldBy:
+			r.heldBy = nil
+			if r.pending != nil && isClosed(r.pending.Done()) {
+				// The run that held the write was this job's: its result
+				// first, before a new request replaces it.
+				if err := r.commandFinished(ctx); err != nil {
+					return err
+				}
+			}
+			renderNow()
 
 		case ev := <-r.files.events():
 			if r.files.relevant(ev) {
@@ -219,6 +231,18 @@ func (r *run) activate(ctx context.Context, out []byte) error {
 		return nil
 	}
 
+	if j.o.Mode&ModeOnce == 0 && !j.cfg.Command.Empty() {
+		if running := j.o.Commands.running(j.cfg.Command, j.cmdEnv); running != nil {
+			// The command reads the destination, perhaps twice (nginx -t,
+			// then a reload): the file stays as it is until the command
+			// has run, then the latest render is written and the command
+			// runs again. consul-template renders nothing while a command
+			// runs.
+			r.heldBy = running.Done()
+			j.update(func(s *jobs.Status) { s.State = StateWaiting })
+			return nil
+		}
+	}
 	sum := sha256.Sum256(out)
 	if r.refused != nil && *r.refused == sum {
 		// The check refused this very content already; checking it again
@@ -406,4 +430,13 @@ func depStrings(ds []dep.Dependency) []string {
 		s[i] = d.String()
 	}
 	return s
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
