@@ -147,9 +147,9 @@ func TestOverrideFlags(t *testing.T) {
 				"-consul-ssl-key", "/key.pem", "-consul-ssl-server-name", "consul.example"},
 			tlsOf, config.TLS{Enabled: true, CAFile: "/ca.pem", CAPath: "/ca.d", CertFile: "/cert.pem", KeyFile: "/key.pem", ServerName: "consul.example"}},
 		{"an ssl flag turns ssl on", "", []string{"-consul-ssl-cert", "/cert.pem"},
-			tlsOf, config.TLS{Enabled: true, CertFile: "/cert.pem"}},
+			tlsOf, config.TLS{Enabled: true, CertFile: "/cert.pem", KeyFile: "/cert.pem"}}, // a file of both
 		{"unless ssl=false", "", []string{"-consul-ssl-cert", "/cert.pem", "-consul-ssl=false"},
-			tlsOf, config.TLS{CertFile: "/cert.pem"}},
+			tlsOf, config.TLS{CertFile: "/cert.pem", KeyFile: "/cert.pem"}},
 		{"ssl flags under the file's enabled = false", "consul {\n  ssl { enabled = false }\n}", []string{"-consul-ssl-ca-cert", "/ca.pem"},
 			tlsOf, config.TLS{CAFile: "/ca.pem"}},
 		{"empty ssl strings", "consul {\n  ssl {\n    cert = \"\"\n    ca_cert = \"\"\n  }\n}", nil,
