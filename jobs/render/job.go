@@ -6,8 +6,10 @@
 // touching other jobs; writes a candidate beside the destination, lets the
 // check command refuse it, renames it into place, and asks the process's
 // CommandRunner for the reload command, which identical requests of other
-// jobs share. It also watches its template file and the files the template
-// reads, and re-renders when they change.
+// jobs share; while that command runs, the destination is left as it is.
+// A symlinked destination is followed, and a device, FIFO or /dev/stdout is
+// written as a stream (dest.go). It also watches its template file and the
+// files the template reads, and re-renders when they change.
 //
 // Checking an nginx configuration before it goes live (the recipe the
 // integration test exercises): give drcon's destination its own include
