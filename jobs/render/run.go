@@ -35,8 +35,8 @@ type run struct {
 
 	pending     *CommandRun
 	heldBy      <-chan struct{} // a run of the job's command that a write waits for
-	requested   bool // a command was requested since the job started
-	commandOwed bool // the last command failed: the next render runs it even if the file is unchanged
+	requested   bool            // a command was requested since the job started
+	commandOwed bool            // the last command failed: the next render runs it even if the file is unchanged
 }
 
 // Run renders until ctx ends (or once, per Options.Mode). It returns an
