@@ -78,8 +78,9 @@ func (l *loader) applyGlobalOverrides(c *Config) {
 			c.LogLevel = v
 		}
 	}
-	l.flagSignal("-kill-signal", o.KillSignal, &c.KillSignal, false)
-	l.flagSignal("-reload-signal", o.ReloadSignal, &c.ReloadSignal, false)
+	// SIGNULL turns them off, as "" does in a file (an empty flag is no flag).
+	l.flagSignal("-kill-signal", o.KillSignal, &c.KillSignal, true)
+	l.flagSignal("-reload-signal", o.ReloadSignal, &c.ReloadSignal, true)
 	l.flagDuration("-max-stale", o.MaxStale, &c.MaxStale, false)
 	if o.Wait != "" {
 		if v, err := parseWaitString(o.Wait); err != nil {
@@ -279,7 +280,9 @@ func (l *loader) flagTemplates(wait Wait, delims [2]string) []*Template {
 		}
 		b, err := readFile(t.Source)
 		if err != nil {
-			l.flagError("-template", fmt.Errorf("read template source: %s", err))
+			// A template that cannot be read is a template error, exit 3,
+			// whether a file or the flag names it.
+			l.errorNoPos("Cannot read template source", "-template %q: %s.", spec, err)
 			continue
 		}
 		t.Text = string(b)

@@ -165,7 +165,6 @@ func TestBadFlags(t *testing.T) {
 		{Overrides{RetryAttempts: "many"}, "Invalid -consul-retry-attempts flag"},
 		{Overrides{RetryBackoff: "0s"}, "Invalid -consul-retry-backoff flag"},
 		{Overrides{Templates: []string{"only-a-source"}}, "Invalid -template flag"},
-		{Overrides{Templates: []string{"missing.tmpl:/tmp/out"}}, "Invalid -template flag"},
 	} {
 		cerr, got := loadError(t, []string{"testdata/good/minimal.hcl"}, tc.o)
 		if got != tc.want {
@@ -174,6 +173,15 @@ func TestBadFlags(t *testing.T) {
 		if !strings.Contains(cerr.Error(), "Error: "+tc.want) {
 			t.Errorf("%+v: Error() = %s", tc.o, cerr.Error())
 		}
+	}
+}
+
+// TestFlagTemplateMissing: a -template source that cannot be read is a
+// template error (exit 3), as when a file names it, not a bad flag (2).
+func TestFlagTemplateMissing(t *testing.T) {
+	cerr, got := loadError(t, []string{"testdata/good/minimal.hcl"}, Overrides{Templates: []string{"missing.tmpl:/tmp/out"}})
+	if got != "Cannot read template source" || BadFlag(cerr) || !strings.Contains(cerr.Error(), `-template "missing.tmpl:/tmp/out"`) {
+		t.Errorf("errors %q (bad flag: %v): %s", got, BadFlag(cerr), cerr.Error())
 	}
 }
 

@@ -34,6 +34,23 @@ func NewMetrics(reg *metrics.Registry) *Metrics {
 	}
 }
 
+// DeclareTemplate creates a template job's counters at 0, so that rate()
+// and alerts see a series from the job's start, not from its first
+// failure; the command's outcomes only when it has a command.
+func (m *Metrics) DeclareTemplate(job string, command bool) {
+	if m == nil {
+		return
+	}
+	for _, c := range []*metrics.CounterVec{m.Renders, m.RenderErrors, m.Writes, m.CheckFailures} {
+		c.WithLabelValues(job)
+	}
+	if command {
+		for _, outcome := range []string{"ok", "failed", "timeout"} {
+			m.Commands.WithLabelValues(job, outcome)
+		}
+	}
+}
+
 // Forget removes a stopped job's series so that removed jobs do not linger.
 func (m *Metrics) Forget(job string) {
 	if m == nil {

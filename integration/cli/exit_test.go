@@ -37,6 +37,8 @@ func TestExitCodes(t *testing.T) {
   destination = "$DIR/a.conf"
 }
 `, nil, 3, []string{`drcon.hcl:1:1: template "a"`, "unexpected"}},
+		{"3: -template source missing", fmt.Sprintf(static, ""), []string{"-once", "-template", "missing.ctmpl:out"}, 3,
+			[]string{`-template "missing.ctmpl:out"`, "no such file"}},
 		{"4: command failed", fmt.Sprintf(static, "  command = \"false\"\n"), []string{"-once"}, 4,
 			[]string{`template "a"`, "exit code 1"}},
 		{"5: Consul unreachable", `consul { address = "127.0.0.1:1" }

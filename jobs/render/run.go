@@ -46,6 +46,7 @@ func (j *Job) Run(ctx context.Context) error {
 		win: newWindow(j.cfg.Wait.Min, j.cfg.Wait.Max), edits: newWindow(editQuiet, editMax)}
 	defer r.files.close()
 	defer j.update(func(s *jobs.Status) { s.State = StateStopped })
+	j.o.Metrics.DeclareTemplate(j.cfg.Name, !j.cfg.Command.Empty())
 	if j.o.Mode&ModeDry == 0 {
 		if err := j.target.removeStale(); err != nil {
 			j.log.Warn("could not remove stale temp files", "error", err)
