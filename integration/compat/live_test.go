@@ -185,7 +185,7 @@ func meshRegister(cl *api.Client, node string, svc *api.AgentService, status str
 }
 
 // TestLiveChanges: consul-template v0.41.1 and drcon run as daemons over the
-// same templates while liveSteps change the Consul state one step at a
+// same templates (every other one with a quiescence wait) while liveSteps change the Consul state one step at a
 // time. After each step, every file of both daemons must reach the bytes a
 // fresh consul-template -once renders from the new state (of the
 // consul-template daemon, as long as it runs: a render that fails for a
@@ -209,11 +209,17 @@ func TestLiveChanges(t *testing.T) {
 	}
 	work := t.TempDir()
 	ctOut, drOut := filepath.Join(work, "ct"), filepath.Join(work, "drcon")
-	ctDone := startDaemon(t, ctBin, "-consul-addr", c.Addr, "-log-level", "err", "-config", ctConfig(t, work, "ct.json", cases, ctOut))
+	ctDone := startDaemon(t, ctBin, "-consul-addr", c.Addr, "-log-level", "err", "-config", ctConfig(t, work, "ct.json", cases, ctOut, true))
 	var hcl strings.Builder
 	fmt.Fprintf(&hcl, "consul {\n  address = %q\n}\nlog_level = \"warn\"\n", c.Addr)
-	for _, tc := range cases {
-		writeBlock(&hcl, tc, filepath.Join(drOut, tc.name))
+	for i, tc := range cases {
+		var block strings.Builder
+		writeBlock(&block, tc, filepath.Join(drOut, tc.name))
+		b := block.String()
+		if quiesced(i) {
+			b = strings.TrimSuffix(b, "}\n") + "  wait = \"" + liveWait[0] + ":" + liveWait[1] + "\"\n}\n"
+		}
+		hcl.WriteString(b)
 	}
 	drCfg := filepath.Join(work, "drcon.hcl")
 	if err := os.WriteFile(drCfg, []byte(hcl.String()), 0o644); err != nil {
@@ -284,13 +290,25 @@ func TestLiveChanges(t *testing.T) {
 		len(cases), len(liveSteps)-1, !ctExited)
 }
 
+// liveWait is the quiescence of every other template of the daemons, so
+// that both paths of a render, at once and after a quiet period, are
+// compared.
+var liveWait = [2]string{"50ms", "200ms"}
+
+func quiesced(i int) bool { return i%2 == 1 }
+
 // ctConfig writes a consul-template JSON configuration of cases into dir/name,
-// each writing outDir/NAME, and returns its path.
-func ctConfig(t *testing.T, dir, name string, cases []tcase, outDir string) string {
+// each writing outDir/NAME (with liveWait on every other one when waits),
+// and returns its path.
+func ctConfig(t *testing.T, dir, name string, cases []tcase, outDir string, waits bool) string {
 	t.Helper()
 	var tmpls []any
-	for _, tc := range cases {
-		tmpls = append(tmpls, map[string]any{"source": tc.path, "destination": filepath.Join(outDir, tc.name)})
+	for i, tc := range cases {
+		tmpl := map[string]any{"source": tc.path, "destination": filepath.Join(outDir, tc.name)}
+		if waits && quiesced(i) {
+			tmpl["wait"] = map[string]string{"min": liveWait[0], "max": liveWait[1]}
+		}
+		tmpls = append(tmpls, tmpl)
 	}
 	b, err := json.Marshal(map[string]any{"template": tmpls})
 	if err != nil {
@@ -313,7 +331,7 @@ func oracle(t *testing.T, ctBin, addr, dir string, cases []tcase) map[string][]b
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, ctBin, "-once", "-log-level", "err", "-consul-addr", addr,
-		"-config", ctConfig(t, dir, "once.json", cases, dir))
+		"-config", ctConfig(t, dir, "once.json", cases, dir, false))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("consul-template -once: %v\n%s", err, out)
 	}
