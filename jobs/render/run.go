@@ -72,6 +72,9 @@ func (r *run) daemon(ctx context.Context) error {
 	renderNow := func() {
 		r.win.close()
 		renderAt.Stop()
+		if r.heldByCommand() {
+			return
+		}
 		complete, err := r.render(ctx) // errors are in the status and the log
 		r.owed = !complete && err == nil
 	}
@@ -184,6 +187,26 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 	}
 }
 
+// heldByCommand reports whether a run of the job's command is executing,
+// and then makes the render wait for its end (heldBy). The command reads
+// the destination, perhaps twice (nginx -t, then a reload): the file stays
+// as it is until the command has run; then the latest data is rendered
+// and written, and the command runs again. consul-template renders nothing
+// while a command runs.
+func (r *run) heldByCommand() bool {
+	j := r.j
+	if j.cfg.Command.Empty() || j.o.Mode&ModeDry != 0 {
+		return false
+	}
+	running := j.o.Commands.running(j.cfg.Command, j.cmdEnv)
+	if running == nil {
+		return false
+	}
+	r.heldBy = running.Done()
+	j.update(func(s *jobs.Status) { s.State = StateWaiting })
+	return true
+}
+
 // want tells the source the dependencies of the latest execution and
 // reports whether they changed.
 func (r *run) want(used []dep.Dependency) bool {
@@ -232,18 +255,6 @@ func (r *run) activate(ctx context.Context, out []byte) error {
 		return nil
 	}
 
-	if j.o.Mode&ModeOnce == 0 && !j.cfg.Command.Empty() {
-		if running := j.o.Commands.running(j.cfg.Command, j.cmdEnv); running != nil {
-			// The command reads the destination, perhaps twice (nginx -t,
-			// then a reload): the file stays as it is until the command
-			// has run, then the latest render is written and the command
-			// runs again. consul-template renders nothing while a command
-			// runs.
-			r.heldBy = running.Done()
-			j.update(func(s *jobs.Status) { s.State = StateWaiting })
-			return nil
-		}
-	}
 	sum := sha256.Sum256(out)
 	if r.refused != nil && *r.refused == sum {
 		// The check refused this very content already; checking it again
