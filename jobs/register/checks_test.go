@@ -38,6 +38,10 @@ func TestUserCheck(t *testing.T) {
 		{"grpc", map[string]string{"check_grpc": "true"}, &api.AgentServiceCheck{GRPC: "10.0.0.1:8080", Interval: "10s"}},
 		{"grpc tls: any value is on", map[string]string{"check_grpc": "true", "check_grpc_use_tls": "yes", "check_tls_skip_verify": "on"},
 			&api.AgentServiceCheck{GRPC: "10.0.0.1:8080", GRPCUseTLS: true, TLSSkipVerify: true, Interval: "10s"}},
+		// registrator's consul/consul.go buildCheck sets TLSSkipVerify only
+		// inside its check_grpc_use_tls branch.
+		{"grpc: skip verify only with tls", map[string]string{"check_grpc": "true", "check_tls_skip_verify": "true"},
+			&api.AgentServiceCheck{GRPC: "10.0.0.1:8080", Interval: "10s"}},
 		{"grpc tls: false is off", map[string]string{"check_grpc": "true", "check_grpc_use_tls": "false", "check_tls_skip_verify": "0"},
 			&api.AgentServiceCheck{GRPC: "10.0.0.1:8080", Interval: "10s"}},
 		{"initial status", map[string]string{"check_tcp": "1", "check_initial_status": "critical"},

@@ -6,7 +6,6 @@ import (
 
 	"github.com/drcon/drcon/config"
 	docker "github.com/fsouza/go-dockerclient"
-	"github.com/hashicorp/consul/api"
 )
 
 // Cases read from gliderlabs/registrator's source (master, v7.4.0), each
@@ -63,30 +62,5 @@ func TestHostNetworkingSuffix(t *testing.T) {
 		if !slices.Contains(names, id) {
 			t.Errorf("EXPOSE %v: no service %s among %v (warnings %v)", tt.exposed, id, names, warns)
 		}
-	}
-}
-
-// TestRegistratorCompatChecks: checks as consul/consul.go buildCheck
-// builds them, for a service registered at 10.0.0.1:8080.
-func TestRegistratorCompatChecks(t *testing.T) {
-	tests := []struct {
-		name string
-		kv   map[string]string
-		want *api.AgentServiceCheck
-	}{
-		// consul/consul.go buildCheck (gRPC branch): TLSSkipVerify is set
-		// only inside `if check_grpc_use_tls != ""`; without use_tls a
-		// gRPC check never skips verification.
-		{"grpc: tls_skip_verify only with use_tls", map[string]string{"check_grpc": "true", "check_tls_skip_verify": "true"},
-			&api.AgentServiceCheck{GRPC: "10.0.0.1:8080", Interval: "10s"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			chk, _, _ := userCheck(viewOf(tt.kv), "h:web:80", "10.0.0.1", 8080)
-			tt.want.CheckID = "service:h:web:80"
-			if chk == nil || !equalCheck(*chk, *tt.want) {
-				t.Errorf("got %+v\nregistrator built %+v", chk, tt.want)
-			}
-		})
 	}
 }
