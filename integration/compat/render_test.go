@@ -173,7 +173,7 @@ func compare(c tcase, ct, dr outcome) error {
 		}
 		return nil
 	}
-	if ct.kind != dr.kind || !bytes.Equal(ct.output, dr.output) {
+	if !same(ct, dr) {
 		return fmt.Errorf("%w on %s:\nconsul-template: %s\ndrcon:           %s%s", errDiffer, c.name, ct, dr, diff(ct.output, dr.output))
 	}
 	return nil

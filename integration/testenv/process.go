@@ -2,7 +2,9 @@ package testenv
 
 import (
 	"bytes"
+	"fmt"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -51,10 +53,23 @@ func Start(t testing.TB, name string, cmd *exec.Cmd) *Process {
 	t.Cleanup(func() {
 		p.Kill()
 		if t.Failed() {
-			t.Logf("output of %s:\n%s", name, p.Output())
+			t.Logf("output of %s:\n%s", name, excerpt(p.Output()))
 		}
 	})
 	return p
+}
+
+// excerpt keeps the start and the end of a long output: a test log that
+// prints a Consul agent's whole debug log buries the test's own failure,
+// and CI shows only the end of what make test printed.
+func excerpt(out string) string {
+	const head, tail = 20, 60
+	lines := strings.Split(out, "\n")
+	if len(lines) <= head+tail+1 {
+		return out
+	}
+	return strings.Join(lines[:head], "\n") + fmt.Sprintf("\n[... %d lines left out ...]\n", len(lines)-head-tail) +
+		strings.Join(lines[len(lines)-tail:], "\n")
 }
 
 // Output is everything the process wrote so far.

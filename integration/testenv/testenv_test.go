@@ -93,3 +93,22 @@ func TestDockerWhoami(t *testing.T) {
 		return strings.TrimSpace(string(body)) == "probe"
 	})
 }
+
+func TestExcerpt(t *testing.T) {
+	lines := func(from, to int) []string {
+		var out []string
+		for i := from; i <= to; i++ {
+			out = append(out, fmt.Sprint("line ", i))
+		}
+		return out
+	}
+	short := strings.Join(lines(1, 81), "\n")
+	if got := excerpt(short); got != short {
+		t.Errorf("81 lines were cut:\n%s", got)
+	}
+	long := strings.Join(lines(1, 1000), "\n")
+	want := strings.Join(lines(1, 20), "\n") + "\n[... 920 lines left out ...]\n" + strings.Join(lines(941, 1000), "\n")
+	if got := excerpt(long); got != want {
+		t.Errorf("excerpt of 1000 lines:\n%s\nwant:\n%s", got, want)
+	}
+}
