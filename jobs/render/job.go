@@ -55,6 +55,12 @@ type Source interface {
 	// Failure is why d has no data, once its queries have failed for good
 	// (the retry attempts are spent); nil otherwise.
 	Failure(d dep.Dependency) error
+	// Hold keeps the answers, which the jobs of a source share, to one
+	// execution at a time until the returned function is called. Template
+	// functions write into answers (mergeMap into a dict holding
+	// .ServiceMeta, sprig_sortAlpha on a []string), as they do in
+	// consul-template, whose one goroutine executes every template.
+	Hold() (release func())
 }
 
 // Mode says how Run behaves. ModeOnce and ModeDry combine: -once -dry is

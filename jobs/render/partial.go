@@ -30,27 +30,15 @@ import (
 // fails with only some candidates fails consul-template now and then; drcon
 // renders it, as every run would with all its data.
 
-// arrivals are the dependencies that an incomplete execution found missing,
-// in missing (in order of first use), and that have data now: the execution
-// out had data for them, or no longer uses them and src has data.
-func arrivals(missing []dep.Dependency, out *template.Result, src template.Store) []dep.Dependency {
+// arrivals are the dependencies that the last, incomplete execution found
+// missing, in missing (in order of first use), and that have data now.
+func arrivals(missing []dep.Dependency, src template.Store) []dep.Dependency {
 	if len(missing) < 2 {
 		return nil
 	}
-	used := make(map[dep.Dependency]bool, len(out.Used))
-	for _, d := range out.Used {
-		used[d] = true
-	}
-	for _, d := range out.Missing {
-		used[d] = false
-	}
 	var got []dep.Dependency
 	for _, d := range missing {
-		has, ok := used[d]
-		if !ok {
-			_, has = src.Recall(d)
-		}
-		if has {
+		if _, has := src.Recall(d); has {
 			got = append(got, d)
 		}
 	}
@@ -102,7 +90,7 @@ func (r *run) eachAnswerAlone(arrived []dep.Dependency) (int, error) {
 				h.hidden[d] = true
 			}
 		}
-		_, err := r.tmpl.Execute(h)
+		_, err := r.execute(h)
 		if err == nil {
 			return 0, nil
 		}
@@ -113,13 +101,13 @@ func (r *run) eachAnswerAlone(arrived []dep.Dependency) (int, error) {
 	return firstIdx, first
 }
 
-// partialFailure tries each candidate first answer alone when the
-// execution out follows an incomplete one and has data for more than one of
-// the dependencies that one missed. Failing with all of them fails a -once
-// render, as it stops consul-template; a daemon job, which does not stop on
-// a failed render, logs it and goes on with out.
-func (r *run) partialFailure(out *template.Result) error {
-	arrived := arrivals(r.missing, out, r.j.src)
+// partialFailure tries each candidate first answer alone when the last
+// execution was incomplete and more than one of the dependencies it missed
+// has data now. Failing with all of them fails a -once render, as it stops
+// consul-template; a daemon job, which does not stop on a failed render,
+// logs it and goes on to execute with all its data.
+func (r *run) partialFailure() error {
+	arrived := arrivals(r.missing, r.j.src)
 	if len(arrived) < 2 {
 		return nil
 	}

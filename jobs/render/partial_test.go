@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/drcon/drcon/jobs/render/rendertest"
-	"github.com/drcon/drcon/template"
 	"github.com/drcon/drcon/template/dep"
 )
 
@@ -29,25 +28,22 @@ func TestCandidates(t *testing.T) {
 }
 
 func TestArrivals(t *testing.T) {
-	a, b, c, d := rendertest.KV("a"), rendertest.KV("b"), rendertest.KV("c"), rendertest.KV("d")
+	a, b, c := rendertest.KV("a"), rendertest.KV("b"), rendertest.KV("c")
 	store := rendertest.NewStore()
-	store.SetKey("d", "held by the store")
+	store.SetKey("a", "1")
+	store.SetKey("b", "2")
 	for _, tc := range []struct {
 		name    string
 		missing []dep.Dependency
-		out     template.Result
 		want    []dep.Dependency
 	}{
-		{"one was missing", []dep.Dependency{a}, template.Result{Used: []dep.Dependency{a}}, nil},
-		{"both arrived, in order of first use", []dep.Dependency{b, a},
-			template.Result{Used: []dep.Dependency{a, b}}, []dep.Dependency{b, a}},
-		{"one still missing", []dep.Dependency{a, b, c},
-			template.Result{Used: []dep.Dependency{a, b, c}, Missing: []dep.Dependency{b}}, []dep.Dependency{a, c}},
-		{"no longer used: the store says", []dep.Dependency{a, c, d},
-			template.Result{Used: []dep.Dependency{a}}, []dep.Dependency{a, d}},
+		{"one was missing", []dep.Dependency{a}, nil},
+		{"both arrived, in order of first use", []dep.Dependency{b, a}, []dep.Dependency{b, a}},
+		{"one still missing", []dep.Dependency{a, c, b}, []dep.Dependency{a, b}},
+		{"none arrived", []dep.Dependency{c, rendertest.KV("d")}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := arrivals(tc.missing, &tc.out, store.Subscribe()); !slices.Equal(got, tc.want) {
+			if got := arrivals(tc.missing, store.Subscribe()); !slices.Equal(got, tc.want) {
 				t.Errorf("arrivals = %v, want %v", got, tc.want)
 			}
 		})

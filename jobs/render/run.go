@@ -156,17 +156,15 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 		// No event will say that a file changed: read them all again.
 		r.tmpl.RereadFiles()
 	}
-	for first := true; ; first = false {
-		out, err := r.tmpl.Execute(j.src)
-		if err == nil && first {
-			err = r.partialFailure(out)
-		}
-		r.missing = nil
-		if err != nil {
-			if j.o.Metrics != nil {
-				j.o.Metrics.RenderErrors.WithLabelValues(j.cfg.Name).Inc()
-			}
-			return false, r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
+	// The executions consul-template makes after the first of several
+	// answers, before the one with them all and in that order, so that a
+	// template's side effects (writeToFile, plugin, a write into an answer)
+	// happen in the same order in both.
+	err = r.partialFailure()
+	for err == nil {
+		var out *template.Result
+		if out, err = r.execute(j.src); err != nil {
+			break
 		}
 		r.missing = out.MissingByFirstUse
 		r.files.watch(r.watchList(out.Files))
@@ -174,17 +172,47 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 		j.update(func(s *jobs.Status) {
 			s.Dependencies, s.Missing = depStrings(out.Used), depStrings(out.Missing)
 		})
-		// Newly wanted dependencies may already have data (another job
-		// shares them), so an incomplete pass that asked for new ones is
-		// worth another at once; with the same set, only a change will help.
-		if out.Complete() || !grew {
-			if !out.Complete() {
-				j.update(func(s *jobs.Status) { s.State = StateMissing })
-				return false, nil
-			}
+		if out.Complete() {
 			return true, r.activate(ctx, out.Output)
 		}
+		// Newly wanted dependencies that already have data (another job
+		// shares them) are worth another pass at once: consul-template's one
+		// pass would have read them. The others wait for their first
+		// answers, which the source signals; a pass before them would only
+		// repeat the template's side effects, which consul-template does not.
+		if !grew || !r.recalled(out.Missing) {
+			j.update(func(s *jobs.Status) { s.State = StateMissing })
+			return false, nil
+		}
+		// The pass reads every answer there is: a signal sent meanwhile
+		// (the source's for the answers just recalled) would only repeat it.
+		select {
+		case <-j.src.Changed():
+		default:
+		}
 	}
+	r.missing = nil
+	if j.o.Metrics != nil {
+		j.o.Metrics.RenderErrors.WithLabelValues(j.cfg.Name).Inc()
+	}
+	return false, r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
+}
+
+// execute executes the template on src, holding the source's answers:
+// template functions may write into them.
+func (r *run) execute(src template.Store) (*template.Result, error) {
+	defer r.j.src.Hold()()
+	return r.tmpl.Execute(src)
+}
+
+// recalled reports whether the source has data for one of ds.
+func (r *run) recalled(ds []dep.Dependency) bool {
+	for _, d := range ds {
+		if _, ok := r.j.src.Recall(d); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // heldByCommand reports whether a run of the job's command is executing,

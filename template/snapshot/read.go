@@ -15,6 +15,7 @@ import (
 // over it.
 type Store struct {
 	data map[dep.Dependency]any
+	held *sync.Mutex // the Views' Hold: their answers are shared
 }
 
 // Read reads a snapshot written by Write (or by hand).
@@ -31,7 +32,7 @@ func Read(r io.Reader) (*Store, error) {
 	case f.Version < 1 || f.Version > Version:
 		return nil, fmt.Errorf("read snapshot: format version %d; this drcon reads versions 1 to %d", f.Version, Version)
 	}
-	s := &Store{data: make(map[dep.Dependency]any, len(f.Entries))}
+	s := &Store{data: make(map[dep.Dependency]any, len(f.Entries)), held: &sync.Mutex{}}
 	for i, e := range f.Entries {
 		d := e.Dependency.Dependency()
 		if err := s.add(d, e); err != nil {
@@ -76,6 +77,7 @@ func (s *Store) Answer(d dep.Dependency) (any, bool) {
 // of being waited for. Its methods are safe for concurrent use.
 type View struct {
 	data    map[dep.Dependency]any
+	held    *sync.Mutex
 	changed chan struct{} // buffer 1: holds the signal of answers due
 
 	mu      sync.Mutex
@@ -86,7 +88,7 @@ type View struct {
 
 // View returns a new view of s, with nothing wanted yet.
 func (s *Store) View() *View {
-	return &View{data: s.data, changed: make(chan struct{}, 1), wanted: map[dep.Dependency]bool{},
+	return &View{data: s.data, held: s.held, changed: make(chan struct{}, 1), wanted: map[dep.Dependency]bool{},
 		arrived: map[dep.Dependency]bool{}}
 }
 
@@ -108,6 +110,13 @@ func (v *View) Want(ds []dep.Dependency) {
 		default: // already signalled
 		}
 	}
+}
+
+// Hold keeps the snapshot's answers, which every View shares, to one
+// execution at a time until release is called.
+func (v *View) Hold() (release func()) {
+	v.held.Lock()
+	return v.held.Unlock
 }
 
 // Changed is signalled once the answers due may be read.

@@ -35,9 +35,7 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 		}
 		failures = 0
 		verdict := cur.answer(q, m)
-		// Only this poller writes w.value, so it may read it unlocked; the
-		// comparison stays outside the lock that Recall takes.
-		changed := verdict == moved && !(w.has && reflect.DeepEqual(w.value, v))
+		changed := verdict == moved && !(w.has && p.same(w, v))
 		p.answered(w, cur.index, v, changed)
 		switch verdict {
 		case tooStale:
@@ -52,6 +50,15 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 			return
 		}
 	}
+}
+
+// same reports whether v equals w's answer. Only this poller writes
+// w.value, so the comparison stays outside the lock that Recall takes; it
+// holds the answers against executions, which may write into them.
+func (p *Pool) same(w *watcher, v any) bool {
+	p.held.Lock()
+	defer p.held.Unlock()
+	return reflect.DeepEqual(w.value, v)
 }
 
 // fetch sends one query, bounded by the query deadline; a query that does

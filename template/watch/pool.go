@@ -39,6 +39,10 @@ type Pool struct {
 	stopped  bool            // Run is returning; no poller may start
 	pollers  sync.WaitGroup
 
+	// held is taken by an execution of a template (Subscription.Hold) and
+	// by a poller comparing a new answer with the one executions read.
+	held sync.Mutex
+
 	queries, queryErrors, changes atomic.Uint64
 	limitHinted                   atomic.Bool   // ErrConnectionLimit explained once
 	first                         chan struct{} // a slot per non-blocking query in flight

@@ -98,7 +98,7 @@ func (s *Subscription) flush() {
 func (s *Subscription) Changed() <-chan struct{} { return s.changed }
 
 // Recall returns the latest answer to d, and false while d has none or s
-// does not want d. The answer is shared and must not be modified.
+// does not want d. The answer is shared: read it under Hold.
 func (s *Subscription) Recall(d dep.Dependency) (any, bool) {
 	s.p.mu.RLock()
 	defer s.p.mu.RUnlock()
@@ -107,6 +107,14 @@ func (s *Subscription) Recall(d dep.Dependency) (any, bool) {
 		return nil, false
 	}
 	return w.value, true
+}
+
+// Hold keeps the pool's answers to the caller, one execution of a template
+// at a time, until release is called. The answers are shared by every
+// subscriber, and template functions can write into them.
+func (s *Subscription) Hold() (release func()) {
+	s.p.held.Lock()
+	return s.p.held.Unlock
 }
 
 // Failure reports why d has no data when its queries have failed Retry.Attempts

@@ -13,6 +13,7 @@ import (
 
 // Store holds the latest answer of each dependency, like the watcher pool.
 type Store struct {
+	held   sync.Mutex // Sub.Hold
 	mu     sync.Mutex
 	data   map[dep.Dependency]any
 	failed map[dep.Dependency]error
@@ -111,6 +112,12 @@ func (s *Sub) Changed() <-chan struct{} { return s.changed }
 
 // Recall returns d's latest answer.
 func (s *Sub) Recall(d dep.Dependency) (any, bool) { return s.store.recall(d) }
+
+// Hold keeps the store's answers to one execution at a time.
+func (s *Sub) Hold() (release func()) {
+	s.store.held.Lock()
+	return s.store.held.Unlock
+}
 
 // Failure is the error Fail gave d, if d has no data.
 func (s *Sub) Failure(d dep.Dependency) error {
