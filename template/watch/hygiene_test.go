@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -342,4 +343,60 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
+}
+
+// failing makes the queries of one dependency fail while fail is set, as
+// a restarting agent fails some queries while others stay open.
+type failing struct {
+	*fakeConsul
+	d    dep.Dependency
+	fail atomic.Bool
+}
+
+func (f *failing) Fetch(ctx context.Context, d dep.Dependency, q watch.QueryOptions) (any, watch.ResponseMeta, error) {
+	if d == f.d && f.fail.Load() {
+		return nil, watch.ResponseMeta{}, errDown
+	}
+	return f.fakeConsul.Fetch(ctx, d, q)
+}
+
+// TestStateResetAsksEveryDependencyAfresh: one dependency comes back from
+// failed queries with an index below its last one (Consul lost its state:
+// a restarted dev agent). Another, whose blocking query waits on an index
+// of the old state, is asked afresh at once instead of being held until its
+// wait runs out.
+func TestStateResetAsksEveryDependencyAfresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &failing{fakeConsul: newFake(), d: kv("a")}
+		f.set(kv("a"), 40, dep.KVValue{Exists: true, Value: "a"})
+		f.set(kv("b"), 50, dep.KVValue{Exists: true, Value: "b"})
+		p := runPool(t, f, watch.Options{})
+		s := p.Subscribe()
+		s.Want([]dep.Dependency{kv("a"), kv("b")})
+		settle()
+		signalled(s)
+
+		f.fail.Store(true)
+		f.set(kv("a"), 41, dep.KVValue{Exists: true, Value: "a"}) // a's query returns; the next fails
+		time.Sleep(time.Second)
+		synctest.Wait()
+		// The new state: low indexes. b's query on 50 would be held for a minute.
+		f.change(func() {
+			f.data[kv("a")] = entry{3, dep.KVValue{Exists: true, Value: "a"}}
+			f.data[kv("b")] = entry{5, dep.KVValue{Exists: true, Value: "b after the reset"}}
+		})
+		f.fail.Store(false)
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if v, _ := s.Recall(kv("b")); v != (dep.KVValue{Exists: true, Value: "b after the reset"}) {
+			t.Fatalf("b after the reset: %v", v)
+		}
+		var idx []uint64
+		for _, c := range f.callsTo(kv("b")) {
+			idx = append(idx, c.q.WaitIndex)
+		}
+		if want := []uint64{0, 50, 0, 5}; !slicesEqual(idx, want) {
+			t.Fatalf("b's wait indexes %v, want %v", idx, want)
+		}
+	})
 }

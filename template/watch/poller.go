@@ -14,14 +14,26 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 	log := p.o.Logger.With("dependency", w.key)
 	cur := cursor{maxStale: p.o.MaxStale}
 	failures := 0
+	resets := p.resets.Load()
+	var lastGood uint64 // the index before the current failures
 	for {
+		if n := p.resets.Load(); n != resets {
+			resets = n
+			cur.failed() // ask afresh
+		}
 		q := cur.options(p.o.BlockQueryWait)
 		start := time.Now()
-		v, m, err := p.fetch(ctx, w, q)
+		v, m, err := p.fetch(ctx, w, q, resets)
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, errReset) {
+			continue
+		}
 		if err != nil {
+			if failures == 0 {
+				lastGood = cur.index
+			}
 			failures++
 			cur.failed()
 			p.failed(w, err, failures, log)
@@ -32,6 +44,11 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 		}
 		if failures >= p.o.Retry.Attempts {
 			log.Info("dependency recovered", "failures", failures)
+		}
+		if failures > 0 && m.LastIndex < lastGood {
+			log.Info("Consul's index went back during the outage: its state was reset; every dependency asks afresh",
+				"before", lastGood, "now", m.LastIndex)
+			resets = p.reset(w)
 		}
 		failures = 0
 		verdict := cur.answer(q, m)
@@ -62,8 +79,9 @@ func (p *Pool) same(w *watcher, v any) bool {
 }
 
 // fetch sends one query, bounded by the query deadline; a query that does
-// not block first waits for one of the FirstQueries slots.
-func (p *Pool) fetch(ctx context.Context, w *watcher, q QueryOptions) (any, ResponseMeta, error) {
+// not block first waits for one of the FirstQueries slots. A blocking query
+// built before the resets-th reset is not sent.
+func (p *Pool) fetch(ctx context.Context, w *watcher, q QueryOptions, resets uint64) (any, ResponseMeta, error) {
 	if q.WaitIndex == 0 {
 		select {
 		case p.first <- struct{}{}:
@@ -75,7 +93,51 @@ func (p *Pool) fetch(ctx context.Context, w *watcher, q QueryOptions) (any, Resp
 	p.queries.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, p.o.queryDeadline())
 	defer cancel()
-	return p.f.Fetch(ctx, w.d, q)
+	if q.WaitIndex > 0 {
+		var abort context.CancelCauseFunc
+		ctx, abort = context.WithCancelCause(ctx)
+		p.mu.Lock()
+		w.abort = abort
+		stale := p.resets.Load() != resets
+		p.mu.Unlock()
+		if stale {
+			abort(errReset)
+		}
+		defer func() {
+			p.mu.Lock()
+			w.abort = nil
+			p.mu.Unlock()
+			abort(nil)
+		}()
+	}
+	v, m, err := p.f.Fetch(ctx, w.d, q)
+	if err != nil && errors.Is(context.Cause(ctx), errReset) {
+		return nil, ResponseMeta{}, errReset
+	}
+	return v, m, err
+}
+
+// errReset ends a blocking query that reset aborted.
+var errReset = errors.New("consul's state was reset; asking afresh")
+
+// reset makes every dependency but w ask afresh, and aborts their blocking
+// queries in flight. w came back from an outage with an index below the one
+// it had: Consul lost its state (a restarted dev agent, a restored
+// snapshot), and its new indexes start low, so a query waiting on an index
+// learned before would be held until its wait runs out (the others that
+// failed ask afresh anyway). One lagging server does not trigger it: only
+// an answer after failed queries does.
+// It returns the new count of resets.
+func (p *Pool) reset(w *watcher) uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := p.resets.Add(1)
+	for _, o := range p.watchers {
+		if o != w && o.abort != nil {
+			o.abort(errReset)
+		}
+	}
+	return n
 }
 
 // answered publishes a successful answer; when changed, v becomes the data

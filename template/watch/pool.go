@@ -46,6 +46,9 @@ type Pool struct {
 	queries, queryErrors, changes atomic.Uint64
 	limitHinted                   atomic.Bool   // ErrConnectionLimit explained once
 	first                         chan struct{} // a slot per non-blocking query in flight
+	// resets counts the times Consul was found to have lost its state: the
+	// indexes learned before are worthless (see reset).
+	resets atomic.Uint64
 }
 
 // watcher is one watched dependency. Fields below mu are guarded by Pool.mu;
@@ -57,6 +60,8 @@ type watcher struct {
 	cancel context.CancelFunc // nil until the poller starts
 
 	subs map[*Subscription]struct{}
+	// abort ends the blocking query in flight, if one is (see reset).
+	abort context.CancelCauseFunc
 
 	value      any
 	has        bool
