@@ -43,6 +43,13 @@ func (g *gated) breakDep(d dep.Dependency) {
 	g.broken[d] = true
 }
 
+// mend makes d's queries reach the fake Consul again.
+func (g *gated) mend(d dep.Dependency) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.broken, d)
+}
+
 func (g *gated) Fetch(ctx context.Context, d dep.Dependency, q watch.QueryOptions) (any, watch.ResponseMeta, error) {
 	g.mu.Lock()
 	gate, broken := g.gates[d], g.broken[d]

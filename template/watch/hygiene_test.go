@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -345,21 +344,6 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-// failing makes the queries of one dependency fail while fail is set, as
-// a restarting agent fails some queries while others stay open.
-type failing struct {
-	*fakeConsul
-	d    dep.Dependency
-	fail atomic.Bool
-}
-
-func (f *failing) Fetch(ctx context.Context, d dep.Dependency, q watch.QueryOptions) (any, watch.ResponseMeta, error) {
-	if d == f.d && f.fail.Load() {
-		return nil, watch.ResponseMeta{}, errDown
-	}
-	return f.fakeConsul.Fetch(ctx, d, q)
-}
-
 // TestStateResetAsksEveryDependencyAfresh: one dependency comes back from
 // failed queries with an index below its last one (Consul lost its state:
 // a restarted dev agent). Another, whose blocking query waits on an index
@@ -367,7 +351,7 @@ func (f *failing) Fetch(ctx context.Context, d dep.Dependency, q watch.QueryOpti
 // wait runs out.
 func TestStateResetAsksEveryDependencyAfresh(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &failing{fakeConsul: newFake(), d: kv("a")}
+		f := newGated(newFake())
 		f.set(kv("a"), 40, dep.KVValue{Exists: true, Value: "a"})
 		f.set(kv("b"), 50, dep.KVValue{Exists: true, Value: "b"})
 		p := runPool(t, f, watch.Options{})
@@ -376,7 +360,7 @@ func TestStateResetAsksEveryDependencyAfresh(t *testing.T) {
 		settle()
 		signalled(s)
 
-		f.fail.Store(true)
+		f.breakDep(kv("a"))
 		f.set(kv("a"), 41, dep.KVValue{Exists: true, Value: "a"}) // a's query returns; the next fails
 		time.Sleep(time.Second)
 		synctest.Wait()
@@ -385,7 +369,7 @@ func TestStateResetAsksEveryDependencyAfresh(t *testing.T) {
 			f.data[kv("a")] = entry{3, dep.KVValue{Exists: true, Value: "a"}}
 			f.data[kv("b")] = entry{5, dep.KVValue{Exists: true, Value: "b after the reset"}}
 		})
-		f.fail.Store(false)
+		f.mend(kv("a"))
 		time.Sleep(5 * time.Second)
 		synctest.Wait()
 		if v, _ := s.Recall(kv("b")); v != (dep.KVValue{Exists: true, Value: "b after the reset"}) {
