@@ -87,7 +87,7 @@ func (x *execution) datacenters(ignore ...bool) ([]string, error) {
 	if len(ignore) > 1 {
 		return []string{}, fmt.Errorf("datacenters: wrong number of arguments, expected 0 or 1, but got %d", len(ignore))
 	}
-	n := x.fixed(dep.Datacenters(len(ignore) == 1 && ignore[0]))
+	n := x.datacentersDep(len(ignore) == 1 && ignore[0])
 	v, ok := x.recall(n)
 	if !ok {
 		return []string{}, nil
@@ -95,9 +95,36 @@ func (x *execution) datacenters(ignore ...bool) ([]string, error) {
 	return answer[[]string](n, v)
 }
 
-// kvValue parses a key and answers it; ok is false when there is no data.
-func (x *execution) kvValue(s string) (n named, v dep.KVValue, ok bool, err error) {
-	if n, err = x.query(dep.KindKV, s, dep.ParseKV); err != nil {
+// datacentersName is consul-template's name for the dependency of
+// datacenters, with either argument.
+var datacentersName = dep.Datacenters(false).String()
+
+// datacentersDep is the dependency of a datacenters call. consul-template
+// names both variants catalog.datacenters, so to it they are one
+// dependency, queried as its first caller asked, whose answer every call
+// gets: {{ if datacenters true }}{{ index datacenters 0 }}{{ end }} has the
+// data it tests for. Here both variants go by that name, so the first call
+// of an execution answers the others; that call takes the other variant
+// when the store answers it and not the one asked for (an earlier pass
+// asked for the other).
+func (x *execution) datacentersDep(ignore bool) named {
+	n := named{datacentersName, dep.Datacenters(ignore)}
+	if _, seen := x.index[n.name]; !seen && !x.has(n.d) {
+		if other := dep.Datacenters(!ignore); x.has(other) {
+			n.d = other
+		}
+	}
+	return n
+}
+
+// kvValue parses a key as a dependency of kind (kv.get or kv.block) and
+// answers it; ok is false when there is no data.
+func (x *execution) kvValue(kind dep.Kind, s string) (n named, v dep.KVValue, ok bool, err error) {
+	parse := dep.ParseKV
+	if kind == dep.KindKVBlock {
+		parse = dep.ParseKVBlock
+	}
+	if n, err = x.query(kind, s, parse); err != nil {
 		return n, v, false, err
 	}
 	a, ok := x.recall(n)
@@ -113,7 +140,7 @@ func (x *execution) key(s string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
-	n, v, ok, err := x.kvValue(s)
+	n, v, ok, err := x.kvValue(dep.KindKVBlock, s)
 	if err != nil || !ok {
 		return "", err
 	}
@@ -128,7 +155,7 @@ func (x *execution) keyExists(s string) (bool, error) {
 	if s == "" {
 		return false, nil
 	}
-	_, v, _, err := x.kvValue(s)
+	_, v, _, err := x.kvValue(dep.KindKV, s)
 	return v.Exists, err
 }
 
@@ -138,7 +165,7 @@ func (x *execution) keyOrDefault(s, def string) (string, error) {
 	if s == "" {
 		return def, nil
 	}
-	_, v, _, err := x.kvValue(s)
+	_, v, _, err := x.kvValue(dep.KindKV, s)
 	if err != nil {
 		return "", err
 	}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 	"text/template"
 
 	"github.com/drcon/drcon/template/dep"
@@ -155,6 +154,12 @@ func (x *execution) recall(n named) (any, bool) {
 	return v, ok
 }
 
+// has reports whether the store answers d, without recording a use.
+func (x *execution) has(d dep.Dependency) bool {
+	_, ok := x.store.Recall(d)
+	return ok
+}
+
 // miss records a used dependency as missing although it has data: a key
 // that does not exist yet, an empty safeLs.
 func (x *execution) miss(n named) {
@@ -164,10 +169,10 @@ func (x *execution) miss(n named) {
 	}
 }
 
-// fixed names a dependency that takes no argument string (datacenters and
-// caRoots), through the same cache.
+// fixed names a dependency that takes no argument string (caRoots),
+// through the same cache.
 func (x *execution) fixed(d dep.Dependency) named {
-	n, _ := x.query(d.Kind, strconv.FormatBool(d.IgnoreInaccessible), func(string) (dep.Dependency, error) { return d, nil })
+	n, _ := x.query(d.Kind, "", func(string) (dep.Dependency, error) { return d, nil })
 	return n
 }
 

@@ -193,7 +193,8 @@ func (t *Template) Name() string { return t.opts.Name }
 // that asks for a file the template never read gets "" for it, as
 // consul-template's first pass: if that pass fails, so does the render;
 // else the new files are read and the pass runs again, until no pass asks
-// for a new file. Later Executes see what was read then, until RereadFiles.
+// for a new file. Later Executes see what was read then, until RereadFiles,
+// or until a pass that does not use the file: the next use reads it afresh.
 func (t *Template) Execute(s Store) (*Result, error) {
 	var reads map[string]fileRead // nil unless the template calls file
 	if t.used["file"] {
@@ -207,6 +208,9 @@ func (t *Template) Execute(s Store) (*Result, error) {
 		t.readNew(fresh)
 		if err != nil {
 			return res, t.named(err)
+		}
+		if reads != nil {
+			t.forget(res.Files, reads)
 		}
 		if len(fresh) == 0 {
 			return res, nil

@@ -101,7 +101,7 @@ func TestMissingByFirstUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	z, a, m := must(dep.ParseKV("z")), must(dep.ParseKV("a")), must(dep.ParseKV("m"))
+	z, a, m := must(dep.ParseKVBlock("z")), must(dep.ParseKVBlock("a")), must(dep.ParseKVBlock("m"))
 	web := must(dep.ParseHealthService(dep.KindHealthService, "web"))
 	res, err := tm.Execute(memStore{m: dep.KVValue{Exists: true, Value: "M"}})
 	if err != nil {
@@ -123,7 +123,7 @@ func TestUsedMissingAndNPass(t *testing.T) {
 		t.Fatal(err)
 	}
 	services := dep.Dependency{Kind: dep.KindCatalogServices}
-	a := must(dep.ParseKV("a"))
+	a, aBlock := must(dep.ParseKV("a")), must(dep.ParseKVBlock("a"))
 	b := must(dep.ParseKV("b"))
 	web := must(dep.ParseHealthService(dep.KindHealthService, "web"))
 	s := memStore{}
@@ -132,16 +132,17 @@ func TestUsedMissingAndNPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantUsed := dep.Sort([]dep.Dependency{services, a, b})
+	wantUsed := dep.Sort([]dep.Dependency{services, aBlock, a, b})
 	if !slices.Equal(res.Used, wantUsed) || !slices.Equal(res.Missing, wantUsed) || res.Complete() {
 		t.Fatalf("pass 1: used %v missing %v", res.Used, res.Missing)
 	}
 
 	s[services] = []*dep.CatalogSnippet{{Name: "web"}}
 	s[a] = dep.KVValue{Exists: true, Value: "A"}
+	s[aBlock] = s[a]
 	s[b] = dep.KVValue{}
 	res, _ = tm.Execute(s)
-	if !slices.Equal(res.Missing, []dep.Dependency{web}) || len(res.Used) != 4 {
+	if !slices.Equal(res.Missing, []dep.Dependency{web}) || len(res.Used) != 5 {
 		t.Fatalf("pass 2: used %v missing %v", res.Used, res.Missing)
 	}
 
@@ -153,7 +154,7 @@ func TestUsedMissingAndNPass(t *testing.T) {
 }
 
 func TestKV(t *testing.T) {
-	k := must(dep.ParseKV("k"))
+	k, kBlock := must(dep.ParseKV("k")), must(dep.ParseKVBlock("k"))
 	tests := []struct {
 		name     string
 		value    any // nil: no data
@@ -178,13 +179,35 @@ func TestKV(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := memStore{}
 			if tt.value != nil {
-				s[k] = tt.value
+				s[k], s[kBlock] = tt.value, tt.value
 			}
 			out, complete := passText(t, tt.text, s)
 			if out != tt.want || complete != tt.complete {
 				t.Fatalf("got %q complete=%v, want %q complete=%v", out, complete, tt.want, tt.complete)
 			}
 		})
+	}
+}
+
+// TestKeyIsADependencyOfItsOwn: consul-template's key is kv.block, a
+// dependency apart from the kv.get of keyExists and keyOrDefault, though
+// the query is the same: a pass that reaches key after keyExists found the
+// key waits for key's own answer, and in that pass key gives "".
+func TestKeyIsADependencyOfItsOwn(t *testing.T) {
+	get, block := must(dep.ParseKV("n")), must(dep.ParseKVBlock("n"))
+	text := `{{ if keyExists "n" }}{{ 100 | divide (key "n" | parseInt) }}{{ end }}`
+	found := memStore{get: dep.KVValue{Exists: true, Value: "4"}}
+	_, err := render(t, text, Options{}, found)
+	if err == nil || !strings.Contains(err.Error(), "division by zero") {
+		t.Fatalf("the pass after keyExists found the key: %v, want key's \"\" to divide by zero", err)
+	}
+	res, err := render(t, `{{ if keyExists "n" }}{{ key "n" }}{{ end }}`, Options{}, found)
+	if err != nil || res.Complete() || !slices.Equal(res.Missing, []dep.Dependency{block}) {
+		t.Fatalf("missing %v, %v; want only %s", res.Missing, err, block)
+	}
+	found[block] = found[get]
+	if res, err := render(t, text, Options{}, found); err != nil || string(res.Output) != "25" {
+		t.Fatalf("with both answers: %q, %v", res.Output, err)
 	}
 }
 
@@ -256,9 +279,44 @@ func TestConsulFunctions(t *testing.T) {
 	}
 }
 
+// TestDatacentersIsOneDependency: consul-template names the dependency of
+// datacenters catalog.datacenters with either argument, so that both are
+// one dependency: the variant a pass finds answered answers the other, and
+// the first call of a pass answers the later ones.
+func TestDatacentersIsOneDependency(t *testing.T) {
+	all, reachable := dep.Datacenters(false), dep.Datacenters(true)
+	tests := []struct {
+		name, text string
+		store      memStore
+		want       string
+		used       []dep.Dependency
+		missing    bool
+	}{
+		{"the other variant answered", `{{ if datacenters true }}{{ index datacenters 0 }}{{ end }}`,
+			memStore{all: []string{"dc1", "dc2"}}, "dc1", []dep.Dependency{all}, false},
+		{"the other variant answered, reversed", `{{ if datacenters }}{{ datacenters true }}{{ end }}`,
+			memStore{reachable: []string{"dc2"}}, "[dc2]", []dep.Dependency{reachable}, false},
+		{"the variant asked for first", `{{ datacenters true }}{{ datacenters }}`,
+			memStore{all: []string{"dc1", "dc2"}, reachable: []string{"dc2"}}, "[dc2][dc2]", []dep.Dependency{reachable}, false},
+		{"no data: the first call's variant", `{{ datacenters }}{{ datacenters true }}`,
+			memStore{}, "", []dep.Dependency{all}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := render(t, tt.text, Options{}, tt.store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(res.Output) != tt.want || !slices.Equal(res.Used, tt.used) || res.Complete() == tt.missing {
+				t.Fatalf("got %q used %v missing %v, want %q used %v", res.Output, res.Used, res.Missing, tt.want, tt.used)
+			}
+		})
+	}
+}
+
 func TestWrongAnswerTypeIsAnError(t *testing.T) {
 	web := must(dep.ParseHealthService(dep.KindHealthService, "web"))
-	k := must(dep.ParseKV("k"))
+	k := must(dep.ParseKVBlock("k"))
 	for text, s := range map[string]memStore{
 		`{{ service "web" }}`: {web: "not a list"},
 		`{{ key "k" }}`:       {k: []string{"x"}},
@@ -516,7 +574,7 @@ func TestFileCache(t *testing.T) {
 	}
 
 	back := dir + "/back"
-	k := must(dep.ParseKV("k"))
+	k := must(dep.ParseKVBlock("k"))
 	s := memStore{}
 	wb, err := Parse(fmt.Sprintf(`{{ key "k" | writeToFile %[1]q "" "" "0644" }}[{{ file %[1]q }}]`, back), Options{Name: "t"})
 	if err != nil {
@@ -537,6 +595,41 @@ func TestFileCache(t *testing.T) {
 	}
 	if wb.RereadFiles() {
 		t.Fatal("the same content written again is no change")
+	}
+}
+
+// TestFileForgottenWhenUnused: consul-template forgets the data of a
+// dependency that a pass does not use, a file too; a later pass that uses
+// the file again sees "" for it, then what it holds by then, not what it
+// held when it was first read.
+func TestFileForgottenWhenUnused(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/a", "A")
+	tm, err := Parse(fmt.Sprintf(`{{ if eq (keyOrDefault "mode" "") "read" }}[{{ file "%s/a" }}]{{ end }}`, dir), Options{Name: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode := must(dep.ParseKV("mode"))
+	execute := func(m string) string {
+		t.Helper()
+		res, err := tm.Execute(memStore{mode: dep.KVValue{Exists: true, Value: m}})
+		if err != nil || !res.Complete() {
+			t.Fatalf("mode %s: complete %v, %v", m, res.Complete(), err)
+		}
+		return string(res.Output)
+	}
+	if got := execute("read"); got != "[A]" {
+		t.Fatalf("first read %q", got)
+	}
+	writeFile(t, dir+"/a", "B")
+	if got := execute("read"); got != "[A]" {
+		t.Fatalf("still in use: %q, want the cached A", got)
+	}
+	if got := execute("skip"); got != "" {
+		t.Fatalf("unused: %q", got)
+	}
+	if got := execute("read"); got != "[B]" {
+		t.Fatalf("used again after a pass without it: %q, want B, read afresh", got)
 	}
 }
 

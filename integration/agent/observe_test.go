@@ -48,7 +48,7 @@ registrator "docker" {
 	}
 	testenv.WaitFor(t, waitLimit, "the gate waiting for its key", func() bool {
 		j := d.job("gate")
-		return j.State == "missing" && slices.Equal(j.Missing, []string{"kv.get(app/ready)"})
+		return j.State == "missing" && slices.Equal(j.Missing, []string{"kv.block(app/ready)"})
 	})
 	if code := d.healthz(); code != http.StatusServiceUnavailable {
 		t.Fatalf("/healthz while the gate waits: %d, want 503", code)

@@ -26,7 +26,7 @@ template "half" {
 	d.start()
 	testenv.WaitFor(t, waitLimit, "the render with both keys", func() bool { return d.read("half.out") == "both" })
 	testenv.WaitFor(t, waitLimit, "the warning", func() bool {
-		return d.countLog("render would stop consul-template") == 1 && d.countLog("with the data of kv.get(app/a) alone") == 1
+		return d.countLog("render would stop consul-template") == 1 && d.countLog("with the data of kv.block(app/a) alone") == 1
 	})
 	if j := d.job("half"); j.State != "idle" {
 		t.Errorf("job state %q, want idle", j.State)

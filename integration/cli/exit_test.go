@@ -46,7 +46,7 @@ template "a" {
   contents    = "{{ key \"app/a\" }}"
   destination = "$DIR/a.conf"
 }
-`, []string{"-once", "-timeout", "1s"}, 5, []string{`template "a"`, "kv.get(app/a)"}},
+`, []string{"-once", "-timeout", "1s"}, 5, []string{`template "a"`, "kv.block(app/a)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -103,7 +103,7 @@ func TestOnceFailures(t *testing.T) {
 		{"render", "contents = \"{{ key \\\"app/b\\\" | parseBool }}\"\n", nil, 4,
 			[]string{`template "b"`, "parseBool"}},
 		{"timeout", "contents = \"{{ key \\\"app/missing\\\" }}{{ service \\\"absent\\\" }}\"\n",
-			[]string{"-timeout", "5s"}, 5, []string{`template "b"`, "timed out after 5s", "kv.get(app/missing)"}},
+			[]string{"-timeout", "5s"}, 5, []string{`template "b"`, "timed out after 5s", "kv.block(app/missing)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

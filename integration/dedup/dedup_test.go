@@ -338,7 +338,7 @@ func TestTooLargeToShare(t *testing.T) {
 		for _, m := range f.members {
 			s := m.dedup()
 			switch {
-			case s.Role == "leader" && len(s.Omitted) == 1 && strings.HasPrefix(s.Omitted[0], "kv.get(big/"):
+			case s.Role == "leader" && len(s.Omitted) == 1 && strings.HasPrefix(s.Omitted[0], "kv.block(big/"):
 				leader = m
 			case s.Role != "follower" || s.Fallback != "" || s.Shared != s.Dependencies-1:
 				return false

@@ -53,7 +53,7 @@ func TestOnceFailures(t *testing.T) {
 		want  []string
 	}{
 		{"missing data", nil, `{{ key "k" }}{{ key "absent" }}{{ service "db" }}`,
-			[]string{"gave up waiting for data", "missing health.service(db|passing), kv.get(absent)"}},
+			[]string{"gave up waiting for data", "missing health.service(db|passing), kv.block(absent)"}},
 		{"render", nil, `{{ key "k" | printf "%s" | len | index "x" }}`, []string{`render job "web"`, "web:1:33: executing"}},
 		{"check", func(cfg *config.Template) { cfg.Check = config.Command{Argv: []string{"false"}} }, `{{ key "k" }}`,
 			[]string{"check false refused the candidate: exit code 1"}},

@@ -64,7 +64,7 @@ func candidates(arrived []dep.Dependency) []int {
 	var kv, all []int
 	for i, d := range arrived {
 		all = append(all, i)
-		if d.Kind == dep.KindKV || d.Kind == dep.KindKVList {
+		if d.Kind == dep.KindKV || d.Kind == dep.KindKVBlock || d.Kind == dep.KindKVList {
 			kv = append(kv, i)
 		}
 	}

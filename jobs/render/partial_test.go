@@ -18,6 +18,7 @@ func TestCandidates(t *testing.T) {
 		want    []int
 	}{
 		{[]dep.Dependency{web, k, nodes, l}, []int{1, 3}},
+		{[]dep.Dependency{web, rendertest.KVBlock("k")}, []int{1}},
 		{[]dep.Dependency{web, nodes}, []int{0, 1}},
 		{[]dep.Dependency{k, l}, []int{0, 1}},
 	} {
@@ -61,10 +62,10 @@ func TestOnceFailsWithAnyFirstAnswerAlone(t *testing.T) {
 	j := mustNew(t, cfg, store.Subscribe(), Options{Mode: ModeOnce, Commands: startRunner(t, &logs{})})
 	go func() {
 		eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
-		store.SetTogether(map[dep.Dependency]any{rendertest.KV("a"): dep.KVValue{Exists: true, Value: "1"}, rendertest.KV("b"): dep.KVValue{Exists: true, Value: "2"}})
+		store.SetTogether(map[dep.Dependency]any{rendertest.KVBlock("a"): dep.KVValue{Exists: true, Value: "1"}, rendertest.KVBlock("b"): dep.KVValue{Exists: true, Value: "2"}})
 	}()
 	err := runOnce(t, j, 20*time.Second)
-	if err == nil || !strings.Contains(err.Error(), "fails with the data of kv.get(a) alone") ||
+	if err == nil || !strings.Contains(err.Error(), "fails with the data of kv.block(a) alone") ||
 		!strings.Contains(err.Error(), `parseInt: strconv.ParseInt: parsing "half"`) {
 		t.Fatalf("Run: %v", err)
 	}
@@ -81,7 +82,7 @@ func TestOnceRendersWhenOneAnswerAloneDoes(t *testing.T) {
 	j := mustNew(t, cfg, store.Subscribe(), Options{Mode: ModeOnce, Commands: startRunner(t, &logs{})})
 	go func() {
 		eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
-		store.SetTogether(map[dep.Dependency]any{rendertest.KV("a"): dep.KVValue{Exists: true, Value: "1"}, rendertest.KV("b"): dep.KVValue{Exists: true, Value: "2"}})
+		store.SetTogether(map[dep.Dependency]any{rendertest.KVBlock("a"): dep.KVValue{Exists: true, Value: "1"}, rendertest.KVBlock("b"): dep.KVValue{Exists: true, Value: "2"}})
 	}()
 	if err := runOnce(t, j, 20*time.Second); err != nil {
 		t.Fatal(err)
@@ -109,12 +110,12 @@ func TestOnceFailsWithTheKeyAlone(t *testing.T) {
 			j := mustNew(t, cfg, store.Subscribe(), Options{Mode: ModeOnce, Commands: startRunner(t, &logs{})})
 			go func() {
 				eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
-				store.SetTogether(map[dep.Dependency]any{rendertest.KV("k"): dep.KVValue{Exists: true, Value: "v"},
+				store.SetTogether(map[dep.Dependency]any{rendertest.KVBlock("k"): dep.KVValue{Exists: true, Value: "v"},
 					rendertest.Service("web"): []*dep.HealthService{web}})
 			}()
 			err := runOnce(t, j, 20*time.Second)
 			switch {
-			case tc.fails && (err == nil || !strings.Contains(err.Error(), "with the data of kv.get(k) alone")):
+			case tc.fails && (err == nil || !strings.Contains(err.Error(), "with the data of kv.block(k) alone")):
 				t.Fatalf("Run: %v, want the key alone to fail", err)
 			case !tc.fails && err != nil:
 				t.Fatalf("Run: %v", err)
@@ -134,10 +135,10 @@ func TestDaemonWarnsOfAnyFirstAnswerAlone(t *testing.T) {
 	j := mustNew(t, cfg, store.Subscribe(), Options{Logger: log.logger(), Commands: startRunner(t, log)})
 	startJob(t, j)
 	eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
-	store.SetTogether(map[dep.Dependency]any{rendertest.KV("a"): dep.KVValue{Exists: true, Value: "1"}, rendertest.KV("b"): dep.KVValue{Exists: true, Value: "2"}})
+	store.SetTogether(map[dep.Dependency]any{rendertest.KVBlock("a"): dep.KVValue{Exists: true, Value: "1"}, rendertest.KVBlock("b"): dep.KVValue{Exists: true, Value: "2"}})
 	eventually(t, "the render", func() bool { return content(cfg.Destination) == "both" })
 	warned := log.find("render would stop consul-template")
-	if len(warned) != 1 || !strings.Contains(attr(warned[0], "error"), "with the data of kv.get(a) alone") {
+	if len(warned) != 1 || !strings.Contains(attr(warned[0], "error"), "with the data of kv.block(a) alone") {
 		t.Errorf("warnings: %v", warned)
 	}
 }

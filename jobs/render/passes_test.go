@@ -31,9 +31,9 @@ func TestOnePassPerArrival(t *testing.T) {
 		return func() bool { return slices.Contains(j.Status().Missing, d) }
 	}
 	go func() {
-		eventually(t, "the gate to be missing", missing("kv.get(gate)"))
+		eventually(t, "the gate to be missing", missing("kv.block(gate)"))
 		store.SetKey("gate", "k")
-		eventually(t, "the key it names to be missing", missing("kv.get(k)"))
+		eventually(t, "the key it names to be missing", missing("kv.block(k)"))
 		store.SetKey("k", "v")
 	}()
 	if err := runOnce(t, j, 20*time.Second); err != nil {

@@ -120,8 +120,8 @@ func TestMissingDataStaysInItsJob(t *testing.T) {
 			t.Errorf("job b writes at %v, want %v", got, want)
 		}
 		s := a.Status()
-		if s.Ready || s.State != StateMissing || !slices.Equal(s.Missing, []string{"kv.get(a)"}) || s.Renders != 0 {
-			t.Errorf("job a: %+v, want not ready, missing kv.get(a), no render", s)
+		if s.Ready || s.State != StateMissing || !slices.Equal(s.Missing, []string{"kv.block(a)"}) || s.Renders != 0 {
+			t.Errorf("job a: %+v, want not ready, missing kv.block(a), no render", s)
 		}
 		if _, err := os.Stat(cfgA.Destination); !os.IsNotExist(err) {
 			t.Errorf("job a wrote its destination without data: %v", err)
@@ -140,15 +140,15 @@ func TestNPassDiscovery(t *testing.T) {
 		j := mustNew(t, cfg, sub, Options{})
 		startJob(t, j)
 		synctest.Wait()
-		if s := j.Status(); s.State != StateMissing || !slices.Equal(s.Missing, []string{"kv.get(which)"}) {
-			t.Fatalf("status %+v, want missing kv.get(which)", s)
+		if s := j.Status(); s.State != StateMissing || !slices.Equal(s.Missing, []string{"kv.block(which)"}) {
+			t.Fatalf("status %+v, want missing kv.block(which)", s)
 		}
 		store.SetKey("which", "backend")
 		synctest.Wait()
 		if b, _ := os.ReadFile(cfg.Destination); string(b) != "db-2" {
 			t.Fatalf("destination %q, want db-2", b)
 		}
-		if got := strings.Join(depStrings(sub.Wanted()), " "); got != "kv.get(backend) kv.get(which)" {
+		if got := strings.Join(depStrings(sub.Wanted()), " "); got != "kv.block(backend) kv.block(which)" {
 			t.Errorf("wanted %s", got)
 		}
 	})

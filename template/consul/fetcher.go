@@ -75,7 +75,7 @@ func (f *Fetcher) Fetch(ctx context.Context, d dep.Dependency, q watch.QueryOpti
 		err error
 	)
 	switch d.Kind {
-	case dep.KindKV:
+	case dep.KindKV, dep.KindKVBlock:
 		v, qm, err = f.kv(ctx, d, q)
 	case dep.KindKVList:
 		v, qm, err = f.kvList(ctx, d, q)

@@ -8,9 +8,9 @@ import (
 	"github.com/hashicorp/consul/api"
 )
 
-// kv reads one key. A missing key is an answer (Exists false) whose index
-// still lets the next query block until the key appears; key, keyExists and
-// keyOrDefault all read this one answer.
+// kv reads one key, for kv.get and kv.block alike. A missing key is an
+// answer (Exists false) whose index still lets the next query block until
+// the key appears.
 func (f *Fetcher) kv(ctx context.Context, d dep.Dependency, q watch.QueryOptions) (any, *api.QueryMeta, error) {
 	o := options(ctx, q)
 	o.Datacenter, o.Namespace, o.Partition = d.DC, d.Namespace, d.Partition

@@ -19,9 +19,13 @@ type Kind string
 
 // The kinds of dependency a template can have.
 const (
-	// KV reads one key (key, keyExists, keyOrDefault). Value: KVValue.
-	// One query serves all three functions: key waits for Exists.
+	// KV reads one key (keyExists, keyOrDefault). Value: KVValue.
 	KindKV Kind = "kv.get"
+	// KVBlock reads one key for key, which waits for Exists. Value: KVValue.
+	// It is the same query as KV's but a dependency of its own, as in
+	// consul-template (kv.block): a key that keyExists found is still
+	// missing to key until its own query answers, a pass later.
+	KindKVBlock Kind = "kv.block"
 	// KVList lists a prefix recursively (ls, safeLs, tree, safeTree). Value: []*KeyPair.
 	KindKVList Kind = "kv.list"
 	// HealthService is a service's instances with health (service). Value: []*HealthService.
@@ -45,7 +49,7 @@ const (
 )
 
 // Kinds lists every kind, in a stable order.
-var Kinds = []Kind{KindKV, KindKVList, KindHealthService, KindHealthConnect, KindCatalogServices,
+var Kinds = []Kind{KindKV, KindKVBlock, KindKVList, KindHealthService, KindHealthConnect, KindCatalogServices,
 	KindCatalogNode, KindCatalogNodes, KindDatacenters, KindCARoots, KindCALeaf, KindPeerings}
 
 // Dependency is one query. Fields that do not apply to its Kind are empty.

@@ -128,10 +128,14 @@ func ParseHealthService(kind Kind, s string) (Dependency, error) {
 	}, nil
 }
 
-// ParseKV parses the argument of key, keyExists and keyOrDefault:
+// ParseKV parses the argument of keyExists and keyOrDefault:
 // path[?ns=&partition=][@dc]. A leading "/" is dropped. The functions return
 // early on "" and never call it with that.
 func ParseKV(s string) (Dependency, error) { return parseKV(KindKV, "kv.get", s) }
+
+// ParseKVBlock parses the argument of key, as ParseKV (consul-template's
+// errors name kv.get for both).
+func ParseKVBlock(s string) (Dependency, error) { return parseKV(KindKVBlock, "kv.get", s) }
 
 // ParseKVList parses the argument of ls, safeLs, tree and safeTree:
 // prefix[?ns=&partition=][@dc]. A leading "/" is dropped.

@@ -40,7 +40,7 @@ type CARoot = mirror.CARoot
 // NewValue returns a pointer to a zero answer of the kind's type, for decoding.
 func NewValue(k Kind) (any, error) {
 	switch k {
-	case KindKV:
+	case KindKV, KindKVBlock:
 		return new(KVValue), nil
 	case KindKVList:
 		return new([]*KeyPair), nil

@@ -39,6 +39,19 @@ func Read(r io.Reader) (*Store, error) {
 			return nil, fmt.Errorf("read snapshot: entry %d (%s): %w", i+1, d, err)
 		}
 	}
+	// Snapshots taken before key had a dependency of its own (kv.block)
+	// answer it from the same key's kv.get: the query is the same. (The
+	// entries added while ranging are not kv.get ones.)
+	for d, v := range s.data {
+		if d.Kind != dep.KindKV {
+			continue
+		}
+		b := d
+		b.Kind = dep.KindKVBlock
+		if _, ok := s.data[b]; !ok {
+			s.data[b] = v
+		}
+	}
 	return s, nil
 }
 

@@ -30,9 +30,10 @@ func rich() map[dep.Dependency]any {
 		CreateIndex: 1<<64 - 1, ModifyIndex: 7,
 	}
 	return map[dep.Dependency]any{
-		{Kind: dep.KindKV, Name: "app/present"}: dep.KVValue{Exists: true, Value: "héllo <world> & \"q\"\n\t"},
-		{Kind: dep.KindKV, Name: "app/empty"}:   dep.KVValue{Exists: true},
-		{Kind: dep.KindKV, Name: "app/absent"}:  dep.KVValue{},
+		{Kind: dep.KindKV, Name: "app/present"}:      dep.KVValue{Exists: true, Value: "héllo <world> & \"q\"\n\t"},
+		{Kind: dep.KindKV, Name: "app/empty"}:        dep.KVValue{Exists: true},
+		{Kind: dep.KindKV, Name: "app/absent"}:       dep.KVValue{},
+		{Kind: dep.KindKVBlock, Name: "app/present"}: dep.KVValue{Exists: true, Value: "read by key"},
 		{Kind: dep.KindKVList, Name: "app/", DC: "dc2"}: []*dep.KeyPair{
 			{Path: "app/", Key: ""},
 			{Path: "app/a", Key: "a", Value: "1", CreateIndex: 3, ModifyIndex: 4, LockIndex: 1, Flags: 1<<64 - 1, Session: "s"},
@@ -237,6 +238,32 @@ func TestReadRejectsBadFiles(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A snapshot taken before key had a dependency of its own (kv.block) has
+// only kv.get entries: they answer key too; a kv.block entry of its own wins.
+func TestKeyAnsweredFromKVGet(t *testing.T) {
+	text := `{"format":"drcon-snapshot","version":1,"entries":[
+	{"dependency":{"kind":"kv.get","name":"a"},"answer":{"Exists":true,"Value":"1"}},
+	{"dependency":{"kind":"kv.get","name":"b","dc":"dc2"},"answer":{"Exists":false,"Value":""}},
+	{"dependency":{"kind":"kv.block","name":"b","dc":"dc2"},"answer":{"Exists":true,"Value":"own"}},
+	{"dependency":{"kind":"kv.list","name":"c"},"answer":[]}]}`
+	s, err := snapshot.Read(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d, want := range map[dep.Dependency]any{
+		{Kind: dep.KindKVBlock, Name: "a"}:            dep.KVValue{Exists: true, Value: "1"},
+		{Kind: dep.KindKVBlock, Name: "b", DC: "dc2"}: dep.KVValue{Exists: true, Value: "own"},
+		{Kind: dep.KindKV, Name: "b", DC: "dc2"}:      dep.KVValue{},
+	} {
+		if got, ok := s.Answer(d); !ok || got != want {
+			t.Errorf("%s: %v %v, want %v", d, got, ok, want)
+		}
+	}
+	if _, ok := s.Answer(dep.Dependency{Kind: dep.KindKVBlock, Name: "c"}); ok {
+		t.Error("a key list answers key")
 	}
 }
 

@@ -51,8 +51,12 @@ func (s *Store) signal(d dep.Dependency) {
 	}
 }
 
-// SetKey stores a KV value.
-func (s *Store) SetKey(key, value string) { s.Set(KV(key), dep.KVValue{Exists: true, Value: value}) }
+// SetKey stores a KV value, the answer to both key (KVBlock) and
+// keyExists or keyOrDefault (KV).
+func (s *Store) SetKey(key, value string) {
+	v := dep.KVValue{Exists: true, Value: value}
+	s.SetTogether(map[dep.Dependency]any{KV(key): v, KVBlock(key): v})
+}
 
 // SetTogether stores several answers, then signals: the first answers of
 // one pass, arriving together as the pool signals them.
@@ -149,8 +153,11 @@ func (s *Sub) signal() {
 	}
 }
 
-// KV is the dependency of {{ key "k" }}.
+// KV is the dependency of {{ keyExists "k" }} and {{ keyOrDefault "k" "" }}.
 func KV(key string) dep.Dependency { return dep.Dependency{Kind: dep.KindKV, Name: key} }
+
+// KVBlock is the dependency of {{ key "k" }}.
+func KVBlock(key string) dep.Dependency { return dep.Dependency{Kind: dep.KindKVBlock, Name: key} }
 
 // Service is the dependency of {{ service "name" }}.
 func Service(name string) dep.Dependency {
