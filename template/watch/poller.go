@@ -52,7 +52,7 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 		}
 		failures = 0
 		verdict := cur.answer(q, m)
-		changed := verdict == moved && !(w.has && p.same(w, v))
+		changed := verdict == moved && !(w.has && (p.same(w, v) || w.d.Retains(w.value, v)))
 		p.answered(w, cur.index, v, changed)
 		switch verdict {
 		case tooStale:

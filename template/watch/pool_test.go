@@ -118,6 +118,37 @@ func TestIdenticalDataOrUnchangedIndexDoesNotSignal(t *testing.T) {
 	})
 }
 
+// A deleted key keeps its last value for key (kv.block), as in
+// consul-template, and only for it: keyExists (kv.get) sees it go.
+func TestDeletedKeyKeepsItsValueForKey(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		block := dep.Dependency{Kind: dep.KindKVBlock, Name: "k"}
+		get := kv("k")
+		f.set(block, 3, dep.KVValue{Exists: true, Value: "one"})
+		f.set(get, 3, dep.KVValue{Exists: true, Value: "one"})
+		p := runPool(t, f, watch.Options{})
+		s := p.Subscribe()
+		s.Want([]dep.Dependency{block, get})
+		settle()
+		signalled(s)
+		f.set(block, 4, dep.KVValue{})
+		f.set(get, 4, dep.KVValue{})
+		settle()
+		if v, _ := s.Recall(block); v != (dep.KVValue{Exists: true, Value: "one"}) {
+			t.Fatalf("key's data after the delete = %#v, want the last value", v)
+		}
+		if v, _ := s.Recall(get); v != (dep.KVValue{}) {
+			t.Fatalf("keyExists' data after the delete = %#v, want the key gone", v)
+		}
+		f.set(block, 5, dep.KVValue{Exists: true, Value: "two"})
+		settle()
+		if v, _ := s.Recall(block); v != (dep.KVValue{Exists: true, Value: "two"}) {
+			t.Fatalf("key's data after the key came back = %#v", v)
+		}
+	})
+}
+
 func TestWantOfWatchedDependencyAnswersAtOnceWithoutQuery(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake()
