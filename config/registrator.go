@@ -64,8 +64,16 @@ func (l *loader) registrator(b *rawRegistrator) *Registrator {
 		l.str(t.KeyFile, &r.DockerTLS.KeyFile)
 		l.boolean(t.Verify, &r.DockerTLS.Verify)
 	}
-	if l.str(b.HostIP, &r.HostIP) && r.HostIP != "" && net.ParseIP(r.HostIP) == nil {
-		l.errorf(b.HostIP, "Invalid host_ip", "%q is not an IP address.", r.HostIP)
+	if l.str(b.HostIP, &r.HostIP) && r.HostIP != "" {
+		switch ip := net.ParseIP(r.HostIP); {
+		case ip == nil:
+			l.errorf(b.HostIP, "Invalid host_ip", "%q is not an IP address.", r.HostIP)
+		case ip.IsUnspecified():
+			// Consul refuses it as a service address ("Invalid service
+			// address"): every registration would fail.
+			l.errorf(b.HostIP, "Invalid host_ip", "%q is no address a client can reach, and Consul refuses it for a service. "+
+				"Leave host_ip unset to register each port at the address it is published on (the node's for 0.0.0.0).", r.HostIP)
+		}
 	}
 	l.boolean(b.Internal, &r.Internal)
 	l.str(b.Network, &r.Network)

@@ -189,19 +189,25 @@ func TestSharedNetworkNamespace(t *testing.T) {
 
 // TestIPFromLabel: use_ip_from_label registers the address a label holds:
 // an IP address without its CIDR suffix, or a DNS name as written, as
-// registrator did. The addresses are only compared, never called.
+// registrator did. An unspecified address, which Consul refuses for a
+// service (the container was not registered at all), is passed over for
+// the binding's. The addresses are only compared, never called.
 func TestIPFromLabel(t *testing.T) {
 	e := newEnv(t)
 	e.cfg.UseIPFromLabel = "addr"
 	e.start()
 	ip := e.run(e.image, "-p", "127.0.0.1::80", "--label", "addr=10.9.8.7/24")
 	name := e.run(e.image, "-p", "127.0.0.1::80", "--label", "addr=svc1.example.internal")
-	got := e.waitServices("registered", count(2))
+	unspecified := e.run(e.image, "-p", "127.0.0.1::80", "--label", "addr=0.0.0.0")
+	got := e.waitServices("registered", count(3))
 	if s := ofContainer(got, ip); len(s) != 1 || s[0].Address != "10.9.8.7" {
 		t.Errorf("IP label: %+v", s)
 	}
 	if s := ofContainer(got, name); len(s) != 1 || s[0].Address != "svc1.example.internal" {
 		t.Errorf("DNS name label: %+v", s)
+	}
+	if s := ofContainer(got, unspecified); len(s) != 1 || s[0].Address != "127.0.0.1" {
+		t.Errorf("unspecified address label: %+v", s)
 	}
 }
 

@@ -55,6 +55,28 @@ func TestKill(t *testing.T) {
 	e.waitServices("deregistered after SIGKILL", count(0))
 }
 
+// TestStopSignal: `docker stop` of a container whose stop signal is not
+// TERM (nginx's STOPSIGNAL is SIGQUIT) puts its service in maintenance while
+// it drains, as TERM does; the crasher drains on QUIT until it is killed.
+func TestStopSignal(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	id := e.run(crasherImage(t), "-p", "127.0.0.1::80", "--stop-signal", "SIGQUIT")
+	svc := ofContainer(e.waitServices("registered", count(1)), id)[0]
+
+	stopped := make(chan error, 1)
+	go func() { _, err := e.docker("stop", "-t", "50", id); stopped <- err }()
+	testenv.WaitFor(t, waitLimit, "maintenance while draining", func() bool { return inMaintenance(e, svc.ID) })
+	if !e.inspect(id).State.Running {
+		t.Fatalf("the container stopped before its service was put in maintenance")
+	}
+	e.must("kill", id)
+	if err := <-stopped; err != nil {
+		t.Fatalf("docker stop: %v", err)
+	}
+	e.waitServices("deregistered", count(0))
+}
+
 // TestRestart: after `docker restart` the service is registered again, at
 // the port the container got this time, and not in maintenance.
 func TestRestart(t *testing.T) {
@@ -142,5 +164,37 @@ func TestPause(t *testing.T) {
 	testenv.WaitFor(t, waitLimit, "out of maintenance", func() bool { return !inMaintenance(e, svc.ID) })
 	if len(e.services()) != 1 {
 		t.Fatalf("services %v", e.services())
+	}
+}
+
+// TestSharedServiceID: two containers with one SERVICE_ID (a scaled
+// Compose service that sets it) do not overwrite each other's service, and
+// the one that stops leaves the other's alone (it put the other's service in
+// maintenance and deregistered it). The service is the first container's
+// while it runs, then the second's. Another container's service, first by
+// ID, keeps the watch of the agent off the shared one, whose loss the watch
+// would have repaired.
+func TestSharedServiceID(t *testing.T) {
+	e := newEnv(t)
+	job := e.start()
+	shared := "shared-" + e.runID
+	e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_ID=0-first")
+	first := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_ID="+shared, "-e", "DRAIN=0s")
+	e.waitServices("the first registered", func(s map[string]*api.AgentService) bool { return len(ofContainer(s, first)) == 1 })
+	second := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_ID="+shared)
+	testenv.WaitFor(t, waitLimit, "the job to converge the second", func() bool { return job.Status().Containers == 3 })
+	if s := e.services()[shared]; s == nil || s.Meta["drcon-container"] != first {
+		t.Fatalf("while both run, %s is %+v, want the first container's", shared, s)
+	}
+
+	e.must("stop", first)
+	got := e.waitServices("the second's service", func(s map[string]*api.AgentService) bool {
+		return s[shared] != nil && s[shared].Meta["drcon-container"] == second
+	})
+	if inMaintenance(e, shared) {
+		t.Errorf("the second's service is in maintenance")
+	}
+	if p := e.hostPort(second, "80/tcp"); got[shared].Port != p {
+		t.Errorf("registered at port %d, the second publishes %d", got[shared].Port, p)
 	}
 }

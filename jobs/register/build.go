@@ -64,8 +64,8 @@ func buildServices(c, netc *docker.Container, s settings, id identity) ([]*servi
 		env, labels = c.Config.Env, c.Config.Labels
 	}
 	m := readMetadata(env, labels)
-	if m.generic["ignore"].v != "" {
-		return nil, nil
+	if v := m.generic["ignore"]; v.v != "" {
+		return nil, ignoresAllTheSame(v)
 	}
 	eps, group, warns := endpoints(c, netc, s, m, id.NodeAddr)
 	for _, v := range m.noPort {
@@ -76,6 +76,7 @@ func buildServices(c, netc *docker.Container, s settings, id identity) ([]*servi
 	for _, ep := range eps {
 		v := m.forPort(ep.port)
 		if v.get("ignore") != "" {
+			warns = append(warns, ignoresAllTheSame(v["ignore"])...)
 			continue
 		}
 		name, ok := serviceName(c, m, ep.port, group, s.explicit)
@@ -94,6 +95,15 @@ func buildServices(c, netc *docker.Container, s settings, id identity) ([]*servi
 		out = append(out, svc)
 	}
 	return out, warns
+}
+
+// ignoresAllTheSame warns of a SERVICE_IGNORE that reads as false: as in
+// registrator, any value ignores, and the user likely meant otherwise.
+func ignoresAllTheSame(v value) []warning {
+	if off, err := strconv.ParseBool(v.v); err != nil || off {
+		return nil
+	}
+	return []warning{{src: v.src, msg: fmt.Sprintf("%q ignores all the same, as in registrator, where any value does; remove it to register", v.v)}}
 }
 
 // serviceName follows registrator: SERVICE_<port>_NAME as given, else

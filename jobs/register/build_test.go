@@ -57,9 +57,10 @@ func TestBuildGolden(t *testing.T) {
 		{name: "script-bad", inspect: "scriptbad"},
 		// registrator 7.4's tag templates, in the block's tags and (as in
 		// fayrus/registrator) in labels; failing ones are dropped with a
-		// warning, httpGet among them.
+		// warning, httpGet among them. (A block's template that does not
+		// parse is refused by newSettings.)
 		{name: "tag-templates", inspect: "tagtemplate", cfg: config.Registrator{
-			Tags: []string{"{{ .Name | printf \"name=%s\" }}", "{{ broken", "{{ .Nope }}", "plain",
+			Tags: []string{"{{ .Name | printf \"name=%s\" }}", "{{ .Nope }}", "plain",
 				`env={{ join ";" (matchAllElements "^SERVICE_" .Config.Env) }}`, `{{ httpGet "http://127.0.0.1:1/" }}`}}},
 	}
 	for _, tc := range cases {

@@ -161,9 +161,9 @@ func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck
 		if chk.Interval == "" {
 			chk.Interval = defaultInterval
 		}
-		if kind != "check_script" {
-			chk.Timeout = duration("check_timeout")
-		}
+		// Script checks too: Consul bounds them with it (registrator set it
+		// for HTTP and TCP only, and the label did nothing).
+		chk.Timeout = duration("check_timeout")
 		chk.Status = initialStatus()
 	}
 	chk.DeregisterCriticalServiceAfter = duration("check_deregister_after")

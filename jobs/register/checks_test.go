@@ -33,6 +33,10 @@ func TestUserCheck(t *testing.T) {
 			&api.AgentServiceCheck{HTTP: "http://10.0.0.1:8080/", Interval: "10s"}},
 		{"script", map[string]string{"check_script": `nc -z "$SERVICE_IP" $SERVICE_PORT`},
 			&api.AgentServiceCheck{Args: []string{"nc", "-z", "10.0.0.1", "8080"}, Interval: "10s"}},
+		// Consul runs a script check with a timeout too (registrator set it
+		// for HTTP and TCP only, so that the label did nothing).
+		{"script timeout", map[string]string{"check_script": "true", "check_timeout": "3s"},
+			&api.AgentServiceCheck{Args: []string{"true"}, Interval: "10s", Timeout: "3s"}},
 		{"tcp", map[string]string{"check_tcp": "true", "check_deregister_after": "90m"},
 			&api.AgentServiceCheck{TCP: "10.0.0.1:8080", Interval: "10s", DeregisterCriticalServiceAfter: "90m"}},
 		{"grpc", map[string]string{"check_grpc": "true"}, &api.AgentServiceCheck{GRPC: "10.0.0.1:8080", Interval: "10s"}},

@@ -13,7 +13,8 @@ import (
 
 // entry is drcon's memory of one container. The queue hands a container to
 // one worker at a time, and only that worker touches the entry's fields,
-// except running and serviceIDs, which are for Status and kept under Job.mu.
+// except running and serviceIDs, which are for Status, and claims, which
+// are kept under Job.mu.
 type entry struct {
 	name string // container name, for log lines
 	// actual is what the agent has for the container; nil when unknown
@@ -22,13 +23,15 @@ type entry struct {
 	actual   map[string]actualService
 	seq      uint64 // when actual was last written or listed (Job.seq)
 	stopping time.Time
-	ttls     []ttlCheck    // the TTL checks to refresh
-	every    time.Duration // refresh period of the TTL checks
+	kills    map[int]time.Time // signals sent, not yet compared with its stop signal
+	ttls     []ttlCheck        // the TTL checks to refresh
+	every    time.Duration     // refresh period of the TTL checks
 	warned   map[string]bool
 	attempts int // failed passes in a row
 
 	running    bool
 	serviceIDs []string
+	claims     map[string]bool // the service IDs it holds (claims.go)
 
 	// reapable are the services whose check has a deregister-after, which
 	// Consul removes once the check has been critical that long; reaped
@@ -74,6 +77,7 @@ func (j *Job) handle(ctx context.Context, id string, w *work) error {
 	if w.stopping.After(e.stopping) {
 		e.stopping = w.stopping
 	}
+	e.kills = mergeKills(e.kills, w.kills)
 	if w.snap != nil && w.snap.seq > e.seq {
 		if w.snap.sameAgent {
 			e.noteReaped(w.snap.services)
@@ -133,6 +137,13 @@ func (j *Job) converge(ctx context.Context, id string, e *entry, event bool) err
 	if err != nil {
 		return fmt.Errorf("inspect: %w", err)
 	}
+	if c != nil {
+		// `docker stop` sends the container's own stop signal.
+		if at := e.kills[containerStopSignal(c)]; at.After(e.stopping) {
+			e.stopping = at
+		}
+	}
+	e.kills = nil
 	o := observation{c: c, event: event, stopping: e.stopping}
 	if c != nil {
 		e.name = containerName(c)
@@ -150,6 +161,7 @@ func (j *Job) converge(ctx context.Context, id string, e *entry, event bool) err
 	}
 	d := decide(o, j.set, id2)
 	j.keepReaped(e, id, c, &d)
+	j.claim(id, e, &d)
 	for _, w := range d.warnings {
 		if s := w.String(); !e.warned[s] {
 			e.warned[s] = true
@@ -196,6 +208,7 @@ func (j *Job) converge(ctx context.Context, id string, e *entry, event bool) err
 	}
 	e.running = d.running
 	e.serviceIDs = ids
+	j.release(id, e)
 	if len(e.actual) == 0 && !d.running {
 		delete(j.entries, id)
 	}

@@ -15,8 +15,9 @@ type observation struct {
 	// its services go even where cleanup is off: cleanup is about
 	// containers that went while nobody watched.
 	event bool
-	// stopping is when the container was last sent SIGTERM, SIGINT or
-	// SIGKILL (or stopped); it drains until it dies or starts again.
+	// stopping is when the container was last sent SIGTERM, SIGINT,
+	// SIGKILL or its own stop signal (or stopped); it drains until it dies
+	// or starts again.
 	stopping time.Time
 }
 

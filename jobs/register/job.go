@@ -59,6 +59,7 @@ type Job struct {
 
 	mu      sync.Mutex // guards everything below
 	entries map[string]*entry
+	holders map[string]*holder // by service ID
 	id      identity
 	st      status
 }
@@ -89,6 +90,7 @@ func New(cfg *config.Registrator, consul *api.Client, o Options) (*Job, error) {
 		log: log, metrics: o.Metrics, workers: workers,
 		q: newQueue(), kick: make(chan struct{}, 1), owning: make(chan struct{}, 1),
 		entries: map[string]*entry{},
+		holders: map[string]*holder{},
 		st:      status{state: stateStarting},
 	}, nil
 }

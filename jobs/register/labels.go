@@ -134,6 +134,25 @@ func (m metadata) declaredPorts() []int {
 	return out
 }
 
+// mention is the setting of keys that a warning about them names: the
+// name if set, else the first by key, ignore aside; ok is false when there
+// is none.
+func mention(keys map[string]value) (value, bool) {
+	if v, ok := keys["name"]; ok {
+		return v, true
+	}
+	first := ""
+	for k := range keys {
+		if k != "ignore" && (first == "" || k < first) {
+			first = k
+		}
+	}
+	if first == "" {
+		return value{}, false
+	}
+	return keys[first], true
+}
+
 // splitTags splits a SERVICE_TAGS value at commas; `\,` is a comma inside a
 // tag. Tags are trimmed and empty ones dropped.
 func splitTags(s string) []string {

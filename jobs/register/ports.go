@@ -54,11 +54,14 @@ func endpoints(c, netc *docker.Container, s settings, m metadata, nodeAddr strin
 	default:
 		eps, warns = publishedEndpoints(c, ns, s, nodeAddr)
 	}
+	if mode != "host" {
+		warns = append(warns, unregistered(c, ns, s, m, eps, len(warns) > 0)...)
+	}
 	if s.ipFromLabel != "" && c.Config != nil {
 		if raw, ok := c.Config.Labels[s.ipFromLabel]; ok {
 			if addr, ok := labelAddress(raw); !ok {
 				warns = append(warns, warning{src: fmt.Sprintf("label %q", s.ipFromLabel),
-					msg: fmt.Sprintf("%q is neither an IP address nor a DNS name; using the address found otherwise", raw)})
+					msg: fmt.Sprintf("%q is neither a specific IP address nor a DNS name; using the address found otherwise", raw)})
 			} else {
 				for i := range eps {
 					eps[i].address, eps[i].checkHost = addr, addr
@@ -80,11 +83,13 @@ func endpoints(c, netc *docker.Container, s settings, m metadata, nodeAddr strin
 
 // labelAddress is the address a use_ip_from_label label gives: an IP
 // address, without a CIDR suffix, or a DNS name, which registrator
-// registered as written and Consul takes as a service address.
+// registered as written and Consul takes as a service address. An
+// unspecified address (0.0.0.0, ::) is none: Consul would refuse every
+// service of the container.
 func labelAddress(raw string) (string, bool) {
 	host, _, _ := strings.Cut(raw, "/")
 	if ip := net.ParseIP(host); ip != nil {
-		return ip.String(), true
+		return ip.String(), !ip.IsUnspecified()
 	}
 	return host, isDNSName(host)
 }
@@ -172,6 +177,9 @@ func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string)
 		warns = append(warns, warning{msg: fmt.Sprintf("host networking: exposed port(s) %s not registered; declare each with SERVICE_<port>_NAME "+
 			"(registrator registered every EXPOSE, #608)", strings.Join(undeclared, ", "))})
 	}
+	if v, ok := mention(m.generic); ok && len(declared) == 0 && len(undeclared) == 0 {
+		warns = append(warns, warning{src: v.src, msg: "host networking: no port declared, so nothing registers; declare each of the container's ports with SERVICE_<port>_NAME"})
+	}
 	check := s.hostIP
 	if check == "" {
 		check = nodeAddr
@@ -186,6 +194,57 @@ func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string)
 		}
 	}
 	return eps, len(eps) + len(undeclared), warns
+}
+
+// unregistered names the SERVICE_* settings of a container that is not on
+// the host's network and that register nothing, where registrator passed
+// over them with a log line at most: a port key of a port the container
+// does not have (the published port's number, often, instead of the
+// container's) or does not publish, and, when no port registers and nothing
+// else (explained) says why, its other keys.
+func unregistered(c, ns *docker.Container, s settings, m metadata, eps []endpoint, explained bool) []warning {
+	has := map[int]bool{}
+	var ports []string
+	for _, p := range exposed(c, ns) {
+		if n, _, ok := parsePort(p); ok {
+			has[n] = true
+			ports = append(ports, string(p))
+		}
+	}
+	sort.Strings(ports)
+	registered := map[int]bool{}
+	for _, ep := range eps {
+		registered[ep.port] = true
+	}
+	var warns []warning
+	for _, p := range m.declaredPorts() {
+		keys := m.ports[p]
+		if registered[p] || keys["ignore"].v != "" {
+			continue
+		}
+		v, _ := mention(keys)
+		switch {
+		case !has[p] && len(ports) == 0:
+			warns = append(warns, warning{src: v.src, msg: fmt.Sprintf("the container has no port %d, nor any other; ignored", p)})
+		case !has[p]:
+			warns = append(warns, warning{src: v.src, msg: fmt.Sprintf("the container has no port %d (it has %s): a SERVICE_<port>_ key takes "+
+				"the port inside the container, not the published one; ignored", p, strings.Join(ports, ", "))})
+		case !s.internal:
+			warns = append(warns, warning{src: v.src, msg: fmt.Sprintf("port %d is not published, so it registers nothing (publish it, or set internal)", p)})
+		}
+	}
+	if len(eps) > 0 || len(warns) > 0 || explained {
+		return warns
+	}
+	switch v, ok := mention(m.generic); {
+	case !ok:
+	case len(ports) == 0:
+		warns = append(warns, warning{src: v.src, msg: "the container has no port, so nothing registers (registrator registers ports only)"})
+	case !s.internal:
+		warns = append(warns, warning{src: v.src, msg: fmt.Sprintf("none of the container's ports (%s) is published, so nothing registers "+
+			"(publish one, or set internal)", strings.Join(ports, ", "))})
+	}
+	return warns
 }
 
 func internalEndpoints(c, ns *docker.Container, mode string, s settings) ([]endpoint, []warning) {

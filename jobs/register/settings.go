@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 
 	"github.com/drcon/drcon/config"
 )
@@ -36,8 +37,23 @@ func newSettings(cfg *config.Registrator) (settings, error) {
 		cleanup:     cfg.Cleanup,
 		filter:      cfg.Filter,
 	}
-	if s.hostIP != "" && net.ParseIP(s.hostIP) == nil {
-		return s, fmt.Errorf("host_ip %q is not an IP address", s.hostIP)
+	if s.hostIP != "" {
+		switch ip := net.ParseIP(s.hostIP); {
+		case ip == nil:
+			return s, fmt.Errorf("host_ip %q is not an IP address", s.hostIP)
+		case ip.IsUnspecified():
+			return s, fmt.Errorf("host_ip %q: Consul refuses an unspecified address for a service", s.hostIP)
+		}
+	}
+	for _, t := range s.tags {
+		if !strings.Contains(t, "{{") {
+			continue
+		}
+		// A template that does not parse would be dropped from every
+		// service: a mistake to report before any registration.
+		if _, err := parseTags(t); err != nil {
+			return s, fmt.Errorf("tags: %q: %w", t, err)
+		}
 	}
 	switch cfg.Deregister {
 	case "", "always":

@@ -10,9 +10,14 @@ import (
 func TestNewSettings(t *testing.T) {
 	bad := []config.Registrator{
 		{HostIP: "not-an-ip"},
+		{HostIP: "0.0.0.0"}, // Consul refuses it for a service
+		{HostIP: "::"},
 		{Deregister: "sometimes"},
 		{Health: "consul"},
 		{AddressFamily: "ipx"},
+		// A tags template that does not parse fails for every container
+		// alike: a mistake of the configuration (registrator exited).
+		{Tags: []string{"web", "{{ broken"}},
 	}
 	for _, c := range bad {
 		if _, err := newSettings(&c); err == nil {
@@ -78,6 +83,9 @@ func TestLabelAddress(t *testing.T) {
 		{"-bad.example", "", false},
 		{"a_b.example", "", false},
 		{"", "", false},
+		// Consul refuses the whole registration at an unspecified address.
+		{"0.0.0.0", "", false},
+		{"::/0", "", false},
 	}
 	for _, tt := range tests {
 		got, ok := labelAddress(tt.raw)

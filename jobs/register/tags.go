@@ -106,6 +106,11 @@ func notOffered(name string) func(...any) (string, error) {
 	}
 }
 
+// parseTags parses a tags template, with registrator 7.4's functions.
+func parseTags(s string) (*template.Template, error) {
+	return template.New("tags").Funcs(tagFuncs).Parse(s)
+}
+
 // expandTags executes s as a template over c when it holds one; src names
 // where s came from, for the warning. A template that fails is dropped. One
 // that does not parse is dropped too, unless keepUnparsed: registrator 7.4
@@ -115,7 +120,7 @@ func expandTags(c *docker.Container, s, src string, keepUnparsed bool) (string, 
 	if !strings.Contains(s, "{{") {
 		return s, nil
 	}
-	t, err := template.New("tags").Funcs(tagFuncs).Parse(s)
+	t, err := parseTags(s)
 	if err != nil {
 		if keepUnparsed {
 			return s, &warning{src: src, msg: fmt.Sprintf("not a tags template (%v); kept as written", err)}

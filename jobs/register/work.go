@@ -1,6 +1,7 @@
 package register
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +19,10 @@ type work struct {
 	refresh  bool      // send the TTL checks' statuses again
 	snap     *snapshot // the agent's services of the container, from a reconcile
 	rounds   []*round  // reconciles waiting for this container
+	// kills are the other signals kill events sent, by number, with the
+	// latest time of each: the one that is the container's own stop signal
+	// (nginx's QUIT) stops it too, which only an inspect can tell.
+	kills map[int]time.Time
 }
 
 // snapshot is the agent's services of one container as a reconcile listed
@@ -38,6 +43,7 @@ func (w *work) merge(o *work) {
 	if o.stopping.After(w.stopping) {
 		w.stopping = o.stopping
 	}
+	w.kills = mergeKills(w.kills, o.kills)
 	w.refresh = w.refresh || o.refresh
 	if o.snap != nil && (w.snap == nil || o.snap.seq > w.snap.seq) {
 		w.snap = o.snap
@@ -71,10 +77,15 @@ func eventWork(ev *docker.APIEvents, live time.Time) (string, *work) {
 		action, _, _ := strings.Cut(ev.Action, ":")
 		switch action {
 		case "kill":
-			if !stopSignal(ev.Actor.Attributes["signal"]) {
+			sig, ok := signalNumber(ev.Actor.Attributes["signal"])
+			switch {
+			case !ok:
 				return "", nil
+			case stopSignal(sig):
+				w.stopping = at
+			default:
+				w.kills = map[int]time.Time{sig: at}
 			}
-			w.stopping = at
 		case "stop":
 			w.stopping = at
 		case "start", "restart", "die", "destroy", "pause", "unpause", "health_status", "rename", "update":
@@ -99,13 +110,55 @@ func eventLabel(ev *docker.APIEvents) string {
 	return action
 }
 
-// stopSignal reports whether a kill signal stops the container. Others
-// (HUP to reload a config, USR1, ...) leave it serving and registered
-// (registrator #248). Docker reports the signal by number.
-func stopSignal(sig string) bool {
-	switch strings.TrimPrefix(strings.ToUpper(sig), "SIG") {
-	case "TERM", "15", "INT", "2", "KILL", "9":
-		return true
+// mergeKills adds the kills of b to a, keeping the latest time of each
+// signal.
+func mergeKills(a, b map[int]time.Time) map[int]time.Time {
+	for sig, at := range b {
+		if a == nil {
+			a = map[int]time.Time{}
+		}
+		if at.After(a[sig]) {
+			a[sig] = at
+		}
 	}
-	return false
+	return a
+}
+
+// stopSignal reports whether a kill signal stops any container: TERM, INT
+// and KILL. Others (HUP to reload a config, USR1, ...) leave it serving and
+// registered (registrator #248), unless the container's own stop signal is
+// that one.
+func stopSignal(sig int) bool {
+	return sig == 15 || sig == 2 || sig == 9
+}
+
+// linuxSignals are the numbers of signals on Linux, where containers run,
+// whatever system drcon runs on: Docker reports the signal of a kill event
+// by number, and a container's stop signal as it was written.
+var linuxSignals = map[string]int{
+	"HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "IOT": 6, "BUS": 7, "FPE": 8, "KILL": 9,
+	"USR1": 10, "SEGV": 11, "USR2": 12, "PIPE": 13, "ALRM": 14, "TERM": 15, "STKFLT": 16, "CHLD": 17,
+	"CONT": 18, "STOP": 19, "TSTP": 20, "TTIN": 21, "TTOU": 22, "URG": 23, "XCPU": 24, "XFSZ": 25,
+	"VTALRM": 26, "PROF": 27, "WINCH": 28, "IO": 29, "POLL": 29, "PWR": 30, "SYS": 31,
+}
+
+// signalNumber reads a signal as Docker writes it: a number, or a name with
+// or without "SIG", in any case.
+func signalNumber(s string) (int, bool) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n, n > 0
+	}
+	n, ok := linuxSignals[strings.TrimPrefix(strings.ToUpper(s), "SIG")]
+	return n, ok
+}
+
+// containerStopSignal is the signal `docker stop` sends c: its STOPSIGNAL,
+// TERM by default.
+func containerStopSignal(c *docker.Container) int {
+	if c.Config != nil && c.Config.StopSignal != "" {
+		if n, ok := signalNumber(c.Config.StopSignal); ok {
+			return n
+		}
+	}
+	return 15
 }

@@ -16,6 +16,7 @@ func TestEventWork(t *testing.T) {
 		ev       *docker.APIEvents
 		id       string
 		stopping bool
+		kill     int // a signal that stops the container only if it is its stop signal
 	}{
 		{ev: ev("container", "start", nil), id: "c1"},
 		{ev: ev("container", "die", map[string]string{"exitCode": "1"}), id: "c1"},
@@ -23,8 +24,12 @@ func TestEventWork(t *testing.T) {
 		{ev: ev("container", "kill", map[string]string{"signal": "15"}), id: "c1", stopping: true},
 		{ev: ev("container", "kill", map[string]string{"signal": "SIGKILL"}), id: "c1", stopping: true},
 		{ev: ev("container", "kill", map[string]string{"signal": "2"}), id: "c1", stopping: true},
-		{ev: ev("container", "kill", map[string]string{"signal": "1"}), id: ""}, // HUP: a reload (#248)
-		{ev: ev("container", "kill", map[string]string{"signal": "USR1"}), id: ""},
+		// HUP is a reload (#248), unless it is the container's stop signal,
+		// as QUIT is nginx's.
+		{ev: ev("container", "kill", map[string]string{"signal": "1"}), id: "c1", kill: 1},
+		{ev: ev("container", "kill", map[string]string{"signal": "SIGQUIT"}), id: "c1", kill: 3},
+		{ev: ev("container", "kill", map[string]string{"signal": "usr1"}), id: "c1", kill: 10},
+		{ev: ev("container", "kill", map[string]string{"signal": "nonsense"}), id: ""},
 		{ev: ev("container", "stop", nil), id: "c1", stopping: true},
 		{ev: ev("container", "exec_start: sh", nil), id: ""},
 		{ev: ev("container", "create", nil), id: ""},
@@ -48,6 +53,9 @@ func TestEventWork(t *testing.T) {
 		if got := !w.stopping.IsZero(); got != c.stopping || (got && !w.stopping.Equal(at)) {
 			t.Errorf("%s %v: stopping %v", c.ev.Action, c.ev.Actor.Attributes, w.stopping)
 		}
+		if c.kill != 0 && (len(w.kills) != 1 || !w.kills[c.kill].Equal(at)) || c.kill == 0 && len(w.kills) != 0 {
+			t.Errorf("%s %v: kills %v, want signal %d", c.ev.Action, c.ev.Actor.Attributes, w.kills, c.kill)
+		}
 	}
 	if _, w := eventWork(ev("container", "die", nil), at.Add(time.Nanosecond)); w.event || !w.converge {
 		t.Errorf("a replayed event should converge without counting as seen: %+v", w)
@@ -67,5 +75,10 @@ func TestWorkMerge(t *testing.T) {
 	w.merge(&work{stopping: time.Unix(6, 0), snap: &snapshot{seq: 7}})
 	if !w.stopping.Equal(time.Unix(6, 0)) || w.snap.seq != 7 {
 		t.Errorf("the later stop and the newer listing win: %+v", w)
+	}
+	w.merge(&work{kills: map[int]time.Time{3: time.Unix(5, 0)}})
+	w.merge(&work{kills: map[int]time.Time{3: time.Unix(4, 0), 1: time.Unix(6, 0)}})
+	if len(w.kills) != 2 || !w.kills[3].Equal(time.Unix(5, 0)) || !w.kills[1].Equal(time.Unix(6, 0)) {
+		t.Errorf("kills keep the latest of each signal: %v", w.kills)
 	}
 }

@@ -1,7 +1,8 @@
 // Command crasher is a test service for the registrator's exit rules: it
 // listens on :80 and exits with the code given by `POST /exit?code=N`. It
 // ignores SIGHUP, as a server that reloads its configuration on HUP would,
-// and exits 0 on SIGTERM.
+// and SIGQUIT, as one that drains on it (nginx's stop signal) would until
+// `docker stop` times out; it exits 0 on SIGTERM.
 package main
 
 import (
@@ -14,7 +15,7 @@ import (
 )
 
 func main() {
-	signal.Ignore(syscall.SIGHUP)
+	signal.Ignore(syscall.SIGHUP, syscall.SIGQUIT)
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
 	go func() {
