@@ -47,6 +47,8 @@ import (
 // pool's subscription and the offline snapshot store implement it.
 type Source interface {
 	// Want sets the dependencies the job needs now (replacing the last set).
+	// The job calls it after every execution, with the same set when it did
+	// not change: the watcher pool learns from it that the job executed.
 	Want(ds []dep.Dependency)
 	// Changed signals, coalesced, that data of a wanted dependency changed.
 	Changed() <-chan struct{}

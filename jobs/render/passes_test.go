@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/drcon/drcon/jobs/render/rendertest"
@@ -96,4 +98,44 @@ func TestJobsWritingIntoSharedAnswers(t *testing.T) {
 	for _, j := range jobs {
 		eventually(t, "job "+j.cfg.Name+" at the last version", func() bool { return content(j.cfg.Destination) == "21" })
 	}
+}
+
+// wantCounter is a source that counts the calls of Want.
+type wantCounter struct {
+	*rendertest.Sub
+	calls atomic.Int32
+}
+
+func (w *wantCounter) Want(ds []dep.Dependency) {
+	w.calls.Add(1)
+	w.Sub.Want(ds)
+}
+
+// The source hears of every execution, through Want, even when the set of
+// dependencies did not change or the execution failed (then with the set
+// of the last one that did not): the watcher pool keeps a deleted key's
+// last value for a job yet to execute.
+func TestWantAfterEveryExecution(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := rendertest.NewStore()
+		store.SetKey("k", "1")
+		src := &wantCounter{Sub: store.Subscribe()}
+		cfg := newConfig(t, "web", `{{ key "k" | parseInt }}`)
+		j := mustNew(t, cfg, src, Options{Logger: (&logs{}).logger()})
+		startJob(t, j)
+		synctest.Wait()
+		for i, v := range []string{"2", "x", "3"} {
+			store.SetKey("k", v)
+			synctest.Wait()
+			if got := src.calls.Load(); got != int32(i+2) {
+				t.Fatalf("after k=%s: %d calls of Want, want %d", v, got, i+2)
+			}
+			if got := depStrings(src.Wanted()); !slices.Equal(got, []string{"kv.block(k)"}) {
+				t.Fatalf("after k=%s: wanted %v", v, got)
+			}
+		}
+		if got := content(cfg.Destination); got != "3" {
+			t.Errorf("destination %q, want 3", got)
+		}
+	})
 }

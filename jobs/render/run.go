@@ -96,6 +96,8 @@ func (r *run) daemon(ctx context.Context) error {
 				// The window ends at this very instant: render it, and let
 				// this change open the next one.
 				renderNow()
+			} else {
+				r.follow()
 			}
 			renderAt.Reset(r.win.change(now).Sub(now))
 			j.update(func(s *jobs.Status) { s.State = StateWaiting })
@@ -152,6 +154,29 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 		// Jobs woken by the same change then share one run of the command.
 		defer j.o.Commands.hold(j.cfg.Command, j.cmdEnv)()
 	}
+	out, err := r.discover()
+	if out == nil {
+		return false, err
+	}
+	return true, r.activate(ctx, out.Output)
+}
+
+// follow executes the template at a change whose render quiescence holds
+// back, without writing, as consul-template executes every template at
+// every change: the dependencies the change leaves unused are let go at
+// once, and new ones watched. A dependency let go and used again before
+// the window ends then starts afresh, as in consul-template: a deleted key
+// no longer has its last value (key waits for it again), and one found and
+// deleted within the window keeps it. Errors are in the status and the log.
+func (r *run) follow() {
+	r.discover()
+}
+
+// discover executes the template, as many passes as it takes to discover
+// its dependencies, and returns the complete result; nil when data is
+// missing or the execution failed (err, already logged and in the status).
+func (r *run) discover() (*template.Result, error) {
+	j := r.j
 	if r.files.blind() {
 		// No event will say that a file changed: read them all again.
 		r.tmpl.RereadFiles()
@@ -160,7 +185,7 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 	// answers, before the one with them all and in that order, so that a
 	// template's side effects (writeToFile, plugin, a write into an answer)
 	// happen in the same order in both.
-	err = r.partialFailure()
+	err := r.partialFailure()
 	for err == nil {
 		var out *template.Result
 		if out, err = r.execute(j.src); err != nil {
@@ -173,7 +198,7 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 			s.Dependencies, s.Missing = depStrings(out.Used), depStrings(out.Missing)
 		})
 		if out.Complete() {
-			return true, r.activate(ctx, out.Output)
+			return out, nil
 		}
 		// Newly wanted dependencies that already have data (another job
 		// shares them) are worth another pass at once: consul-template's one
@@ -182,7 +207,7 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 		// repeat the template's side effects, which consul-template does not.
 		if !grew || !r.recalled(out.Missing) {
 			j.update(func(s *jobs.Status) { s.State = StateMissing })
-			return false, nil
+			return nil, nil
 		}
 		// The pass reads every answer there is: a signal sent meanwhile
 		// (the source's for the answers just recalled) would only repeat it.
@@ -192,10 +217,15 @@ func (r *run) render(ctx context.Context) (complete bool, err error) {
 		}
 	}
 	r.missing = nil
+	if r.wanted != nil {
+		// The dependencies of the last execution that did not fail stay
+		// wanted, as in consul-template.
+		r.want(r.wanted)
+	}
 	if j.o.Metrics != nil {
 		j.o.Metrics.RenderErrors.WithLabelValues(j.cfg.Name).Inc()
 	}
-	return false, r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
+	return nil, r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
 }
 
 // execute executes the template on src, holding the source's answers:
@@ -236,14 +266,16 @@ func (r *run) heldByCommand() bool {
 }
 
 // want tells the source the dependencies of the latest execution and
-// reports whether they changed.
+// reports whether they changed. The source hears of every execution, even
+// with the same set: the watcher pool keeps a deleted key's last value for
+// a job yet to execute (watch.Subscription.Want).
 func (r *run) want(used []dep.Dependency) bool {
-	if slices.Equal(used, r.wanted) {
-		return false
+	changed := !slices.Equal(used, r.wanted)
+	if changed {
+		r.wanted = slices.Clone(used)
 	}
-	r.wanted = slices.Clone(used)
-	r.j.src.Want(slices.Clone(used))
-	return true
+	r.j.src.Want(slices.Clone(r.wanted))
+	return changed
 }
 
 // watchList is the template file and the files the template read.

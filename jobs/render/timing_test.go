@@ -154,6 +154,44 @@ func TestNPassDiscovery(t *testing.T) {
 	})
 }
 
+// A change that quiescence holds back still executes the template, without
+// writing, as consul-template executes every template at every change: the
+// dependency it leaves unused is let go and the new one watched at once,
+// not at the window's end. (A key let go and used again within the window
+// then starts afresh in both, instead of keeping a deleted key's last
+// value.)
+func TestQuiescenceFollowsDependencies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := rendertest.NewStore()
+		store.SetKey("which", "x")
+		store.SetKey("x", "1")
+		store.SetKey("y", "2")
+		cfg := newConfig(t, "web", `{{ key (keyOrDefault "which" "") }}`)
+		cfg.Wait = config.Wait{Min: 2 * time.Second, Max: 5 * time.Second}
+		sub := store.Subscribe()
+		j := mustNew(t, cfg, sub, Options{})
+		startJob(t, j)
+		synctest.Wait()
+		store.SetKey("which", "y")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := strings.Join(depStrings(sub.Wanted()), " "); got != "kv.block(y) kv.get(which)" {
+			t.Errorf("wanted within the window: %s, want kv.block(y) kv.get(which)", got)
+		}
+		if got := content(cfg.Destination); got != "1" {
+			t.Errorf("destination within the window %q, want 1", got)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := content(cfg.Destination); got != "2" {
+			t.Errorf("destination after the window %q, want 2", got)
+		}
+		if s := j.Status(); s.Renders != 2 || s.Writes != 2 || s.State != StateIdle {
+			t.Errorf("status %+v: want 2 renders, 2 writes, idle", s)
+		}
+	})
+}
+
 // The coalescing target: ten jobs with wait { min = "1s" } share a
 // dependency that changes 100 times in 3s, and a reload command. Each job
 // renders once, and the command runs once, for the changes; the initial

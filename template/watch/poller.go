@@ -52,8 +52,12 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 		}
 		failures = 0
 		verdict := cur.answer(q, m)
-		changed := verdict == moved && !(w.has && (p.same(w, v) || w.d.Retains(w.value, v)))
-		p.answered(w, cur.index, v, changed)
+		kept := w.kept
+		if verdict == moved {
+			kept = w.has && w.d.Retains(w.value, v)
+		}
+		changed := verdict == moved && !kept && !(w.has && p.same(w, v))
+		p.answered(w, cur.index, v, changed, kept)
 		switch verdict {
 		case tooStale:
 			continue // ask the leader at once
@@ -141,12 +145,14 @@ func (p *Pool) reset(w *watcher) uint64 {
 }
 
 // answered publishes a successful answer; when changed, v becomes the data
-// and every subscriber of w is signalled.
-func (p *Pool) answered(w *watcher, index uint64, v any, changed bool) {
+// and every subscriber of w is signalled. kept says that the data was kept
+// over the answers since it.
+func (p *Pool) answered(w *watcher, index uint64, v any, changed, kept bool) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	w.index = index
+	w.kept = kept
 	w.answeredAt = now
 	w.failures = 0
 	w.failing = false

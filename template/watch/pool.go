@@ -1,7 +1,8 @@
 // Package watch is drcon's watcher pool: one poller per distinct dependency
 // for the whole process, shared by every subscriber that wants it, started
 // when the first subscriber wants the dependency and stopped when the last
-// one lets go. A poller runs Consul blocking queries in a loop with
+// one lets go (a deleted key's kept value waits for the subscribers woken
+// with it to execute, see Pool.release). A poller runs Consul blocking queries in a loop with
 // consul-template's hygiene (last index, identical-data suppression, reset on
 // a backwards index, max_stale, a jittered minimum gap, capped exponential
 // backoff) and keeps the last data through outages. Subscribers read the
@@ -34,7 +35,11 @@ type Pool struct {
 
 	mu       sync.RWMutex
 	watchers map[dep.Dependency]*watcher
-	subs     int
+	subs     map[*Subscription]struct{}
+	// retiring are the watchers that lost their last subscriber while
+	// keeping a value, kept until the jobs they wait for have executed
+	// (see release).
+	retiring map[*watcher]struct{}
 	runCtx   context.Context // set by Run; pollers start only once it is set
 	stopped  bool            // Run is returning; no poller may start
 	pollers  sync.WaitGroup
@@ -60,11 +65,14 @@ type watcher struct {
 	cancel context.CancelFunc // nil until the poller starts
 
 	subs map[*Subscription]struct{}
+	// waits holds, while w is retiring, the subscriptions it waits for.
+	waits map[*Subscription]struct{}
 	// abort ends the blocking query in flight, if one is (see reset).
 	abort context.CancelCauseFunc
 
 	value      any
 	has        bool
+	kept       bool // value was kept over the answers since (dep.Dependency.Retains)
 	index      uint64
 	changedAt  time.Time
 	answeredAt time.Time
@@ -77,7 +85,8 @@ type watcher struct {
 // New returns a pool that fetches with f. Pollers run once Run is called.
 func New(f Fetcher, o Options) *Pool {
 	o = o.withDefaults()
-	return &Pool{f: f, o: o, watchers: map[dep.Dependency]*watcher{}, first: make(chan struct{}, o.FirstQueries)}
+	return &Pool{f: f, o: o, watchers: map[dep.Dependency]*watcher{}, subs: map[*Subscription]struct{}{},
+		retiring: map[*watcher]struct{}{}, first: make(chan struct{}, o.FirstQueries)}
 }
 
 // Run runs the pollers until ctx ends, then stops them all and waits for
@@ -107,9 +116,10 @@ func (p *Pool) Run(ctx context.Context) error {
 func (p *Pool) Subscribe() *Subscription {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.subs++
-	return &Subscription{p: p, changed: make(chan struct{}, 1), want: map[dep.Dependency]*watcher{},
+	s := &Subscription{p: p, changed: make(chan struct{}, 1), want: map[dep.Dependency]*watcher{},
 		first: map[*watcher]struct{}{}}
+	p.subs[s] = struct{}{}
+	return s
 }
 
 // acquire adds s to the subscribers of d, creating and starting its watcher
@@ -121,17 +131,53 @@ func (p *Pool) acquire(d dep.Dependency, s *Subscription) *watcher {
 		p.watchers[d] = w
 		p.start(w)
 	}
+	w.waits = nil
+	delete(p.retiring, w)
 	w.subs[s] = struct{}{}
 	return w
 }
 
 // release removes s from the subscribers of w and stops w's poller (aborting
-// its query) when s was the last. Called with p.mu held.
+// its query) when s was the last. A watcher that keeps a deleted key's last
+// value (kept) stays while subscriptions signalled before have yet to
+// execute: consul-template forgets a dependency only after a run, which
+// executes every template, left it unused, so a template that takes up the
+// key in reaction to the change that makes another one drop it still gets
+// that value. Called with p.mu held.
 func (p *Pool) release(w *watcher, s *Subscription) {
 	delete(w.subs, s)
 	if len(w.subs) > 0 {
 		return
 	}
+	if w.kept {
+		w.waits = map[*Subscription]struct{}{}
+		for o := range p.subs {
+			if o.pending {
+				w.waits[o] = struct{}{}
+			}
+		}
+		if len(w.waits) > 0 {
+			p.retiring[w] = struct{}{}
+			return
+		}
+	}
+	p.stop(w)
+}
+
+// executed tells the retiring watchers that s has executed (or closed),
+// and stops those that no longer wait for anyone. Called with p.mu held.
+func (p *Pool) executed(s *Subscription) {
+	for w := range p.retiring {
+		delete(w.waits, s)
+		if len(w.waits) == 0 {
+			delete(p.retiring, w)
+			p.stop(w)
+		}
+	}
+}
+
+// stop forgets w and ends its poller. Called with p.mu held.
+func (p *Pool) stop(w *watcher) {
 	delete(p.watchers, w.d)
 	if w.cancel != nil {
 		w.cancel()

@@ -149,6 +149,59 @@ func TestDeletedKeyKeepsItsValueForKey(t *testing.T) {
 	})
 }
 
+// A deleted key's kept value survives being handed from one subscriber to
+// another in reaction to one change, as in consul-template, which forgets
+// a dependency only once a run of all its templates left it unused. The
+// watcher is stopped when the subscribers signalled before its release have
+// executed (called Want) without it.
+func TestKeptValueHandedOverWithinOneChange(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		x := dep.Dependency{Kind: dep.KindKVBlock, Name: "x"}
+		sel := kv("sel")
+		f.set(x, 3, dep.KVValue{Exists: true, Value: "one"})
+		f.set(sel, 3, dep.KVValue{Exists: true, Value: "1"})
+		p := runPool(t, f, watch.Options{})
+		s1, s2 := p.Subscribe(), p.Subscribe()
+		s1.Want([]dep.Dependency{sel, x})
+		s2.Want([]dep.Dependency{sel})
+		settle()
+		f.set(x, 4, dep.KVValue{})
+		settle()
+		// Both execute with their first data, then a change wakes both:
+		// s1 executes first and drops x, then s2 takes it up.
+		s1.Want([]dep.Dependency{sel, x})
+		s2.Want([]dep.Dependency{sel})
+		f.set(sel, 5, dep.KVValue{Exists: true, Value: "2"})
+		settle()
+		s1.Want([]dep.Dependency{sel})
+		s2.Want([]dep.Dependency{sel, x})
+		if v, _ := s2.Recall(x); v != (dep.KVValue{Exists: true, Value: "one"}) {
+			t.Fatalf("x handed over within one change: %#v, want the kept value", v)
+		}
+		// Dropped again while s1 has yet to execute with a change: kept
+		// until it has.
+		f.set(sel, 6, dep.KVValue{Exists: true, Value: "1"})
+		settle()
+		s2.Want([]dep.Dependency{sel})
+		synctest.Wait()
+		if got := f.inFlight(); got[x] != 1 {
+			t.Fatalf("in flight %v: x stopped before s1 executed", got)
+		}
+		s1.Want([]dep.Dependency{sel})
+		synctest.Wait()
+		if got := f.inFlight(); got[x] != 0 {
+			t.Fatalf("in flight %v: x still watched after every subscriber executed without it", got)
+		}
+		// Taken up afresh, it waits for the key again.
+		s1.Want([]dep.Dependency{sel, x})
+		settle()
+		if v, _ := s1.Recall(x); v != (dep.KVValue{}) {
+			t.Fatalf("x watched afresh: %#v, want the key absent", v)
+		}
+	})
+}
+
 func TestWantOfWatchedDependencyAnswersAtOnceWithoutQuery(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake()

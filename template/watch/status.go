@@ -82,7 +82,7 @@ func (p *Pool) Status() []DependencyStatus {
 // Stats returns the pool's counters.
 func (p *Pool) Stats() Stats {
 	p.mu.RLock()
-	s := Stats{Dependencies: len(p.watchers), Subscriptions: p.subs}
+	s := Stats{Dependencies: len(p.watchers), Subscriptions: len(p.subs)}
 	for _, w := range p.watchers {
 		if w.failing {
 			s.Failing++

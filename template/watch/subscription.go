@@ -25,6 +25,9 @@ type Subscription struct {
 	first  map[*watcher]struct{}
 	owed   bool // new data is waiting for first to empty
 	closed bool
+	// pending is true from a signal to the next Want: the job has yet to
+	// execute with the data signalled (see Pool.release).
+	pending bool
 }
 
 // Want replaces the set of dependencies s wants. Newly wanted dependencies
@@ -34,6 +37,8 @@ type Subscription struct {
 // has its first answer (or its first query failed), or at once if they all
 // had data. Dependencies no longer wanted are released, stopping their
 // poller if s was their last subscriber. Want after Close does nothing.
+// A job calls Want after each execution, with the same set if it did not
+// change: that tells the pool that it executed (see Pool.release).
 func (s *Subscription) Want(ds []dep.Dependency) {
 	p := s.p
 	p.mu.Lock()
@@ -41,6 +46,7 @@ func (s *Subscription) Want(ds []dep.Dependency) {
 	if s.closed {
 		return
 	}
+	s.pending = false
 	next := make(map[dep.Dependency]*watcher, len(ds))
 	for _, d := range ds {
 		if _, dup := next[d]; dup {
@@ -66,6 +72,7 @@ func (s *Subscription) Want(ds []dep.Dependency) {
 		}
 	}
 	s.want = next
+	p.executed(s)
 	s.flush()
 }
 
@@ -140,16 +147,19 @@ func (s *Subscription) Close() {
 	if s.closed {
 		return
 	}
+	delete(p.subs, s)
 	for _, w := range s.want {
 		p.release(w, s)
 	}
+	p.executed(s)
 	s.want, s.first = nil, nil
 	s.closed = true
-	p.subs--
 }
 
 // signal marks that data changed, without ever blocking the sender.
+// Called with p.mu held.
 func (s *Subscription) signal() {
+	s.pending = true
 	select {
 	case s.changed <- struct{}{}:
 	default:
