@@ -83,6 +83,9 @@ func (a *Agent) runOnce(ctx context.Context) (map[dep.Dependency]any, error) {
 		r := built[s.name]
 		wg.Go(func() {
 			err := r.job.Run(ctx)
+			if err != nil && ctx.Err() != nil {
+				err = a.whyMissing(err, r.job.Status().Missing)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -103,6 +106,35 @@ func (a *Agent) runOnce(ctx context.Context) (map[dep.Dependency]any, error) {
 	wg.Wait()
 	slices.SortFunc(errs, func(x, y error) int { return strings.Compare(x.(*JobError).Job, y.(*JobError).Job) })
 	return data, errors.Join(errs...)
+}
+
+// whyMissing adds to the error of a job that gave up waiting the last error
+// of each dependency it waited for whose queries are failing: "missing
+// kv.block(app/a)" alone reads as a key that does not exist, where Consul
+// may be unreachable or refuse the token (consul-template names the error).
+func (a *Agent) whyMissing(err error, missing []string) error {
+	b := a.backendNow()
+	if b == nil || len(missing) == 0 {
+		return err
+	}
+	failing := map[string]string{}
+	for _, d := range b.pool.Status() {
+		if d.Failures > 0 && !d.HasData {
+			// The fetcher's errors name the dependency; the message names it once.
+			failing[d.Dependency] = fmt.Sprintf("%d queries failed in a row, the last: %s",
+				d.Failures, strings.TrimPrefix(d.LastError, "fetch "+d.Dependency+": "))
+		}
+	}
+	var why []string
+	for _, m := range missing {
+		if f, ok := failing[m]; ok {
+			why = append(why, m+": "+f)
+		}
+	}
+	if len(why) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w; %s", err, strings.Join(why, "; "))
 }
 
 // lockedWriter serialises the dry-run output of concurrent jobs.

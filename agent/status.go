@@ -42,8 +42,11 @@ type DependencyState struct {
 	Subscribers int           `json:"subscribers,omitempty"`
 	HasData     bool          `json:"has_data"`
 	Age         time.Duration `json:"age_ns"`
-	Failing     bool          `json:"failing,omitempty"`
-	LastError   string        `json:"last_error,omitempty"`
+	// Failures counts the queries that failed in a row; any answer resets
+	// it, while LastError stays.
+	Failures  int    `json:"failures,omitempty"`
+	Failing   bool   `json:"failing,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // Status gathers the status of the agent and every job.
@@ -95,5 +98,5 @@ func (a *Agent) Status() Status {
 
 func dependencyState(d watch.DependencyStatus) DependencyState {
 	return DependencyState{Name: d.Dependency, Subscribers: d.Subscribers, HasData: d.HasData, Age: d.Age,
-		Failing: d.Failing, LastError: d.LastError}
+		Failures: d.Failures, Failing: d.Failing, LastError: d.LastError}
 }

@@ -21,7 +21,7 @@ var errZeroKillTimeout = errors.New("the kill timeout must be more than 0: the c
 // ExecOverrides are consul-template's -exec* flags; each set one wins over
 // the exec block's key, and the env lists add to the block's.
 type ExecOverrides struct {
-	Command      string // -exec, run by /bin/sh -c when it has spaces
+	Command      string // -exec, see childCommand
 	KillSignal   string // -exec-kill-signal
 	KillTimeout  string // -exec-kill-timeout
 	ReloadSignal string // -exec-reload-signal; "SIGNULL" turns it off
@@ -31,11 +31,31 @@ type ExecOverrides struct {
 	EnvCustom, EnvAllowlist, EnvDenylist []string
 }
 
+// shellSyntax are the characters that make a one-word command the shell's
+// to read: quotes, expansions, globs, operators.
+const shellSyntax = " \t\n\"'\\$`;&|<>(){}[]*?~#=!"
+
+// childCommand is how the child runs a command string, as consul-template
+// runs it: one word is the program itself, started without a shell, so
+// that the reload and kill signals reach it alone and not the processes it
+// starts (a wrapper script's helpers die of a SIGHUP sent to its process
+// group). Anything else, and a word the shell would expand ($APP), runs
+// under /bin/sh -c.
+func childCommand(s string) Command {
+	if s != "" && !strings.ContainsAny(s, shellSyntax) {
+		return Command{Argv: []string{s}}
+	}
+	return Command{Shell: s}
+}
+
 // exec reads the top-level exec block and the -exec* flags.
 func (l *loader) exec(r *rawExec) Exec {
 	e := Exec{KillSignal: Signal{Name: "SIGINT", Signal: syscall.SIGINT}, KillTimeout: defaultKillTimeout}
 	if r != nil {
 		l.command(r.Command, &e.Command)
+		if e.Command.Shell != "" {
+			e.Command = childCommand(e.Command.Shell)
+		}
 		if r.Command == nil {
 			l.warnAt(r.DefRange, "No child process", "exec {} has no command, so drcon runs no child; set command = \"...\".")
 		}
@@ -59,7 +79,7 @@ func (l *loader) exec(r *rawExec) Exec {
 func (l *loader) execOverrides(e *Exec) {
 	o := l.o.Exec
 	if o.Command != "" {
-		e.Command = Command{Shell: o.Command}
+		e.Command = childCommand(o.Command)
 	}
 	l.flagSignal("-exec-kill-signal", o.KillSignal, &e.KillSignal, false)
 	l.flagSignal("-exec-reload-signal", o.ReloadSignal, &e.ReloadSignal, true)

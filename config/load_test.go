@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -154,5 +156,57 @@ func TestExecAlone(t *testing.T) {
 	}
 	if c := mustLoad(t, nil, Overrides{Exec: ExecOverrides{Command: "nginx"}}); !c.Exec.Enabled() {
 		t.Fatalf("-exec alone: loaded %+v", c.Exec)
+	}
+}
+
+// TestExecCommandOneWord: exec's command as one word runs without a shell,
+// as in consul-template, so that its signals reach the program alone and
+// not a wrapper script's own children; a word the shell would expand, and
+// anything longer, runs under /bin/sh -c; a list is argv.
+func TestExecCommandOneWord(t *testing.T) {
+	tests := []struct {
+		command string // as the file writes it
+		want    Command
+	}{
+		{`"/usr/local/bin/entrypoint.sh"`, Command{Argv: []string{"/usr/local/bin/entrypoint.sh"}}},
+		{`"nginx"`, Command{Argv: []string{"nginx"}}},
+		{`"nginx -g 'daemon off;'"`, Command{Shell: "nginx -g 'daemon off;'"}},
+		{`"$APP"`, Command{Shell: "$APP"}},
+		{`"~/bin/app"`, Command{Shell: "~/bin/app"}},
+		{`"app;"`, Command{Shell: "app;"}},
+		{`["app"]`, Command{Argv: []string{"app"}}},
+		{`["app -x"]`, Command{Shell: "app -x"}},
+	}
+	for _, tt := range tests {
+		dir := writeFiles(t, map[string]string{"exec.hcl": "exec {\n  command = " + tt.command + "\n}\n"})
+		if got := mustLoad(t, []string{dir + "/exec.hcl"}, Overrides{}).Exec.Command; !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("command = %s: got %#v, want %#v", tt.command, got, tt.want)
+		}
+		if s := strings.Trim(tt.command, `"`); !strings.HasPrefix(tt.command, "[") {
+			o := Overrides{Exec: ExecOverrides{Command: s}}
+			if got := mustLoad(t, nil, o).Exec.Command; !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("-exec %s: got %#v, want %#v", s, got, tt.want)
+			}
+		}
+	}
+}
+
+// TestStatusAddress: a status address whose port the listener cannot use
+// is refused where it is written, as one without a port is, instead of
+// failing drcon's start (exit 1) after validate passed it.
+func TestStatusAddress(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:8090": true, ":8090": true, "localhost:0": true, "[::1]:8090": true, "127.0.0.1:http": true,
+		"8090": false, "127.0.0.1:99999": false, "127.0.0.1:-1": false, "127.0.0.1:no-such-service": false,
+	} {
+		dir := writeFiles(t, map[string]string{"s.hcl": fmt.Sprintf("status {\n  address = %q\n}\n", addr) + aJob})
+		paths := []string{dir + "/s.hcl"}
+		if ok {
+			mustLoad(t, paths, Overrides{})
+			continue
+		}
+		if _, got := loadError(t, paths, Overrides{}); got != "Invalid status address" {
+			t.Errorf("address %q: %s", addr, got)
+		}
 	}
 }

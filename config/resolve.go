@@ -69,7 +69,13 @@ func (l *loader) resolve(f *rawFile) *Config {
 	}
 	c.Wait = l.wait(f.WaitAttr, f.Wait)
 	if f.Status != nil && l.str(f.Status.Address, &c.Status.Address) {
-		if _, _, err := net.SplitHostPort(c.Status.Address); err != nil {
+		// The port as the listener will read it, so that a bad one is a
+		// configuration error with its place, not a failure to start.
+		_, port, err := net.SplitHostPort(c.Status.Address)
+		if err == nil {
+			_, err = net.LookupPort("tcp", port)
+		}
+		if err != nil {
 			l.errorf(f.Status.Address, "Invalid status address", "%q is not host:port (such as \"127.0.0.1:8080\" or \":8080\").", c.Status.Address)
 		}
 	}

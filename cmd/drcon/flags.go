@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/drcon/drcon/config"
 )
@@ -38,6 +39,36 @@ func (b optionalBool) Set(s string) error {
 	}
 	*b.v = &v
 	return nil
+}
+
+// timeoutFlag is -timeout: a duration worded as the configuration's are,
+// with its unit; a negative one, which would never time out, is refused.
+type timeoutFlag struct{ d *time.Duration }
+
+func (f timeoutFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f timeoutFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a duration such as \"30s\" or \"2m\" (0: no limit)", s)
+	case v < 0:
+		return fmt.Errorf("%q is negative (0: no limit)", s)
+	}
+	*f.d = v
+	return nil
+}
+
+// addTimeout registers -timeout, the longest wait for data, on fs.
+func addTimeout(fs *flag.FlagSet, usage string) *time.Duration {
+	d := 60 * time.Second
+	fs.Var(timeoutFlag{&d}, "timeout", usage)
+	return &d
 }
 
 // refused is a consul-template flag that drcon does not take. Its Set

@@ -203,7 +203,7 @@ func TestOverrideFlags(t *testing.T) {
 				Env:        config.CommandEnv{Pristine: true, Custom: []string{"A=1", "B=2"}, Allowlist: []string{"PATH"}, Denylist: []string{"SECRET_*"}},
 				KillSignal: config.Signal{Name: "SIGQUIT", Signal: syscall.SIGQUIT}, KillTimeout: 5 * time.Second, Splay: time.Second}},
 		{"exec defaults", "", []string{"-exec", "app"},
-			func(c *config.Config) any { return c.Exec }, config.Exec{Command: config.Command{Shell: "app"},
+			func(c *config.Config) any { return c.Exec }, config.Exec{Command: config.Command{Argv: []string{"app"}},
 				KillSignal: config.Signal{Name: "SIGINT", Signal: syscall.SIGINT}, KillTimeout: 30 * time.Second}},
 		{"syslog flags over file", "syslog {\n  facility = \"LOCAL1\"\n}", []string{"-syslog-facility", "daemon", "-syslog-name", "ct"},
 			func(c *config.Config) any { return c.Syslog }, config.Syslog{Enabled: true, Facility: "DAEMON", Name: "ct"}},

@@ -117,6 +117,10 @@ template "b" {
 		{"argument", []string{"-config", cfg("good.hcl"), "extra"}, exitUsage, "", `unexpected argument "extra"`, 0},
 		{"data without once", []string{"-config", cfg("good.hcl"), "-data", "x.json"}, exitUsage, "", "-data needs -once or -dry", 0},
 		{"bad duration", []string{"-config", cfg("good.hcl"), "-once", "-timeout", "soon"}, exitUsage, "", "invalid value", 0},
+		{"duration without unit", []string{"-config", cfg("good.hcl"), "-once", "-timeout", "30"}, exitUsage, "", `"30" is not a duration such as "30s"`, 0},
+		// A negative timeout would never time out.
+		{"negative duration", []string{"-config", cfg("good.hcl"), "-once", "-timeout", "-1s"}, exitUsage, "", `"-1s" is negative`, 0},
+		{"snapshot negative duration", []string{"snapshot", "-config", cfg("good.hcl"), "-timeout", "-1s"}, exitUsage, "", `"-1s" is negative`, 0},
 		{"missing data file", []string{"-config", cfg("good.hcl"), "-once", "-data", cfg("none.json")}, exitUsage, "", "-data", 0},
 		{"bad data file", []string{"-config", cfg("good.hcl"), "-once", "-data", cfg("b.ctmpl")}, exitConfig, "", "read snapshot", 0},
 		{"no config", []string{}, exitConfig, "", "No configuration", 0},
@@ -131,6 +135,8 @@ template "b" {
 		{"status without status block", []string{"status", "-config", cfg("good.hcl")}, exitConfig, "", "no status", 0},
 		{"snapshot argument", []string{"snapshot", "-config", cfg("good.hcl"), "x"}, exitUsage, "", "unexpected argument", 0},
 		{"snapshot bad config", []string{"snapshot", "-config", cfg("three.hcl")}, exitConfig, "", "Invalid value for deregister", 3},
+		{"snapshot into a missing directory", []string{"snapshot", "-config", cfg("good.hcl"), "-o", cfg("none/state.json")}, exitError, "",
+			"drcon snapshot: -o " + cfg("none/state.json") + ": ", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/drcon/drcon/agent"
 	"github.com/drcon/drcon/cmd/drcon/internal/version"
@@ -25,7 +24,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	c.register(fs)
 	once := fs.Bool("once", false, "render every template once, run commands, and exit")
 	dry := fs.Bool("dry", false, "print renders to stdout under '> DESTINATION' lines; write no file, run no command")
-	timeout := fs.Duration("timeout", 60*time.Second, "with -once: give up waiting for data after this long (0: never)")
+	timeout := addTimeout(fs, "with -once: give up waiting for data after this long (0: never)")
 	data := fs.String("data", "", "with -once or -dry: render from this snapshot file instead of Consul")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.BoolVar(showVersion, "v", false, "print the version and exit")

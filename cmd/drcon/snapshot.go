@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/drcon/drcon/agent"
 	"github.com/drcon/drcon/cmd/drcon/internal/version"
@@ -19,7 +18,7 @@ func cmdSnapshot(args []string, stdout, stderr io.Writer) int {
 	var c common
 	c.register(fs)
 	out := fs.String("o", "", "write the snapshot to this file (default stdout)")
-	timeout := fs.Duration("timeout", 60*time.Second, "give up waiting for data after this long")
+	timeout := addTimeout(fs, "give up waiting for data after this long (0: never)")
 	if code, ok := c.parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -41,9 +40,11 @@ func cmdSnapshot(args []string, stdout, stderr io.Writer) int {
 	w := stdout
 	var tmp *os.File
 	if *out != "" {
+		// Written beside -o and renamed over it, so that a failed run
+		// leaves the last snapshot whole; errors name -o, not the temp file.
 		tmp, err = os.CreateTemp(filepath.Dir(*out), ".drcon-snapshot-*")
 		if err != nil {
-			fmt.Fprintln(stderr, "drcon:", err)
+			fmt.Fprintf(stderr, "drcon snapshot: -o %s: %v\n", *out, err)
 			return exitError
 		}
 		defer os.Remove(tmp.Name())
@@ -61,11 +62,11 @@ func cmdSnapshot(args []string, stdout, stderr io.Writer) int {
 	}
 	if tmp != nil {
 		if err := tmp.Close(); err != nil {
-			fmt.Fprintln(stderr, "drcon:", err)
+			fmt.Fprintf(stderr, "drcon snapshot: -o %s: %v\n", *out, err)
 			return exitError
 		}
 		if err := os.Rename(tmp.Name(), *out); err != nil {
-			fmt.Fprintln(stderr, "drcon:", err)
+			fmt.Fprintf(stderr, "drcon snapshot: -o %s: %v\n", *out, err)
 			return exitError
 		}
 	}

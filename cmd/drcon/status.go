@@ -149,8 +149,14 @@ func dataAge(j agent.JobStatus) string {
 }
 
 // detail is what matters most about a job now: its error, what it waits
-// for, or what it keeps up to date.
+// for, or what it keeps up to date; then the dependencies whose queries
+// fail, so that a job waiting for Consul does not read as one waiting for
+// a key to be written.
 func detail(j agent.JobStatus) string {
+	return jobDetail(j) + failingDependencies(j)
+}
+
+func jobDetail(j agent.JobStatus) string {
 	switch {
 	case j.LastError != "":
 		return "error: " + firstLine(j.LastError)
@@ -167,6 +173,21 @@ func detail(j agent.JobStatus) string {
 		d += fmt.Sprintf(", command exit %d", c.ExitCode)
 	}
 	return d
+}
+
+// failingDependencies names each dependency of j whose latest queries
+// failed, with the last error; "" when Consul answers them all.
+func failingDependencies(j agent.JobStatus) string {
+	var s string
+	for _, d := range j.Dependencies {
+		if d.Failures == 0 {
+			continue
+		}
+		// The fetcher's errors name the dependency; the table names it once.
+		last := strings.TrimPrefix(firstLine(d.LastError), "fetch "+d.Name+": ")
+		s += fmt.Sprintf("; %s: %d queries failed in a row, the last: %s", d.Name, d.Failures, last)
+	}
+	return s
 }
 
 func ago(now, t time.Time) string {

@@ -38,8 +38,8 @@ func TestPrintStatus(t *testing.T) {
 				Dependencies: []agent.DependencyState{dep("health.service(web|passing)", 1500*time.Millisecond),
 					dep("catalog.services", 40*time.Second)}},
 			{Status: jobs.Status{Name: "app", Kind: "template", State: "missing", Destination: "/etc/app.conf",
-				Missing: []string{"kv.get(app/config)"}},
-				Dependencies: []agent.DependencyState{{Name: "kv.get(app/config)", Age: 12 * time.Second}}},
+				Missing: []string{"kv.block(app/config)"}},
+				Dependencies: []agent.DependencyState{{Name: "kv.block(app/config)", Age: 12 * time.Second}}},
 			{Status: jobs.Status{Name: "haproxy", Kind: "template", State: "error", Ready: true,
 				LastError: "render job \"haproxy\": command failed\nsecond line", LastRender: ago(time.Hour),
 				LastWrite: ago(time.Hour)}},
@@ -61,5 +61,35 @@ func TestPrintStatus(t *testing.T) {
 	}
 	if !bytes.Equal(got.Bytes(), want) {
 		t.Fatalf("status table:\n%s\nwant (%s):\n%s", got.Bytes(), golden, want)
+	}
+}
+
+// TestPrintStatusFailingDependency: a job whose dependency Consul does not
+// answer says so and why, whether it waits for its first data or renders
+// from the data it kept; a dependency that answers again is not blamed for
+// the error it had before.
+func TestPrintStatusFailingDependency(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	refused := "fetch kv.block(app/a): Get \"http://127.0.0.1:1/v1/kv/app/a\": dial tcp 127.0.0.1:1: connect: connection refused"
+	failing := agent.DependencyState{Name: "kv.block(app/a)", Age: time.Minute, Failures: 3, LastError: refused}
+	kept := failing
+	kept.HasData = true
+	recovered := agent.DependencyState{Name: "catalog.services", HasData: true, LastError: "fetch catalog.services: old"}
+	st := agent.Status{Version: "v1.0.0", Started: now.Add(-time.Hour), Jobs: []agent.JobStatus{
+		{Status: jobs.Status{Name: "new", Kind: "template", State: "missing", Missing: []string{"kv.block(app/a)"}},
+			Dependencies: []agent.DependencyState{failing}},
+		{Status: jobs.Status{Name: "old", Kind: "template", State: "idle", Ready: true, Destination: "/etc/old.conf"},
+			Dependencies: []agent.DependencyState{kept, recovered}},
+	}}
+	var b bytes.Buffer
+	printStatus(&b, st, now)
+	want := `kv.block(app/a): 3 queries failed in a row, the last: Get "http://127.0.0.1:1/v1/kv/app/a": dial tcp 127.0.0.1:1: connect: connection refused`
+	for _, line := range []string{"waiting for kv.block(app/a); " + want, "/etc/old.conf; " + want} {
+		if !bytes.Contains(b.Bytes(), []byte(line)) {
+			t.Errorf("the table lacks %q:\n%s", line, b.Bytes())
+		}
+	}
+	if bytes.Contains(b.Bytes(), []byte("catalog.services:")) {
+		t.Errorf("a dependency that answers again is shown failing:\n%s", b.Bytes())
 	}
 }

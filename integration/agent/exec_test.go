@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -306,4 +307,79 @@ template "quiet" {
 	if code := d.exitCode(); code != 7 {
 		t.Fatalf("drcon exited %d, want the child's 7", code)
 	}
+}
+
+// execWrapper is an entrypoint script of the kind containers run: it starts
+// a helper in the background (its pid in $DIR/helper.pid) and handles the
+// reload signal itself, logging "hup" to $DIR/child.log.
+const execWrapper = `#!/bin/sh
+trap 'echo hup >> "$DIR/child.log"' HUP
+sleep 1000 &
+echo $! > "$DIR/helper.pid"
+while :; do sleep 0.05; done
+`
+
+// TestExecWrapperKeepsItsHelpers: an exec command of one word (-exec
+// /entrypoint.sh) runs without a shell, as in consul-template, and the
+// reload signal reaches that program alone: the helper its script started
+// in the background does not die of a SIGHUP meant for the script.
+func TestExecWrapperKeepsItsHelpers(t *testing.T) {
+	c := testenv.StartConsul(t)
+	c.PutKV("a", "1")
+	d := newDrcon(t)
+	if err := os.WriteFile(d.path("wrapper.sh"), []byte(execWrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d.write(fmt.Sprintf(`consul { address = %q }
+exec {
+  command       = "$DIR/wrapper.sh"
+  reload_signal = "SIGHUP"
+  kill_signal   = "SIGTERM"
+  env { custom = ["DIR=$DIR"] }
+}
+template "a" {
+  contents    = "{{ key \"a\" }}"
+  destination = "$DIR/out"
+}
+`, c.Addr))
+	d.start()
+	var helper int
+	t.Cleanup(func() {
+		// The helper holds drcon's output open, and a script in a process
+		// group of its own would outlive drcon's: stop both before the
+		// test's end kills drcon's group.
+		if helper > 0 {
+			_ = syscall.Kill(helper, syscall.SIGKILL)
+		}
+		d.signal(syscall.SIGTERM)
+		d.exitCode()
+	})
+	testenv.WaitFor(t, waitLimit, "the helper", func() bool {
+		n, err := strconv.Atoi(strings.TrimSpace(d.read("helper.pid")))
+		helper = n
+		return err == nil && n > 0
+	})
+	c.PutKV("a", "2")
+	testenv.WaitFor(t, waitLimit, "the script to get SIGHUP", func() bool { return strings.Contains(d.read("child.log"), "hup") })
+	// A SIGHUP sent to the script's process group reaches the helper at the
+	// same time as the script, which logged it.
+	if !running(helper) {
+		t.Fatalf("the wrapper's helper %d died of the reload signal sent to the wrapper", helper)
+	}
+	if st := d.statusDoc().Exec; st == nil || st.Reloads != 1 || st.Restarts != 0 {
+		t.Fatalf("exec status %+v: want one reload", st)
+	}
+}
+
+// running reports whether pid is a process that has not exited (a zombie
+// has).
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z'
 }

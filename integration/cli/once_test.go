@@ -121,6 +121,34 @@ func TestOnceFailures(t *testing.T) {
 	}
 }
 
+// TestOnceTimeoutSaysWhyDataIsMissing: a -once that times out while
+// Consul cannot be reached says so on the job's error line, the one CI
+// shows, not only "missing kv.block(app/a)", which reads as a key that does
+// not exist.
+func TestOnceTimeoutSaysWhyDataIsMissing(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"drcon.hcl": `consul { address = "127.0.0.1:1" }
+log_level = "error"
+template "a" {
+  contents    = "{{ key \"app/a\" }}"
+  destination = "$DIR/a.conf"
+}
+`})
+	r := drcon(t, dir, "-once", "-config", "drcon.hcl", "-timeout", "2s")
+	expect(t, "-once", r, 5)
+	var line string
+	for l := range strings.Lines(r.stderr) {
+		if strings.Contains(l, `template "a"`) {
+			line = l
+		}
+	}
+	for _, want := range []string{"timed out after 2s", "missing kv.block(app/a)", "queries failed in a row", "connection refused"} {
+		if !strings.Contains(line, want) {
+			t.Fatalf("the job's error line lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
 // TestDry: -once -dry prints each render under a "> DESTINATION" line,
 // writes no file and runs no command; -dry alone keeps printing until a
 // stop signal.
