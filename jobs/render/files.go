@@ -33,12 +33,20 @@ type fileWatch struct {
 // blind reports whether a watched file could change without an event.
 func (f *fileWatch) blind() bool { return f.disabled || f.unseen }
 
-// watch sets the files to watch.
+// watch sets the files to watch. A path through symlinks is watched at
+// both ends: an edit of the file it names comes as an event there, and a
+// link swapped to another file (a Kubernetes ConfigMap's ..data) ends with
+// the old file's removal there.
 func (f *fileWatch) watch(paths []string) {
 	files := map[string]bool{}
 	for _, p := range paths {
-		if abs, err := filepath.Abs(p); err == nil {
-			files[abs] = true
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		files[abs] = true
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			files[real] = true
 		}
 	}
 	if f.disabled || maps.Equal(files, f.files) {

@@ -75,6 +75,48 @@ func TestFileFunctionIsWatched(t *testing.T) {
 	eventually(t, "the re-render", func() bool { return content(cfg.Destination) == "b" })
 }
 
+// A template file reached through symlinks is watched at the file it names:
+// edited in place, and swapped as Kubernetes swaps a ConfigMap's files (a
+// new directory, ..data renamed to point at it, the old one removed).
+func TestSymlinkedTemplateIsWatched(t *testing.T) {
+	dir := t.TempDir()
+	version := func(name, body string) {
+		t.Helper()
+		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		replace(t, filepath.Join(dir, name, "web.tmpl"), body)
+	}
+	version("..v1", "one")
+	symlink(t, "..v1", filepath.Join(dir, "..data"))
+	symlink(t, "..data/web.tmpl", filepath.Join(dir, "web.tmpl"))
+	cfg := newConfig(t, "web", "one")
+	cfg.Source = filepath.Join(dir, "web.tmpl")
+	j := mustNew(t, cfg, rendertest.NewStore().Subscribe(), Options{})
+	startJob(t, j)
+	eventually(t, "the first render", func() bool { return content(cfg.Destination) == "one" })
+
+	if err := os.WriteFile(filepath.Join(dir, "..v1", "web.tmpl"), []byte("two"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the edit of the file the link names", func() bool { return content(cfg.Destination) == "two" })
+
+	version("..v2", "three")
+	symlink(t, "..v2", filepath.Join(dir, "..data_tmp"))
+	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "..v1")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the swap", func() bool { return content(cfg.Destination) == "three" })
+
+	if err := os.WriteFile(filepath.Join(dir, "..v2", "web.tmpl"), []byte("four"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the edit of the new file", func() bool { return content(cfg.Destination) == "four" })
+}
+
 // A template that writes a file it also reads settles: the write is an
 // event on a watched file, and the render after it writes the same bytes,
 // which is no change. consul-template re-renders it every 2 s for ever.
