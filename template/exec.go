@@ -33,7 +33,9 @@ type execution struct {
 }
 
 // named is a dependency with its canonical string, which identifies and
-// orders it. The string is computed once per query string, not per use:
+// orders it (consul-template's name for it: both forms of datacenters go by
+// catalog.datacenters, see datacentersDep). The string is computed once per
+// query string, not per use:
 // maps keyed by the (large) Dependency itself would allocate on every
 // insert.
 type named struct {

@@ -32,6 +32,11 @@ func (j *Job) claim(id string, e *entry, d *decision) {
 	}
 	for sid := range e.claims {
 		if h := j.holders[sid]; h != nil {
+			if h.running && !d.running {
+				for w := range h.waiting {
+					j.q.push(w, &work{converge: true})
+				}
+			}
 			h.running = d.running
 		}
 	}

@@ -67,3 +67,36 @@ func TestClaims(t *testing.T) {
 		t.Fatalf("the crashed container still has %v, and would write to it", b.actual)
 	}
 }
+
+// A waits for B's ID; B crashes and is kept (on-success): A should be
+// converged again to take the ID.
+func TestWaiterConvergedWhenHolderStopsRunning(t *testing.T) {
+	j := &Job{q: newQueue(), entries: map[string]*entry{}, holders: map[string]*holder{}}
+	a, b := &entry{name: "a"}, &entry{name: "b"}
+	j.entries["A"], j.entries["B"] = a, b
+	wants := func(running bool, ids ...string) decision {
+		d := decision{running: running}
+		for _, id := range ids {
+			d.services = append(d.services, &service{Reg: &api.AgentServiceRegistration{ID: id}})
+		}
+		return d
+	}
+	claim := func(cid string, e *entry, d decision) decision {
+		j.claim(cid, e, &d)
+		e.actual = after(d, e.actual)
+		j.mu.Lock()
+		j.release(cid, e)
+		j.mu.Unlock()
+		return d
+	}
+	claim("B", b, wants(true, "dup"))
+	if d := claim("A", a, wants(true, "dup")); len(d.services) != 0 {
+		t.Fatal("A got the ID while B runs")
+	}
+	claim("B", b, decision{keep: true}) // B crashed, kept in maintenance
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if id, _, ok := j.q.next(ctx); !ok || id != "A" {
+		t.Fatalf("queued %q %v after the holder stopped running; want A converged again", id, ok)
+	}
+}

@@ -186,8 +186,8 @@ func (r *run) discover() (*template.Result, error) {
 	// template's side effects (writeToFile, plugin, a write into an answer)
 	// happen in the same order in both.
 	err := r.partialFailure()
+	var out *template.Result
 	for err == nil {
-		var out *template.Result
 		if out, err = r.execute(j.src); err != nil {
 			break
 		}
@@ -217,10 +217,13 @@ func (r *run) discover() (*template.Result, error) {
 		}
 	}
 	r.missing = nil
-	if r.wanted != nil {
+	switch {
+	case r.wanted != nil:
 		// The dependencies of the last execution that did not fail stay
 		// wanted, as in consul-template.
 		r.want(r.wanted)
+	case out != nil:
+		r.want(out.Used)
 	}
 	if j.o.Metrics != nil {
 		j.o.Metrics.RenderErrors.WithLabelValues(j.cfg.Name).Inc()

@@ -170,11 +170,15 @@ func TestKeptValueHandedOverWithinOneChange(t *testing.T) {
 		settle()
 		// Both execute with their first data, then a change wakes both:
 		// s1 executes first and drops x, then s2 takes it up.
+		signalled(s1)
 		s1.Want([]dep.Dependency{sel, x})
+		signalled(s2)
 		s2.Want([]dep.Dependency{sel})
 		f.set(sel, 5, dep.KVValue{Exists: true, Value: "2"})
 		settle()
+		signalled(s1)
 		s1.Want([]dep.Dependency{sel})
+		signalled(s2)
 		s2.Want([]dep.Dependency{sel, x})
 		if v, _ := s2.Recall(x); v != (dep.KVValue{Exists: true, Value: "one"}) {
 			t.Fatalf("x handed over within one change: %#v, want the kept value", v)
@@ -183,17 +187,20 @@ func TestKeptValueHandedOverWithinOneChange(t *testing.T) {
 		// until it has.
 		f.set(sel, 6, dep.KVValue{Exists: true, Value: "1"})
 		settle()
+		signalled(s2)
 		s2.Want([]dep.Dependency{sel})
 		synctest.Wait()
 		if got := f.inFlight(); got[x] != 1 {
 			t.Fatalf("in flight %v: x stopped before s1 executed", got)
 		}
+		signalled(s1)
 		s1.Want([]dep.Dependency{sel})
 		synctest.Wait()
 		if got := f.inFlight(); got[x] != 0 {
 			t.Fatalf("in flight %v: x still watched after every subscriber executed without it", got)
 		}
 		// Taken up afresh, it waits for the key again.
+		signalled(s1)
 		s1.Want([]dep.Dependency{sel, x})
 		settle()
 		if v, _ := s1.Recall(x); v != (dep.KVValue{}) {
