@@ -384,7 +384,10 @@ var daemonCases = []daemonCase{
 	},
 	{
 		name: "a dependency dropped and taken up again within a quiescence window",
-		args: []string{"-wait", "1s:4s"},
+		// The window (3s of quiet) outlasts the second between the two writes
+		// of a step many times over, so both daemons execute in between even on
+		// a loaded machine.
+		args: []string{"-wait", "3s:12s"},
 		setup: func(e *daemonEnv) {
 			e.put("q/list/a", "")
 			e.put("q/list/b", "")
@@ -399,7 +402,7 @@ var daemonCases = []daemonCase{
 			{"a's value deleted", func(e *daemonEnv) { e.del("q/cfg/a"); e.put("q/cfg/b", "3") }, map[string]string{"q": "a=1 b=3 \n"}},
 			{"a leaves the list and comes back", func(e *daemonEnv) {
 				e.del("q/list/a")
-				time.Sleep(300 * time.Millisecond)
+				time.Sleep(time.Second)
 				e.put("q/list/a", "")
 			}, map[string]string{"q": "a=1 b=3 \n"}},
 			{"b changes", func(e *daemonEnv) { e.put("q/cfg/b", "4") }, map[string]string{"q": "a=1 b=3 \n"}},
@@ -407,7 +410,7 @@ var daemonCases = []daemonCase{
 			{"c joins the list and its value goes", func(e *daemonEnv) {
 				e.put("q/cfg/c", "7")
 				e.put("q/list/c", "")
-				time.Sleep(300 * time.Millisecond)
+				time.Sleep(time.Second)
 				e.del("q/cfg/c")
 			}, map[string]string{"q": "a=5 b=4 c=7 \n"}},
 		},
