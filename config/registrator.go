@@ -3,6 +3,7 @@ package config
 import (
 	"net"
 	"path/filepath"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -80,7 +81,10 @@ func (l *loader) registrator(b *rawRegistrator) *Registrator {
 	l.boolean(b.Explicit, &r.Explicit)
 	l.str(b.UseIPFromLabel, &r.UseIPFromLabel)
 	l.strList(b.Tags, &r.Tags)
-	l.duration(b.Resync, &r.Resync)
+	if l.duration(b.Resync, &r.Resync) && r.Resync > 0 && r.Resync < time.Second {
+		// Every resync lists both sides; registrator's -resync counts seconds.
+		l.errorf(b.Resync, "Invalid resync", "resync %s is less than 1s: write 1s or more, or 0 for no periodic reconcile.", r.Resync)
+	}
 	l.boolean(b.Cleanup, &r.Cleanup)
 	l.enum(b.Deregister, &r.Deregister, "always", "on-success")
 	l.boolean(b.DeregisterOnExit, &r.DeregisterOnExit)

@@ -1,6 +1,8 @@
 package register
 
 import (
+	"os/exec"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -167,4 +169,72 @@ func TestNoCleanup(t *testing.T) {
 	if len(ofContainer(got, unseen)) != 1 {
 		t.Fatalf("cleanup is off, yet the container that went unseen was deregistered")
 	}
+}
+
+// TestConsulRestartKeepsNodeID: an agent that restarts without its
+// services but with its node ID (a fixed node_id, here a dev agent given
+// one) gets them back, those with SERVICE_CHECK_DEREGISTER_AFTER too: drcon
+// took their loss for Consul reaping them and left them off.
+func TestConsulRestartKeepsNodeID(t *testing.T) {
+	e := newEnv(t)
+	agent := startFixedNodeAgent(t)
+	e.api = agent.client
+	e.start()
+	e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_TTL=30s", "--label", "SERVICE_CHECK_DEREGISTER_AFTER=1m")
+	before := e.waitServices("registered", count(1))
+	agent.restart()
+	after := e.waitServices("registered again", count(1))
+	for id := range before {
+		if after[id] == nil {
+			t.Errorf("service %s not registered again", id)
+		}
+	}
+}
+
+// fixedNodeAgent is a dev agent started with a fixed -node-id: it forgets
+// its services when it restarts, but not who it is.
+type fixedNodeAgent struct {
+	t      *testing.T
+	args   []string
+	proc   *testenv.Process
+	client *api.Client
+}
+
+func startFixedNodeAgent(t *testing.T) *fixedNodeAgent {
+	t.Helper()
+	bin, err := testenv.ConsulBinary()
+	if err != nil {
+		testenv.Missing(t, "consul", "run integration/scripts/build-consul.sh", err)
+	}
+	p := make([]string, 6)
+	for i := range p {
+		p[i] = strconv.Itoa(testenv.FreePort(t))
+	}
+	a := &fixedNodeAgent{t: t, args: []string{bin, "agent", "-dev", "-node", "drcon-test",
+		"-node-id", "5f0c2a8e-0d6b-4c47-9a52-" + randomID(),
+		"-client", "127.0.0.1", "-bind", "127.0.0.1", "-http-port", p[0], "-dns-port", p[1], "-server-port", p[2],
+		"-serf-lan-port", p[3], "-serf-wan-port", p[4], "-grpc-port", "-1", "-hcl", "ports { grpc_tls = " + p[5] + " }"}}
+	cfg := api.DefaultNonPooledConfig()
+	cfg.Address = "127.0.0.1:" + p[0]
+	if a.client, err = api.NewClient(cfg); err != nil {
+		t.Fatal(err)
+	}
+	a.start()
+	t.Cleanup(func() { a.proc.Stop() })
+	return a
+}
+
+func (a *fixedNodeAgent) start() {
+	a.t.Helper()
+	a.proc = testenv.Start(a.t, "consul", exec.Command(a.args[0], a.args[1:]...))
+	testenv.WaitFor(a.t, waitLimit, "the agent elected itself", func() bool {
+		leader, err := a.client.Status().Leader()
+		return err == nil && leader != ""
+	})
+}
+
+func (a *fixedNodeAgent) restart() {
+	a.t.Helper()
+	a.proc.Stop()
+	a.start()
 }

@@ -147,3 +147,24 @@ func TestRefusedRegistrationLeavesTheRestReady(t *testing.T) {
 		return strings.Contains(job.Status().LastError, "Scripts are disabled")
 	})
 }
+
+// TestDeregisterAfterHealthyAgain: with health = "docker", a service that
+// Consul removed while its container was unhealthy past
+// SERVICE_CHECK_DEREGISTER_AFTER is registered again when Docker reports the
+// container healthy, as a restart would. Runs beside the others, for
+// Consul's minute.
+func TestDeregisterAfterHealthyAgain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.cfg.Health = "docker"
+	e.start()
+	id := e.run(e.image, "-p", "127.0.0.1::80", "--label", "SERVICE_CHECK_DEREGISTER_AFTER=1m")
+	svc := ofContainer(e.waitServices("registered", count(1)), id)[0]
+	e.waitCheck("drcon-health:"+svc.ID, api.HealthPassing)
+	port := e.hostPort(id, "80/tcp")
+	post(t, port, "/health?status=fail")
+	testenv.WaitFor(t, 3*time.Minute, "Consul to remove the unhealthy service", func() bool { return len(e.services()) == 0 })
+	post(t, port, "/health?status=ok")
+	e.waitServices("registered again once healthy", count(1))
+	e.waitCheck("drcon-health:"+svc.ID, api.HealthPassing)
+}

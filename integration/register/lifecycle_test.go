@@ -3,6 +3,7 @@ package register
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drcon/drcon/integration/testenv"
 	"github.com/hashicorp/consul/api"
@@ -197,4 +198,34 @@ func TestSharedServiceID(t *testing.T) {
 	if p := e.hostPort(second, "80/tcp"); got[shared].Port != p {
 		t.Errorf("registered at port %d, the second publishes %d", got[shared].Port, p)
 	}
+}
+
+// TestDrainSurvivesJobRestart: a drcon that restarts while a container
+// drains after `docker stop` keeps its service in maintenance: the running
+// container it finds is on its way out (the restarted job put it back in
+// rotation).
+func TestDrainSurvivesJobRestart(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	id := e.run(e.image, "-p", "127.0.0.1::80", "-e", "DRAIN=60s")
+	svc := ofContainer(e.waitServices("registered", count(1)), id)[0]
+	stopped := make(chan error, 1)
+	go func() { _, err := e.docker("stop", "-t", "60", id); stopped <- err }()
+	testenv.WaitFor(t, waitLimit, "maintenance while draining", func() bool { return inMaintenance(e, svc.ID) })
+
+	e.stopJob()
+	// Out of the second of events a new job's subscription replays.
+	time.Sleep(2 * time.Second)
+	e.start() // its first reconcile has converged the container
+	if !e.inspect(id).State.Running {
+		t.Fatalf("the container stopped before the new job's first reconcile")
+	}
+	if !inMaintenance(e, svc.ID) {
+		t.Fatalf("the restarted job took the draining container's service out of maintenance")
+	}
+	e.must("kill", id)
+	if err := <-stopped; err != nil {
+		t.Fatalf("docker stop: %v", err)
+	}
+	e.waitServices("deregistered", count(0))
 }

@@ -30,6 +30,9 @@ const (
 	// defaultInterval is registrator's interval of script, HTTP, TCP and
 	// gRPC checks.
 	defaultInterval = "10s"
+	// minTTL is the shortest SERVICE_CHECK_TTL: drcon writes a check every
+	// third of its TTL.
+	minTTL = time.Second
 )
 
 // checkKinds are the SERVICE_CHECK_* keys, in registrator's order of
@@ -134,6 +137,11 @@ func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck
 			return nil, nil, warns
 		}
 		parsed, _ := time.ParseDuration(d)
+		if parsed < minTTL {
+			// drcon refreshes the check every third of its TTL.
+			warn(kind, "%q is below %s, which is used instead", d, minTTL)
+			parsed, d = minTTL, minTTL.String()
+		}
 		chk.TTL = d
 		chk.Status = api.HealthPassing
 		ttl = &ttlCheck{ID: chk.CheckID, Status: api.HealthPassing, Output: outputRunning, TTL: parsed}

@@ -2,7 +2,9 @@ package register
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 )
@@ -77,4 +79,20 @@ func equalCheck(a, b api.AgentServiceCheck) bool {
 		a.GRPCUseTLS == b.GRPCUseTLS && a.TLSSkipVerify == b.TLSSkipVerify && a.Interval == b.Interval &&
 		a.Timeout == b.Timeout && a.Status == b.Status && a.TTL == b.TTL &&
 		a.DeregisterCriticalServiceAfter == b.DeregisterCriticalServiceAfter && slices.Equal(a.Args, b.Args)
+}
+
+// TestUserCheckTTLFloor: drcon writes a TTL check every third of its TTL, so
+// a SERVICE_CHECK_TTL below a second is raised to one, with a warning that
+// names the label (a TTL of 100ms had drcon write every 100ms).
+func TestUserCheckTTLFloor(t *testing.T) {
+	chk, ttl, warns := userCheck(viewOf(map[string]string{"check_ttl": "100ms"}), "h:web:80", "10.0.0.1", 8080)
+	if chk == nil || chk.TTL != "1s" || ttl == nil || ttl.TTL != time.Second {
+		t.Fatalf("check %+v, ttl %+v; want a TTL of 1s", chk, ttl)
+	}
+	if len(warns) != 1 || warns[0].src != `label "SERVICE_check_ttl"` || !strings.Contains(warns[0].msg, `"100ms" is below 1s`) {
+		t.Errorf("warnings %+v", warns)
+	}
+	if _, _, warns := userCheck(viewOf(map[string]string{"check_ttl": "1s"}), "h:web:80", "10.0.0.1", 8080); len(warns) != 0 {
+		t.Errorf("1s warned: %+v", warns)
+	}
 }

@@ -84,6 +84,12 @@ func (j *Job) handle(ctx context.Context, id string, w *work) error {
 		}
 		e.actual, e.seq = w.snap.services, w.snap.seq
 	}
+	if w.healthy && j.set.health {
+		// Services Consul reaped for a health that is back register again,
+		// as after a restart. The agent is read: drcon may not have
+		// noticed the reap yet.
+		e.reaped, e.actual = nil, nil
+	}
 	var err error
 	if w.converge || e.actual == nil {
 		err = j.converge(ctx, id, e, w.event)
@@ -144,7 +150,7 @@ func (j *Job) converge(ctx context.Context, id string, e *entry, event bool) err
 		}
 	}
 	e.kills = nil
-	o := observation{c: c, event: event, stopping: e.stopping}
+	o := observation{c: c, event: event}
 	if c != nil {
 		e.name = containerName(c)
 		if target, ok := strings.CutPrefix(networkMode(c), "container:"); ok && c.State.Running {
@@ -159,6 +165,13 @@ func (j *Job) converge(ctx context.Context, id string, e *entry, event bool) err
 			return err
 		}
 	}
+	// A stop signal sent before drcon (re)started is on the agent only.
+	for _, a := range e.actual {
+		if a.Stopping.After(e.stopping) {
+			e.stopping = a.Stopping
+		}
+	}
+	o.stopping = e.stopping
 	d := decide(o, j.set, id2)
 	j.keepReaped(e, id, c, &d)
 	j.claim(id, e, &d)

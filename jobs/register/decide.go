@@ -2,6 +2,7 @@ package register
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	docker "github.com/fsouza/go-dockerclient"
@@ -36,9 +37,28 @@ type decision struct {
 // Maintenance reasons; Consul shows them as the notes of the critical
 // maintenance check.
 const (
-	reasonStopping = "drcon: container stopping"
+	reasonStopping = "drcon: container stopping" // followed by " since <time>" (stoppingReason)
 	reasonPaused   = "drcon: container paused"
 )
+
+// stoppingReason is the maintenance reason of a container told to stop at
+// at. The time lets a drcon that restarts while the container drains keep
+// its service out of rotation (stoppingSince): Consul keeps no time of its
+// own for a maintenance check, and Docker's replay of the stop event may be
+// gone, or not go back far enough, by then.
+func stoppingReason(at time.Time) string {
+	return reasonStopping + " since " + at.UTC().Format(time.RFC3339Nano)
+}
+
+// stoppingSince reads the time of a stoppingReason; zero for other notes.
+func stoppingSince(notes string) time.Time {
+	s, ok := strings.CutPrefix(notes, reasonStopping+" since ")
+	if !ok {
+		return time.Time{}
+	}
+	at, _ := time.Parse(time.RFC3339Nano, s)
+	return at
+}
 
 // decide applies the lifecycle rules to one container:
 //   - running: its services, in maintenance while it drains after a stop
@@ -69,7 +89,7 @@ func decide(o observation, s settings, id identity) decision {
 		reason := ""
 		switch {
 		case !o.stopping.IsZero() && o.stopping.After(st.StartedAt):
-			reason = reasonStopping
+			reason = stoppingReason(o.stopping)
 		case st.Paused:
 			reason = reasonPaused
 		}

@@ -34,7 +34,7 @@ func TestDecide(t *testing.T) {
 	}{
 		{"running", observation{c: running(nil)}, settings{cleanup: true}, want{services: 1, running: true}},
 		{"paused", observation{c: running(func(s *docker.State) { s.Paused = true })}, settings{}, want{services: 1, maint: reasonPaused, running: true}},
-		{"stop signal while it drains", observation{c: running(nil), stopping: started.Add(time.Second)}, settings{}, want{services: 1, maint: reasonStopping, running: true}},
+		{"stop signal while it drains", observation{c: running(nil), stopping: started.Add(time.Second)}, settings{}, want{services: 1, maint: stoppingReason(started.Add(time.Second)), running: true}},
 		{"stop signal before a restart", observation{c: running(nil), stopping: started.Add(-time.Second)}, settings{}, want{services: 1, running: true}},
 		{"filtered out", observation{c: running(nil)}, settings{filter: map[string]string{"team": ""}}, want{}},
 		{"filter matches", observation{c: running(nil)}, settings{filter: map[string]string{"SERVICE_NAME": "web"}}, want{services: 1, running: true}},
@@ -61,5 +61,17 @@ func TestDecide(t *testing.T) {
 				t.Errorf("decide = %+v, want %+v", got, c.want)
 			}
 		})
+	}
+}
+
+func TestStoppingReason(t *testing.T) {
+	at := time.Date(2026, 1, 1, 12, 0, 3, 5, time.FixedZone("x", 3600))
+	if got := stoppingSince(stoppingReason(at)); !got.Equal(at) {
+		t.Errorf("stoppingSince(stoppingReason(%v)) = %v", at, got)
+	}
+	for _, notes := range []string{"", reasonPaused, reasonStopping, reasonStopping + " since yesterday", "drcon: container exited with code 2"} {
+		if got := stoppingSince(notes); !got.IsZero() {
+			t.Errorf("stoppingSince(%q) = %v, want zero", notes, got)
+		}
 	}
 }

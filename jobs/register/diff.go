@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 )
@@ -16,6 +17,9 @@ type actualService struct {
 	Tags    []string
 	Hash    string // the drcon-hash meta
 	Maint   bool   // in maintenance mode
+	// Stopping is when the container was told to stop, as drcon's
+	// maintenance reason says (stoppingReason); zero otherwise.
+	Stopping time.Time
 	// Checks are the service's checks by ID with their status, the
 	// maintenance check left out.
 	Checks map[string]string

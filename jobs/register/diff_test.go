@@ -3,6 +3,7 @@ package register
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 )
@@ -103,6 +104,9 @@ func TestDiff(t *testing.T) {
 }
 
 func TestByContainer(t *testing.T) {
+	// The time of a stop signal comes back from the maintenance reason, for
+	// a drcon that restarts while the container drains.
+	stopped := time.Date(2026, 1, 1, 12, 0, 3, 5, time.UTC)
 	services := map[string]*api.AgentService{
 		"a": {ID: "a", Service: "web", Port: 1, Meta: map[string]string{metaContainer: "c1", metaHash: "h"}},
 		"b": {ID: "b", Service: "web", Port: 2, Meta: map[string]string{metaContainer: "c2"}},
@@ -110,14 +114,14 @@ func TestByContainer(t *testing.T) {
 	}
 	checks := map[string]*api.AgentCheck{
 		"service:a":              {CheckID: "service:a", ServiceID: "a", Status: "passing"},
-		"_service_maintenance:b": {CheckID: "_service_maintenance:b", ServiceID: "b", Status: "critical"},
+		"_service_maintenance:b": {CheckID: "_service_maintenance:b", ServiceID: "b", Status: "critical", Notes: stoppingReason(stopped)},
 		"service:x":              {CheckID: "service:x", ServiceID: "x", Status: "passing"},
 		"service:gone":           {CheckID: "service:gone", ServiceID: "gone"},
 	}
 	got := byContainer(services, checks)
 	want := map[string]map[string]actualService{
 		"c1": {"a": {Name: "web", Port: 1, Hash: "h", Checks: map[string]string{"service:a": "passing"}}},
-		"c2": {"b": {Name: "web", Port: 2, Maint: true, Checks: map[string]string{}}},
+		"c2": {"b": {Name: "web", Port: 2, Maint: true, Stopping: stopped, Checks: map[string]string{}}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("byContainer = %+v\nwant %+v", got, want)

@@ -53,9 +53,14 @@ type Job struct {
 	// writes: a container's cached state that was written after a listing
 	// began is newer than the listing.
 	seq atomic.Uint64
-	// agentNode is the node ID of the agent at the last reconcile; only
-	// the reconciler uses it.
-	agentNode string
+	// agentLost counts the times the agent could not be reached (watchConsul):
+	// an agent that restarted may have lost its services while keeping its
+	// node ID (a fixed node_id, a data directory that kept only that).
+	agentLost atomic.Uint64
+	// agentNode and agentLostAt are the agent's node ID and agentLost at
+	// the last reconcile; only the reconciler uses them.
+	agentNode   string
+	agentLostAt uint64
 
 	mu      sync.Mutex // guards everything below
 	entries map[string]*entry

@@ -100,12 +100,17 @@ func (j *Job) reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	lost := j.agentLost.Load()
 	agent, err := j.agent.self(ctx)
 	if err != nil {
 		return err
 	}
-	sameAgent := agent.nodeID != "" && agent.nodeID == j.agentNode
-	j.agentNode = agent.nodeID
+	// The services missing from this listing were removed from the agent
+	// they were registered with (see snapshot.sameAgent) only if it is the
+	// same node and drcon never lost it since: Consul 1.14 tells neither
+	// when the agent started nor since when a check is critical.
+	sameAgent := agent.nodeID != "" && agent.nodeID == j.agentNode && lost == j.agentLostAt
+	j.agentNode, j.agentLostAt = agent.nodeID, lost
 	services, err := j.agent.owned(ctx, id.Owner, "")
 	if err != nil {
 		return err
@@ -113,6 +118,9 @@ func (j *Job) reconcile(ctx context.Context) error {
 	checks, err := j.agent.checks(ctx)
 	if err != nil {
 		return err
+	}
+	if j.agentLost.Load() != lost {
+		sameAgent = false // lost while listing
 	}
 	snaps := byContainer(services, checks)
 	ids := map[string]bool{}

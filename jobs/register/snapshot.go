@@ -35,7 +35,7 @@ func byContainer(services map[string]*api.AgentService, checks map[string]*api.A
 			continue
 		}
 		if strings.HasPrefix(c.CheckID, maintCheckPrefix) {
-			a.Maint = true
+			a.Maint, a.Stopping = true, stoppingSince(c.Notes)
 		} else {
 			a.Checks[c.CheckID] = c.Status
 		}

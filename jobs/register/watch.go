@@ -117,6 +117,7 @@ func (j *Job) watchConsul(ctx context.Context) error {
 			j.kickReconcile()
 			err = j.holdAgent(ctx)
 		}
+		j.agentLost.Add(1)
 		j.setConsul(false, "")
 		if ctx.Err() != nil {
 			return nil

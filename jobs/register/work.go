@@ -23,6 +23,10 @@ type work struct {
 	// latest time of each: the one that is the container's own stop signal
 	// (nginx's QUIT) stops it too, which only an inspect can tell.
 	kills map[int]time.Time
+	// healthy: Docker reported the container healthy (health_status:
+	// healthy), which with health = "docker" registers again the services
+	// Consul reaped while it was not.
+	healthy bool
 }
 
 // snapshot is the agent's services of one container as a reconcile listed
@@ -45,6 +49,7 @@ func (w *work) merge(o *work) {
 	}
 	w.kills = mergeKills(w.kills, o.kills)
 	w.refresh = w.refresh || o.refresh
+	w.healthy = w.healthy || o.healthy
 	if o.snap != nil && (w.snap == nil || o.snap.seq > w.snap.seq) {
 		w.snap = o.snap
 	}
@@ -74,8 +79,10 @@ func eventWork(ev *docker.APIEvents, live time.Time) (string, *work) {
 	w := &work{converge: true, event: !at.Before(live)}
 	switch ev.Type {
 	case "container":
-		action, _, _ := strings.Cut(ev.Action, ":")
+		action, status, _ := strings.Cut(ev.Action, ":")
 		switch action {
+		case "health_status":
+			w.healthy = strings.TrimSpace(status) == "healthy"
 		case "kill":
 			sig, ok := signalNumber(ev.Actor.Attributes["signal"])
 			switch {
@@ -88,7 +95,7 @@ func eventWork(ev *docker.APIEvents, live time.Time) (string, *work) {
 			}
 		case "stop":
 			w.stopping = at
-		case "start", "restart", "die", "destroy", "pause", "unpause", "health_status", "rename", "update":
+		case "start", "restart", "die", "destroy", "pause", "unpause", "rename", "update":
 		default:
 			return "", nil
 		}

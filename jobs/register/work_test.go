@@ -63,13 +63,19 @@ func TestEventWork(t *testing.T) {
 	if got := eventLabel(ev("container", "health_status: healthy", nil)); got != "health_status" {
 		t.Errorf("eventLabel = %q", got)
 	}
+	// A container that turns healthy gets back services Consul reaped.
+	for action, healthy := range map[string]bool{"health_status: healthy": true, "health_status: unhealthy": false, "start": false} {
+		if _, w := eventWork(ev("container", action, nil), at); w.healthy != healthy {
+			t.Errorf("%s: healthy = %v", action, w.healthy)
+		}
+	}
 }
 
 func TestWorkMerge(t *testing.T) {
 	r1, r2 := newRound(1), newRound(1)
 	w := &work{refresh: true, stopping: time.Unix(5, 0), snap: &snapshot{seq: 3}, rounds: []*round{r1}}
-	w.merge(&work{converge: true, event: true, stopping: time.Unix(4, 0), snap: &snapshot{seq: 2}, rounds: []*round{r2}})
-	if !w.converge || !w.event || !w.refresh || !w.stopping.Equal(time.Unix(5, 0)) || w.snap.seq != 3 || len(w.rounds) != 2 {
+	w.merge(&work{converge: true, event: true, healthy: true, stopping: time.Unix(4, 0), snap: &snapshot{seq: 2}, rounds: []*round{r2}})
+	if !w.converge || !w.event || !w.refresh || !w.healthy || !w.stopping.Equal(time.Unix(5, 0)) || w.snap.seq != 3 || len(w.rounds) != 2 {
 		t.Errorf("merged %+v", w)
 	}
 	w.merge(&work{stopping: time.Unix(6, 0), snap: &snapshot{seq: 7}})
