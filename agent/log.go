@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/drcon/drcon/config"
 )
 
@@ -164,4 +166,19 @@ func (h switchHandler) WithGroup(name string) slog.Handler {
 func (h switchHandler) with(s func(slog.Handler) slog.Handler) slog.Handler {
 	steps := append(append([]func(slog.Handler) slog.Handler{}, h.steps...), s)
 	return switchHandler{l: h.l, steps: steps, cache: new(atomic.Pointer[derived])}
+}
+
+// LogWarnings logs the warnings of a configuration, at startup and at each
+// reload alike: with where each points as file:line:col, as errors are
+// printed, and no place at all for one that points nowhere (a flag's).
+func LogWarnings(log *slog.Logger, warnings hcl.Diagnostics) {
+	for _, w := range warnings {
+		attrs := []any{"detail", w.Detail}
+		if w.Subject != nil {
+			if at := position(*w.Subject); at != "" {
+				attrs = append(attrs, "at", at)
+			}
+		}
+		log.Warn(w.Summary, attrs...)
+	}
 }

@@ -64,13 +64,7 @@ func (a *Agent) reload() (st ReloadStatus, after func()) {
 		a.reloadFailed(&st, err)
 		return st, after
 	}
-	for _, w := range next.Warnings {
-		var at string
-		if w.Subject != nil {
-			at = position(*w.Subject)
-		}
-		a.log.Warn(w.Summary, "detail", w.Detail, "at", at)
-	}
+	LogWarnings(a.log, next.Warnings)
 	if next.Fingerprint() == a.config().Fingerprint() {
 		st.Outcome = reloadUnchanged
 		a.log.Info("reload: configuration unchanged")

@@ -36,12 +36,13 @@ type JobStatus struct {
 
 // DependencyState is one watched dependency as status shows it. Age is how
 // long ago Consul last answered for it: it stays below the blocking query
-// wait while Consul answers, and grows during an outage.
+// wait while Consul answers, and grows during an outage; it is nil (absent
+// from the JSON) while there is no data, which has no age.
 type DependencyState struct {
-	Name        string        `json:"name"`
-	Subscribers int           `json:"subscribers,omitempty"`
-	HasData     bool          `json:"has_data"`
-	Age         time.Duration `json:"age_ns"`
+	Name        string         `json:"name"`
+	Subscribers int            `json:"subscribers,omitempty"`
+	HasData     bool           `json:"has_data"`
+	Age         *time.Duration `json:"age_ns,omitempty"`
 	// Failures counts the queries that failed in a row; any answer resets
 	// it, while LastError stays.
 	Failures  int    `json:"failures,omitempty"`
@@ -97,6 +98,12 @@ func (a *Agent) Status() Status {
 }
 
 func dependencyState(d watch.DependencyStatus) DependencyState {
-	return DependencyState{Name: d.Dependency, Subscribers: d.Subscribers, HasData: d.HasData, Age: d.Age,
+	s := DependencyState{Name: d.Dependency, Subscribers: d.Subscribers, HasData: d.HasData,
 		Failures: d.Failures, Failing: d.Failing, LastError: d.LastError}
+	if d.HasData {
+		// Before the first answer, the pool's age is how long the
+		// dependency has been watched.
+		s.Age = &d.Age
+	}
+	return s
 }

@@ -16,7 +16,8 @@ import (
 // (kill_signal, or SIGTERM) arrives; then it stops gracefully: no new
 // renders, running commands get their timeout, registrators deregister only
 // if configured to, and Run returns nil. A second stop signal makes it
-// return ErrForced at once. It reloads the configuration on reload_signal
+// return ErrForced at once, after killing the commands and the child that
+// still run (Kill). It reloads the configuration on reload_signal
 // and on POST /v1/reload. A job whose command failed with
 // on_command_failure = "exit" stops the agent the same graceful way, and
 // Run returns that job's error (matching render.ErrExitRequested); the child
@@ -90,11 +91,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	stopCommands := func() { cmdCancel(); <-cmdDone }
 	result := a.supervise(ctx, sigs, stopCommands)
 	if errors.Is(result, ErrForced) {
-		// Nothing more is waited for: running commands and registrators
-		// that deregister are left as they are; the exec child is killed.
-		if cr := a.childNow(); cr != nil {
-			cr.child.Kill()
-		}
+		// Nothing more is waited for: registrators that deregister are
+		// left as they are; no process drcon started is left behind.
+		a.Kill()
 		removePidFile(a.config().PidFile)
 		return result
 	}
@@ -103,6 +102,17 @@ func (a *Agent) Run(ctx context.Context) error {
 	removePidFile(a.config().PidFile)
 	a.log.Info("stopped")
 	return result
+}
+
+// Kill kills at once, with SIGKILL, every process the agent started that
+// still runs: the process groups of running commands and exec mode's child.
+// It is for a process about to exit without waiting for them (a second
+// stop signal), which must not leave them running; each is logged.
+func (a *Agent) Kill() {
+	a.commands.Kill()
+	if cr := a.childNow(); cr != nil {
+		cr.child.Kill()
+	}
 }
 
 // supervise serves signals, reload requests and jobs that end, until the

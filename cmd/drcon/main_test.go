@@ -248,6 +248,7 @@ func TestOnceExit(t *testing.T) {
 		{"interrupted", interrupted, exitError},
 		{"interrupted and timed out", errors.Join(interrupted, timedOut), exitTimeout},
 		{"invalid", fmt.Errorf("x: %w", agent.ErrInvalid), exitConfig},
+		{"second signal", agent.ErrForced, exitError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,5 +260,44 @@ func TestOnceExit(t *testing.T) {
 				t.Fatalf("want one line per error:\n%s", w.String())
 			}
 		})
+	}
+}
+
+// TestStartupWarnings: warnings at startup name their place as reloads do,
+// file:line:col, and leave it out for a flag; -timeout without -once is
+// said to do nothing. The pid file's missing directory ends the run once
+// they are logged.
+func TestStartupWarnings(t *testing.T) {
+	dir := files(t, map[string]string{"drcon.hcl": `pid_file = "$DIR/missing/drcon.pid"
+template "a" {
+  contents       = "x"
+  destination    = "$DIR/a.out"
+  exec_on_change = "reload"
+}
+`})
+	code, _, stderr := drcon("-config", filepath.Join(dir, "drcon.hcl"), "-consul-transport-dial-timeout", "5s",
+		"-timeout", "5s")
+	if code != exitError {
+		t.Fatalf("exit code %d, want %d:\n%s", code, exitError, stderr)
+	}
+	var setting, flag, timeout string
+	for l := range strings.Lines(stderr) {
+		switch {
+		case strings.Contains(l, `msg="Ignored setting"`):
+			setting = l
+		case strings.Contains(l, `msg="Ignored flag"`):
+			flag = l
+		case strings.Contains(l, "-timeout only applies with -once"):
+			timeout = l
+		}
+	}
+	if !strings.Contains(setting, " at="+filepath.Join(dir, "drcon.hcl")+":2:1\n") {
+		t.Errorf("the file's warning is not at file:line:col: %q", setting)
+	}
+	if flag == "" || strings.Contains(flag, "at=") {
+		t.Errorf("the flag's warning: %q, want one without at", flag)
+	}
+	if !strings.Contains(timeout, "level=WARN") || !strings.Contains(timeout, "timeout=5s") {
+		t.Errorf("-timeout without -once: %q, want a warning\n%s", timeout, stderr)
 	}
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -59,9 +61,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return exitConfig
 		}
 	}
-	for _, w := range cfg.Warnings {
-		logging.Logger().Warn(w.Summary, "detail", w.Detail, "at", rangeString(w))
-	}
+	agent.LogWarnings(logging.Logger(), cfg.Warnings)
 	opts := agent.Options{
 		Load:    c.load,
 		Logging: logging,
@@ -72,6 +72,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		Dry:     *dry,
 		DryOut:  stdout,
 		Timeout: *timeout,
+	}
+	if flagSet(fs, "timeout") && !opts.Once {
+		// A daemon waits for data for as long as it runs.
+		logging.Logger().Warn("-timeout only applies with -once: ignored", "timeout", timeout.String())
 	}
 	if *data != "" {
 		store, code := readSnapshot(stderr, *data)
@@ -86,19 +90,59 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	if opts.Once {
-		return onceExit(stderr, a.Once(interruptible()))
+		return onceExit(stderr, interruptible(a, logging.Logger(), a.Once))
 	}
 	return runExit(stderr, a.Run(context.Background()))
 }
 
-// interruptible is a context that the first SIGINT or SIGTERM cancels, so
-// that an interrupted -once run stops its jobs and says what they were
-// waiting for; a second signal has its default effect and ends the process
-// at once.
-func interruptible() context.Context {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	context.AfterFunc(ctx, stop)
-	return ctx
+// interruptible runs f, a -once run or a snapshot, with a context that the
+// first SIGINT or SIGTERM cancels, so that the run stops its jobs and says
+// what they were waiting for. A second one returns agent.ErrForced without
+// waiting for f, once a.Kill has killed the commands and the child the run
+// started, as the daemon does: the default action would end drcon and
+// leave them running. SIGHUP is ignored: a run that reads its
+// configuration once has nothing to reload, and starting over, as
+// consul-template does, would run commands a second time.
+func interruptible(a *agent.Agent, log *slog.Logger, f func(context.Context) error) error {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	done := make(chan error, 1)
+	go func() { done <- f(ctx) }()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case sig := <-sigs:
+			switch {
+			case sig == syscall.SIGHUP:
+				log.Info("signal ignored: this run reads its configuration once", "signal", sig.String())
+			case ctx.Err() == nil:
+				log.Info("stopping", "signal", sig.String())
+				cancel(interrupted{sig})
+			default:
+				log.Warn("second signal: exiting at once", "signal", sig.String())
+				a.Kill()
+				return agent.ErrForced
+			}
+		}
+	}
+}
+
+// interrupted is the cause of a run stopped by a signal: a context.Canceled
+// that names it, as signal.NotifyContext's does.
+type interrupted struct{ sig os.Signal }
+
+func (e interrupted) Error() string        { return e.sig.String() + " signal received" }
+func (e interrupted) Is(target error) bool { return target == context.Canceled }
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // readSnapshot reads the -data file; a nil store comes with the exit code.
@@ -153,7 +197,8 @@ func childExit(stderr io.Writer, err error) (code int, ok bool) {
 // onceExit reports the outcome of a -once run and picks its exit code: a
 // job that could not be built is a configuration error; a render, check or
 // command that failed beats a template still waiting for data at the
-// timeout; an interrupted run is neither.
+// timeout; an interrupted run is neither, and one a second signal ended is
+// an error.
 func onceExit(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
@@ -162,6 +207,9 @@ func onceExit(stderr io.Writer, err error) int {
 		return code
 	}
 	printErrors(stderr, err)
+	if errors.Is(err, agent.ErrForced) {
+		return exitError
+	}
 	code := exitError
 	for _, e := range split(err) {
 		switch {

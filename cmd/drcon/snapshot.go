@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -50,7 +51,7 @@ func cmdSnapshot(args []string, stdout, stderr io.Writer) int {
 		defer os.Remove(tmp.Name())
 		w = tmp
 	}
-	if err := a.SaveSnapshot(interruptible(), w, snapshot.Write); err != nil {
+	if err := interruptible(a, logging.Logger(), func(ctx context.Context) error { return a.SaveSnapshot(ctx, w, snapshot.Write) }); err != nil {
 		if tmp != nil {
 			tmp.Close()
 		}

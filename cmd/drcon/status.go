@@ -136,16 +136,19 @@ func lastActivity(j agent.JobStatus) time.Time {
 	return j.LastRender
 }
 
-// dataAge is the age of the oldest data among the job's dependencies.
+// dataAge is the age of the oldest data among the job's dependencies; "-"
+// when none has data yet (DETAIL says what the job waits for).
 func dataAge(j agent.JobStatus) string {
-	if len(j.Dependencies) == 0 {
+	var oldest *time.Duration
+	for _, d := range j.Dependencies {
+		if d.Age != nil && (oldest == nil || *d.Age > *oldest) {
+			oldest = d.Age
+		}
+	}
+	if oldest == nil {
 		return "-"
 	}
-	var oldest time.Duration
-	for _, d := range j.Dependencies {
-		oldest = max(oldest, d.Age)
-	}
-	return roundAge(oldest)
+	return roundAge(*oldest)
 }
 
 // detail is what matters most about a job now: its error, what it waits

@@ -21,7 +21,7 @@ func TestPrintStatus(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
 	dep := func(name string, age time.Duration) agent.DependencyState {
-		return agent.DependencyState{Name: name, HasData: true, Age: age}
+		return agent.DependencyState{Name: name, HasData: true, Age: &age}
 	}
 	st := agent.Status{
 		Version: "v1.0.0", Started: ago(3 * time.Hour), Healthy: false,
@@ -39,7 +39,7 @@ func TestPrintStatus(t *testing.T) {
 					dep("catalog.services", 40*time.Second)}},
 			{Status: jobs.Status{Name: "app", Kind: "template", State: "missing", Destination: "/etc/app.conf",
 				Missing: []string{"kv.block(app/config)"}},
-				Dependencies: []agent.DependencyState{{Name: "kv.block(app/config)", Age: 12 * time.Second}}},
+				Dependencies: []agent.DependencyState{{Name: "kv.block(app/config)"}}},
 			{Status: jobs.Status{Name: "haproxy", Kind: "template", State: "error", Ready: true,
 				LastError: "render job \"haproxy\": command failed\nsecond line", LastRender: ago(time.Hour),
 				LastWrite: ago(time.Hour)}},
@@ -71,9 +71,10 @@ func TestPrintStatus(t *testing.T) {
 func TestPrintStatusFailingDependency(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	refused := "fetch kv.block(app/a): Get \"http://127.0.0.1:1/v1/kv/app/a\": dial tcp 127.0.0.1:1: connect: connection refused"
-	failing := agent.DependencyState{Name: "kv.block(app/a)", Age: time.Minute, Failures: 3, LastError: refused}
+	failing := agent.DependencyState{Name: "kv.block(app/a)", Failures: 3, LastError: refused}
 	kept := failing
-	kept.HasData = true
+	minute := time.Minute
+	kept.HasData, kept.Age = true, &minute
 	recovered := agent.DependencyState{Name: "catalog.services", HasData: true, LastError: "fetch catalog.services: old"}
 	st := agent.Status{Version: "v1.0.0", Started: now.Add(-time.Hour), Jobs: []agent.JobStatus{
 		{Status: jobs.Status{Name: "new", Kind: "template", State: "missing", Missing: []string{"kv.block(app/a)"}},

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/hashicorp/hcl/v2"
-
 	"github.com/drcon/drcon/agent"
 )
 
@@ -39,12 +37,4 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout)
 	return exitOK
-}
-
-// rangeString is where a diagnostic points, or "" when it points nowhere.
-func rangeString(d *hcl.Diagnostic) string {
-	if d.Subject == nil {
-		return ""
-	}
-	return d.Subject.String()
 }

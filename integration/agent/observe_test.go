@@ -80,7 +80,7 @@ registrator "docker" {
 		t.Fatalf("checked: %+v", checked)
 	}
 	if len(checked.Dependencies) != 1 || !checked.Dependencies[0].HasData ||
-		checked.Dependencies[0].Age <= 0 || checked.Dependencies[0].Age > time.Hour {
+		checked.Dependencies[0].Age == nil || *checked.Dependencies[0].Age <= 0 || *checked.Dependencies[0].Age > time.Hour {
 		t.Fatalf("checked's dependencies: %+v", checked.Dependencies)
 	}
 	if parsed := d.job("parsed"); parsed.State != "error" || !strings.Contains(parsed.LastError, "parseInt") {

@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -53,8 +54,8 @@ func TestGracefulStop(t *testing.T) {
 }
 
 // TestSecondSignal: a second stop signal during a graceful stop exits at
-// once with code 1, without waiting for the command; a reload signal
-// meanwhile changes nothing.
+// once with code 1, without waiting for the command, which it kills and
+// says so; a reload signal meanwhile changes nothing.
 func TestSecondSignal(t *testing.T) {
 	d := newDrcon(t)
 	d.write(slowCommand("60"))
@@ -80,6 +81,37 @@ func TestSecondSignal(t *testing.T) {
 	if d.countLog("reloading") != 0 {
 		t.Fatalf("a reload signal during the stop reloaded")
 	}
+	waitGroupGone(t, d.path("cmd.pid"))
+	if d.countLog(`killed a running command: drcon is exiting at once" job=slow`) != 1 {
+		t.Fatalf("the kill of the command is not logged:\n%s", strings.Join(d.logLines(), "\n"))
+	}
+}
+
+// waitGroupGone waits until no live process is left in the process group
+// whose leader's pid a command wrote to the file: zombies, which drcon's
+// parent (or init) reaps, count as gone.
+func waitGroupGone(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgid := strings.TrimSpace(string(b))
+	testenv.WaitFor(t, waitLimit, "the command's process group to die", func() bool {
+		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, f := range stats {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			_, rest, _ := strings.Cut(string(b), ") ")
+			// state ppid pgrp ...
+			if fields := strings.Fields(rest); len(fields) > 2 && fields[2] == pgid && fields[0] != "Z" {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // TestSignalsWithoutUse: as in consul-template, a signal the configuration

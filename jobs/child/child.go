@@ -166,6 +166,7 @@ func (c *Child) Kill() {
 	c.mu.Unlock()
 	if p != nil {
 		p.signal(syscall.SIGKILL)
+		c.log.Warn("killed the child: drcon is exiting at once", "pid", p.pid())
 	}
 }
 

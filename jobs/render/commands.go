@@ -2,11 +2,13 @@ package render
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/drcon/drcon/config"
@@ -52,6 +54,7 @@ type CommandRunner struct {
 	mu       sync.Mutex
 	slots    map[string]*slot // by commandKey
 	stopping bool
+	killed   bool // Kill was called: a command that starts now is killed at once
 }
 
 // slot is the state of one distinct command.
@@ -93,6 +96,7 @@ type CommandRun struct {
 	jobs    []string
 	first   bool // a request was a job's first: gather even if one job owns it
 	gather  window
+	pid     int // of the process while it runs, for Kill; guarded by CommandRunner.mu
 
 	done   chan struct{}
 	result jobs.CommandResult
@@ -263,7 +267,8 @@ func (c *CommandRunner) execute(ctx context.Context, r *CommandRun) {
 	// A command runs to its end when the agent stops; the output of a
 	// process it left in the background is read until then.
 	res := process{cmd: r.cmd, env: r.env, timeout: r.timeout, stdout: stdout, stderr: stderr, drainCtx: ctx,
-		late: func(stream string) io.Writer { return &lineLog{log: log, stream: stream} }}.run(context.WithoutCancel(ctx))
+		late:    func(stream string) io.Writer { return &lineLog{log: log, stream: stream} },
+		running: func(pid int) { c.started(r, pid) }}.run(context.WithoutCancel(ctx))
 	stdout.flush()
 	stderr.flush()
 
@@ -312,6 +317,49 @@ func (c *CommandRunner) stop() {
 			delete(c.slots, key)
 		}
 	}
+}
+
+// Kill sends SIGKILL to the process group of every command that runs, and
+// of any that starts from now on, and drops the queued runs: the agent is
+// exiting without waiting for them (a second stop signal) and must leave no
+// process behind. Each command killed is logged.
+func (c *CommandRunner) Kill() {
+	c.stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.killed = true
+	for _, s := range c.slots {
+		if r := s.running; r != nil && r.pid != 0 {
+			c.kill(r)
+		}
+	}
+}
+
+// started records the pid of r's process (0: it has exited); a process
+// that starts after Kill is killed at once.
+func (c *CommandRunner) started(r *CommandRun, pid int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r.pid = pid
+	if pid != 0 && c.killed {
+		c.kill(r)
+	}
+}
+
+// kill kills r's process group (the group of a process that has just
+// exited may be gone: nothing to kill); c.mu is held.
+func (c *CommandRunner) kill(r *CommandRun) {
+	err := syscall.Kill(-r.pid, syscall.SIGKILL)
+	if errors.Is(err, syscall.ESRCH) {
+		return
+	}
+	if err != nil {
+		c.log.Error("could not kill a running command", "job", strings.Join(r.jobs, ","),
+			"command", r.cmd.String(), "pid", r.pid, "err", err)
+		return
+	}
+	c.log.Warn("killed a running command: drcon is exiting at once", "job", strings.Join(r.jobs, ","),
+		"command", r.cmd.String(), "pid", r.pid)
 }
 
 func (c *CommandRunner) ring() {

@@ -294,6 +294,42 @@ func TestRunnerStop(t *testing.T) {
 	}
 }
 
+// Kill kills the process group of a running command, a shell's children
+// too, logs it, and drops the queued run.
+func TestRunnerKill(t *testing.T) {
+	dir := t.TempDir()
+	pidfile, log := filepath.Join(dir, "pid"), filepath.Join(dir, "log")
+	cmd := config.Command{Shell: "sleep 60 & echo $! >" + pidfile + "; echo start >>" + log + "; wait"}
+	l := &logs{}
+	runner := startRunner(t, l)
+	running := runner.Request(CommandRequest{Job: "a", Command: cmd})
+	eventually(t, "the run", func() bool { return len(lines(log)) == 1 })
+	queued := runner.Request(CommandRequest{Job: "b", Command: cmd})
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	runner.Kill()
+	eventually(t, "the shell's child to die", func() bool { return !alive(pid) })
+	<-running.Done()
+	if r := running.Result(); r.ExitCode != -1 || !strings.Contains(r.Error, "killed") {
+		t.Errorf("killed run: %+v", r)
+	}
+	<-queued.Done()
+	if r := queued.Result(); !strings.Contains(r.Error, "not run") || len(lines(log)) != 1 {
+		t.Errorf("queued run: %+v, want dropped", r)
+	}
+	killed := l.find("killed a running command: drcon is exiting at once")
+	if len(killed) != 1 || attr(killed[0], "job") != "a" || attr(killed[0], "command") != cmd.String() {
+		t.Errorf("the kill is not logged with the job and the command: %v", killed)
+	}
+}
+
 // A command only one job has starts at once; one that several jobs have
 // waits for the gather window, so that they can join it. In a synctest
 // bubble, so that the 5 ms window cannot pass between two lines on a busy

@@ -45,6 +45,9 @@ type process struct {
 	// drainCtx ends the reading of such output (the agent stops); nil
 	// means it is read until the descendants close it.
 	drainCtx context.Context
+	// running, if not nil, is told the pid of the process (the id of its
+	// process group) once it has started, and 0 once it has exited.
+	running func(pid int)
 }
 
 // argv is how a command runs: a string through /bin/sh -c, a list as is.
@@ -79,7 +82,9 @@ func (p process) run(ctx context.Context) jobs.CommandResult {
 		err = cmd.Start()
 		out.started(err == nil)
 		if err == nil {
+			p.tell(cmd.Process.Pid)
 			err = cmd.Wait()
+			p.tell(0)
 			out.settle(p.late, p.drainCtx)
 		}
 	}
@@ -102,6 +107,12 @@ func (p process) run(ctx context.Context) jobs.CommandResult {
 		res.Error = err.Error()
 	}
 	return res
+}
+
+func (p process) tell(pid int) {
+	if p.running != nil {
+		p.running(pid)
+	}
 }
 
 // failed reports whether a run did not succeed.
