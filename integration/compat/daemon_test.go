@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,12 +23,18 @@ import (
 type daemonCase struct {
 	name  string
 	setup func(e *daemonEnv) // the state before the daemons start
-	tmpls map[string]string  // name: text; "@DIR@" is the case's directory
-	args  []string           // more flags for both daemons
+	// tmpls are name: text; "@DIR@" is the case's directory, "@OUT@" the
+	// daemon's own directory of destinations.
+	tmpls map[string]string
+	args  []string // more flags for both daemons
 	// config is a configuration file both read (-config), in the syntax
 	// both take.
 	config string
 	steps  []daemonStep
+	// stable are files whose content no step changes: neither daemon may
+	// write them again after the start (same inode, modification and change
+	// times; a rewrite, even of the same bytes, renames a new file in).
+	stable []string
 }
 
 // daemonStep is one change and the bytes each file holds once both daemons
@@ -120,6 +127,71 @@ func (e *daemonEnv) nodeMaint(node string, on bool) {
 	}
 	if err != nil {
 		e.t.Fatalf("maintenance of %s: %v", node, err)
+	}
+}
+
+// regNode registers node with addr, meta and a lan tagged address, keeping
+// its services.
+func (e *daemonEnv) regNode(node, addr string, meta map[string]string) {
+	e.t.Helper()
+	_, err := e.cl.Catalog().Register(&api.CatalogRegistration{Node: node, Address: addr, NodeMeta: meta,
+		TaggedAddresses: map[string]string{"lan": addr}}, nil)
+	if err != nil {
+		e.t.Fatalf("register node %s: %v", node, err)
+	}
+}
+
+// svcMaint puts instance id on node in maintenance (a critical
+// _service_maintenance check) or takes it out.
+func (e *daemonEnv) svcMaint(node, id string, on bool) {
+	e.t.Helper()
+	check := "_service_maintenance:" + id
+	var err error
+	if on {
+		_, err = e.cl.Catalog().Register(&api.CatalogRegistration{Node: node, SkipNodeUpdate: true,
+			Check: &api.AgentCheck{Node: node, CheckID: check, Name: "Service Maintenance Mode",
+				Status: api.HealthCritical, ServiceID: id}}, nil)
+	} else {
+		_, err = e.cl.Catalog().Deregister(&api.CatalogDeregistration{Node: node, CheckID: check}, nil)
+	}
+	if err != nil {
+		e.t.Fatalf("maintenance of %s: %v", id, err)
+	}
+}
+
+// regProxy registers a sidecar proxy of service dest with a passing check.
+func (e *daemonEnv) regProxy(node, addr, id, dest string, port int) {
+	e.t.Helper()
+	_, err := e.cl.Catalog().Register(&api.CatalogRegistration{Node: node, Address: addr,
+		Service: &api.AgentService{Kind: api.ServiceKindConnectProxy, ID: id, Service: dest + "-sidecar-proxy",
+			Port: port, Proxy: &api.AgentServiceConnectProxyConfig{DestinationServiceName: dest}},
+		Check: &api.AgentCheck{Node: node, CheckID: "service:" + id, Name: "check " + id, Status: api.HealthPassing,
+			ServiceID: id}}, nil)
+	if err != nil {
+		e.t.Fatalf("register %s: %v", id, err)
+	}
+}
+
+// nodeCheck registers a check of node itself (no service) in status.
+func (e *daemonEnv) nodeCheck(node, status string) {
+	e.t.Helper()
+	_, err := e.cl.Catalog().Register(&api.CatalogRegistration{Node: node, SkipNodeUpdate: true,
+		Check: &api.AgentCheck{Node: node, CheckID: "node-check", Name: "node check", Status: status}}, nil)
+	if err != nil {
+		e.t.Fatalf("check of node %s: %v", node, err)
+	}
+}
+
+// regMeta registers instance id of service name on node with meta and a
+// passing check.
+func (e *daemonEnv) regMeta(node, addr, id, name string, port int, meta map[string]string) {
+	e.t.Helper()
+	_, err := e.cl.Catalog().Register(&api.CatalogRegistration{Node: node, Address: addr,
+		Service: &api.AgentService{ID: id, Service: name, Port: port, Meta: meta},
+		Check: &api.AgentCheck{Node: node, CheckID: "service:" + id, Name: "check " + id, Status: api.HealthPassing,
+			ServiceID: id}}, nil)
+	if err != nil {
+		e.t.Fatalf("register %s: %v", id, err)
 	}
 }
 
@@ -501,6 +573,452 @@ var daemonCases = []daemonCase{
 			{"and back", func(e *daemonEnv) { e.put("h/sel", "1") }, map[string]string{"t1": "one|1\n", "t2": "|1\n"}},
 		},
 	},
+	{
+		name: "tags change under tag filters and byTag",
+		setup: func(e *daemonEnv) {
+			e.reg("n1", "10.0.0.1", "bt-1", "bt", 1, api.HealthPassing, "v1")
+			e.reg("n2", "10.0.0.2", "bt-2", "bt", 2, api.HealthPassing, "v2", "x")
+		},
+		tmpls: map[string]string{
+			"v2": `{{ range service "v2.bt" }}{{ .ID }}{{ .Tags }} {{ end }}` + "\n",
+			"byTag": `{{ range $t, $s := service "bt" | byTag }}{{ $t }}={{ range $s }}{{ .ID }},{{ end }} {{ end }}` +
+				`|{{ range services }}{{ .Name }}{{ .Tags }} {{ end }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"v2": "bt-2[v2 x] \n", "byTag": "v1=bt-1, v2=bt-2, x=bt-2, |bt[v1 v2 x] consul[] \n"}},
+			{"bt-1 takes v2", func(e *daemonEnv) { e.reg("n1", "10.0.0.1", "bt-1", "bt", 1, api.HealthPassing, "v2") },
+				map[string]string{"v2": "bt-1[v2] bt-2[v2 x] \n", "byTag": "v2=bt-1,bt-2, x=bt-2, |bt[v2 x] consul[] \n"}},
+			{"bt-2 drops its tags", func(e *daemonEnv) { e.reg("n2", "10.0.0.2", "bt-2", "bt", 2, api.HealthPassing) },
+				map[string]string{"v2": "bt-1[v2] \n", "byTag": "v2=bt-1, |bt[v2] consul[] \n"}},
+			{"no v2 left", func(e *daemonEnv) { e.reg("n1", "10.0.0.1", "bt-1", "bt", 1, api.HealthPassing, "v3") },
+				map[string]string{"v2": "\n", "byTag": "v3=bt-1, |bt[v3] consul[] \n"}},
+			{"v2 back, critical", func(e *daemonEnv) { e.reg("n2", "10.0.0.2", "bt-2", "bt", 2, api.HealthCritical, "v2") },
+				map[string]string{"v2": "\n", "byTag": "v3=bt-1, |bt[v2 v3] consul[] \n"}},
+			{"and passing", func(e *daemonEnv) { e.reg("n2", "10.0.0.2", "bt-2", "bt", 2, api.HealthPassing, "v2") },
+				map[string]string{"v2": "bt-2[v2] \n", "byTag": "v2=bt-2, v3=bt-1, |bt[v2 v3] consul[] \n"}},
+		},
+	},
+	{
+		name: "checks move between warning, critical and maintenance under status filters",
+		setup: func(e *daemonEnv) {
+			e.reg("n1", "10.0.0.1", "sf-1", "sf", 1, api.HealthPassing)
+			e.reg("n1", "10.0.0.1", "sf-2", "sf", 2, api.HealthPassing)
+		},
+		tmpls: map[string]string{
+			"any":   `{{ range service "sf|any" }}{{ .ID }}/{{ .Status }} {{ end }}` + "\n",
+			"bad":   `{{ range service "sf|warning,critical" }}{{ .ID }}/{{ .Status }} {{ end }}` + "\n",
+			"okay":  `{{ range service "sf|passing,warning" }}{{ .ID }}/{{ .Status }} {{ end }}|{{ range service "sf" }}{{ .ID }} {{ end }}` + "\n",
+			"maint": `{{ range service "sf|maintenance" }}{{ .ID }} {{ end }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"any": "sf-1/passing sf-2/passing \n", "bad": "\n",
+				"okay": "sf-1/passing sf-2/passing |sf-1 sf-2 \n", "maint": "\n"}},
+			{"sf-1 warning", func(e *daemonEnv) { e.reg("n1", "10.0.0.1", "sf-1", "sf", 1, api.HealthWarning) },
+				map[string]string{"any": "sf-1/warning sf-2/passing \n", "bad": "sf-1/warning \n",
+					"okay": "sf-1/warning sf-2/passing |sf-2 \n", "maint": "\n"}},
+			{"sf-1 critical", func(e *daemonEnv) { e.reg("n1", "10.0.0.1", "sf-1", "sf", 1, api.HealthCritical) },
+				map[string]string{"any": "sf-1/critical sf-2/passing \n", "bad": "sf-1/critical \n",
+					"okay": "sf-2/passing |sf-2 \n", "maint": "\n"}},
+			{"sf-2 in maintenance", func(e *daemonEnv) { e.svcMaint("n1", "sf-2", true) },
+				map[string]string{"any": "sf-1/critical sf-2/maintenance \n", "bad": "sf-1/critical \n",
+					"okay": "|\n", "maint": "sf-2 \n"}},
+			{"sf-1 passing, sf-2 out of maintenance and warning", func(e *daemonEnv) {
+				e.reg("n1", "10.0.0.1", "sf-1", "sf", 1, api.HealthPassing)
+				e.reg("n1", "10.0.0.1", "sf-2", "sf", 2, api.HealthWarning)
+				e.svcMaint("n1", "sf-2", false)
+			}, map[string]string{"any": "sf-1/passing sf-2/warning \n", "bad": "sf-2/warning \n",
+				"okay": "sf-1/passing sf-2/warning |sf-1 \n", "maint": "\n"}},
+		},
+	},
+	{
+		name: "a node's address and meta change",
+		setup: func(e *daemonEnv) {
+			e.reg("n1", "10.0.0.1", "nm-1", "nm", 1, api.HealthPassing)
+			e.regNode("n1", "10.0.0.1", map[string]string{"role": "a"})
+		},
+		tmpls: map[string]string{
+			"nodes": `{{ range nodes }}{{ if ne .Node "drcon-test" }}{{ .Node }}@{{ .Address }}{{ .Meta }}{{ .TaggedAddresses }} {{ end }}{{ end }}` + "\n",
+			"node": `{{ with node "n1" }}{{ .Node.Address }}{{ .Node.Meta }}{{ .Node.TaggedAddresses }}` +
+				`{{ range .Services }} {{ .ID }}:{{ .Port }}{{ end }}{{ end }}` + "\n",
+			"svc": `{{ range service "nm" }}{{ .ID }}@{{ .Address }}{{ .NodeAddress }}{{ .NodeMeta }} {{ end }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"nodes": "n1@10.0.0.1map[role:a]map[lan:10.0.0.1] \n",
+				"node": "10.0.0.1map[role:a]map[lan:10.0.0.1] nm-1:1\n", "svc": "nm-1@10.0.0.110.0.0.1map[role:a] \n"}},
+			{"the meta changes", func(e *daemonEnv) { e.regNode("n1", "10.0.0.1", map[string]string{"role": "b", "z": "1"}) },
+				map[string]string{"nodes": "n1@10.0.0.1map[role:b z:1]map[lan:10.0.0.1] \n",
+					"node": "10.0.0.1map[role:b z:1]map[lan:10.0.0.1] nm-1:1\n", "svc": "nm-1@10.0.0.110.0.0.1map[role:b z:1] \n"}},
+			{"the address changes", func(e *daemonEnv) { e.regNode("n1", "10.0.0.9", map[string]string{"role": "b", "z": "1"}) },
+				map[string]string{"nodes": "n1@10.0.0.9map[role:b z:1]map[lan:10.0.0.9] \n",
+					"node": "10.0.0.9map[role:b z:1]map[lan:10.0.0.9] nm-1:1\n", "svc": "nm-1@10.0.0.910.0.0.9map[role:b z:1] \n"}},
+			{"the meta goes", func(e *daemonEnv) { e.regNode("n1", "10.0.0.9", nil) },
+				map[string]string{"nodes": "n1@10.0.0.9map[]map[lan:10.0.0.9] \n",
+					"node": "10.0.0.9map[]map[lan:10.0.0.9] nm-1:1\n", "svc": "nm-1@10.0.0.910.0.0.9map[] \n"}},
+		},
+	},
+	{
+		name: "sidecar proxies come and go under connect",
+		setup: func(e *daemonEnv) {
+			e.reg("n1", "10.0.0.1", "cp-1", "cp", 80, api.HealthPassing)
+			e.regProxy("n1", "10.0.0.1", "cp-1-proxy", "cp", 21000)
+		},
+		tmpls: map[string]string{
+			"connect": `{{ range connect "cp" }}{{ .ID }}:{{ .Port }} {{ end }}|{{ range service "cp" }}{{ .ID }} {{ end }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"connect": "cp-1-proxy:21000 |cp-1 \n"}},
+			{"a second proxy", func(e *daemonEnv) {
+				e.reg("n2", "10.0.0.2", "cp-2", "cp", 80, api.HealthPassing)
+				e.regProxy("n2", "10.0.0.2", "cp-2-proxy", "cp", 21001)
+			}, map[string]string{"connect": "cp-1-proxy:21000 cp-2-proxy:21001 |cp-1 cp-2 \n"}},
+			{"the first proxy goes", func(e *daemonEnv) { e.dereg("n1", "cp-1-proxy") },
+				map[string]string{"connect": "cp-2-proxy:21001 |cp-1 cp-2 \n"}},
+			{"the last proxy goes", func(e *daemonEnv) { e.dereg("n2", "cp-2-proxy") },
+				map[string]string{"connect": "|cp-1 cp-2 \n"}},
+			{"one comes back", func(e *daemonEnv) { e.regProxy("n1", "10.0.0.1", "cp-1-proxy", "cp", 21002) },
+				map[string]string{"connect": "cp-1-proxy:21002 |cp-1 cp-2 \n"}},
+		},
+	},
+	{
+		name: "nested folders under safeTree and tree, keyOrDefault flips",
+		setup: func(e *daemonEnv) {
+			e.put("st/a/b/c", "1")
+			e.put("st/a/", "")
+			e.put("st/d", "2")
+		},
+		tmpls: map[string]string{
+			"safeTree": `{{ range safeTree "st" }}{{ .Key }}={{ .Value }} {{ end }}` + "\n",
+			"tree":     `{{ range tree "st/a" }}{{ .Key }}={{ .Value }} {{ end }}|{{ range ls "st/a" }}{{ .Key }} {{ end }}` + "\n",
+			"def":      `{{ keyOrDefault "kd/x" "def" }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"safeTree": "a/b/c=1 d=2 \n", "tree": "b/c=1 |\n", "def": "def\n"}},
+			{"the default's key appears", func(e *daemonEnv) { e.put("kd/x", "x1") },
+				map[string]string{"safeTree": "a/b/c=1 d=2 \n", "tree": "b/c=1 |\n", "def": "x1\n"}},
+			{"the nested key goes, its folder stays", func(e *daemonEnv) { e.del("st/a/b/c"); e.put("st/a/b/", "") },
+				map[string]string{"safeTree": "d=2 \n", "tree": "|\n", "def": "x1\n"}},
+			{"the default's key goes", func(e *daemonEnv) { e.del("kd/x") },
+				map[string]string{"safeTree": "d=2 \n", "tree": "|\n", "def": "def\n"}},
+			{"the tree emptied", func(e *daemonEnv) { e.delTree("st/") },
+				map[string]string{"safeTree": "d=2 \n", "tree": "|\n", "def": "def\n"}},
+			// An empty value is the default too, in both.
+			{"deeper keys come", func(e *daemonEnv) { e.put("st/a/b/e/f", "3"); e.put("st/a/g", "4"); e.put("kd/x", "") },
+				map[string]string{"safeTree": "a/b/e/f=3 a/g=4 \n", "tree": "b/e/f=3 g=4 |g \n", "def": "def\n"}},
+		},
+	},
+	{
+		name: "templates share dependencies, then do not",
+		setup: func(e *daemonEnv) {
+			e.put("sd/m", "1")
+			e.put("sd/a", "a1")
+			e.put("sd/b", "b1")
+			e.reg("n1", "10.0.0.1", "sd-1", "sd", 1, api.HealthPassing)
+		},
+		tmpls: map[string]string{
+			"t1": `{{ key "sd/a" }}|{{ range service "sd" }}{{ .Port }}{{ end }}` + "\n",
+			"t2": `{{ if eq (key "sd/m") "1" }}{{ key "sd/a" }}|{{ range service "sd" }}{{ .Port }}{{ end }}` +
+				`{{ else }}{{ key "sd/b" }}{{ end }}` + "\n",
+			"t3": `{{ if eq (key "sd/m") "2" }}{{ key "sd/a" }}{{ end }}|{{ key "sd/b" }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"t1": "a1|1\n", "t2": "a1|1\n", "t3": "|b1\n"}},
+			{"a changes", func(e *daemonEnv) { e.put("sd/a", "a2") }, map[string]string{"t1": "a2|1\n", "t2": "a2|1\n", "t3": "|b1\n"}},
+			{"the mode moves", func(e *daemonEnv) { e.put("sd/m", "2") }, map[string]string{"t1": "a2|1\n", "t2": "b1\n", "t3": "a2|b1\n"}},
+			{"a and the service change", func(e *daemonEnv) {
+				e.put("sd/a", "a3")
+				e.reg("n1", "10.0.0.1", "sd-1", "sd", 2, api.HealthPassing)
+			}, map[string]string{"t1": "a3|2\n", "t2": "b1\n", "t3": "a3|b1\n"}},
+			{"nobody shares a", func(e *daemonEnv) { e.put("sd/m", "3") }, map[string]string{"t1": "a3|2\n", "t2": "b1\n", "t3": "|b1\n"}},
+			{"a goes", func(e *daemonEnv) { e.del("sd/a") }, map[string]string{"t1": "a3|2\n", "t2": "b1\n", "t3": "|b1\n"}},
+			{"everyone wants a again", func(e *daemonEnv) { e.put("sd/m", "1"); e.put("sd/b", "b2") },
+				map[string]string{"t1": "a3|2\n", "t2": "a3|2\n", "t3": "|b2\n"}},
+		},
+	},
+	{
+		name: "defined blocks, executeTemplate and scratch",
+		setup: func(e *daemonEnv) {
+			e.put("dt/a", "1")
+			e.put("dt/b", "2")
+			e.put("dt/which", "dt/a")
+		},
+		tmpls: map[string]string{
+			"define": `{{ define "blk" }}[{{ key . }}]{{ end }}{{ define "svc" }}{{ range service . }}{{ .Port }}{{ end }}{{ end }}` +
+				`{{ executeTemplate "blk" (key "dt/which") }}|{{ template "blk" "dt/b" }}|{{ executeTemplate "svc" "ds" }}` + "\n",
+			"scratch": `{{ if scratch.Key "seen" }}again{{ end }}{{ scratch.Set "seen" 1 }}` +
+				`{{ range ls "dt" }}{{ scratch.MapSet "m" .Key .Value }}{{ end }}{{ scratch.MapValues "m" }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"define": "[1]|[2]|\n", "scratch": "[1 2 dt/a]\n"}},
+			{"the block's key moves", func(e *daemonEnv) { e.put("dt/which", "dt/b") },
+				map[string]string{"define": "[2]|[2]|\n", "scratch": "[1 2 dt/b]\n"}},
+			{"its value changes", func(e *daemonEnv) { e.put("dt/b", "3") },
+				map[string]string{"define": "[3]|[3]|\n", "scratch": "[1 3 dt/b]\n"}},
+			{"a service the block ranges over", func(e *daemonEnv) { e.reg("n1", "10.0.0.1", "ds-1", "ds", 7, api.HealthPassing) },
+				map[string]string{"define": "[3]|[3]|7\n", "scratch": "[1 3 dt/b]\n"}},
+			{"a key of the map goes", func(e *daemonEnv) { e.del("dt/a") },
+				map[string]string{"define": "[3]|[3]|7\n", "scratch": "[3 dt/b]\n"}},
+		},
+	},
+	{
+		name: "outputs that stay the same while their dependencies change",
+		setup: func(e *daemonEnv) {
+			e.put("ns/x", "1")
+			e.put("ns/l/a", "1")
+			e.reg("n1", "10.0.0.1", "ns-1", "ns", 1, api.HealthPassing, "a")
+		},
+		tmpls: map[string]string{
+			"exists": `{{ if keyExists "ns/x" }}yes{{ end }}|{{ len (ls "ns/l") }}` + "\n",
+			"svc":    `{{ range service "ns" }}{{ .ID }} {{ end }}|{{ range services }}{{ .Name }} {{ end }}` + "\n",
+			"moving": `{{ key "ns/x" }}` + "\n",
+		},
+		stable: []string{"exists", "svc"},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"exists": "yes|1\n", "svc": "ns-1 |consul ns \n", "moving": "1\n"}},
+			{"x's value changes", func(e *daemonEnv) { e.put("ns/x", "2") },
+				map[string]string{"exists": "yes|1\n", "svc": "ns-1 |consul ns \n", "moving": "2\n"}},
+			{"a listed value changes", func(e *daemonEnv) { e.put("ns/l/a", "2") },
+				map[string]string{"exists": "yes|1\n", "svc": "ns-1 |consul ns \n", "moving": "2\n"}},
+			{"the instance's port and tags change", func(e *daemonEnv) { e.reg("n1", "10.0.0.1", "ns-1", "ns", 2, api.HealthPassing, "b") },
+				map[string]string{"exists": "yes|1\n", "svc": "ns-1 |consul ns \n", "moving": "2\n"}},
+			{"x's value changes again", func(e *daemonEnv) { e.put("ns/x", "3") },
+				map[string]string{"exists": "yes|1\n", "svc": "ns-1 |consul ns \n", "moving": "3\n"}},
+		},
+	},
+	{
+		name: "a node's own check moves",
+		setup: func(e *daemonEnv) {
+			e.reg("n1", "10.0.0.1", "nc-1", "nc", 1, api.HealthPassing)
+			e.reg("n2", "10.0.0.2", "nc-2", "nc", 2, api.HealthPassing)
+			e.nodeCheck("n1", api.HealthPassing)
+		},
+		tmpls: map[string]string{
+			"nc": `{{ range service "nc" }}{{ .ID }} {{ end }}|{{ range service "nc|any" }}{{ .ID }}/{{ .Status }}` +
+				`{{ range .Checks }},{{ .CheckID }}={{ .Status }}{{ end }} {{ end }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"nc": "nc-1 nc-2 |nc-1/passing,node-check=passing,service:nc-1=passing " +
+				"nc-2/passing,service:nc-2=passing \n"}},
+			{"the node warns", func(e *daemonEnv) { e.nodeCheck("n1", api.HealthWarning) },
+				map[string]string{"nc": "nc-2 |nc-1/warning,node-check=warning,service:nc-1=passing " +
+					"nc-2/passing,service:nc-2=passing \n"}},
+			{"the node fails", func(e *daemonEnv) { e.nodeCheck("n1", api.HealthCritical) },
+				map[string]string{"nc": "nc-2 |nc-1/critical,node-check=critical,service:nc-1=passing " +
+					"nc-2/passing,service:nc-2=passing \n"}},
+			{"its check goes", func(e *daemonEnv) {
+				if _, err := e.cl.Catalog().Deregister(&api.CatalogDeregistration{Node: "n1", CheckID: "node-check"}, nil); err != nil {
+					e.t.Fatal(err)
+				}
+			}, map[string]string{"nc": "nc-1 nc-2 |nc-1/passing,service:nc-1=passing nc-2/passing,service:nc-2=passing \n"}},
+		},
+	},
+	{
+		name: "services of the agent's own node",
+		setup: func(e *daemonEnv) {
+			if err := e.cl.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "own-1", Name: "own", Port: 1,
+				Tags: []string{"a"}}); err != nil {
+				e.t.Fatal(err)
+			}
+		},
+		tmpls: map[string]string{
+			"own": `{{ with node }}{{ .Node.Node }}:{{ range .Services }}{{ if ne .ID "consul" }}{{ .ID }}{{ .Tags }}:{{ .Port }} {{ end }}{{ end }}{{ end }}` +
+				`|{{ range service "own|any" }}{{ .Status }} {{ end }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"own": "drcon-test:own-1[a]:1 |passing \n"}},
+			{"a second instance", func(e *daemonEnv) {
+				if err := e.cl.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "own-2", Name: "own", Port: 2}); err != nil {
+					e.t.Fatal(err)
+				}
+			}, map[string]string{"own": "drcon-test:own-1[a]:1 own-2[]:2 |passing passing \n"}},
+			{"the first in maintenance", func(e *daemonEnv) {
+				if err := e.cl.Agent().EnableServiceMaintenance("own-1", "test"); err != nil {
+					e.t.Fatal(err)
+				}
+			}, map[string]string{"own": "drcon-test:own-1[a]:1 own-2[]:2 |maintenance passing \n"}},
+			{"the second goes", func(e *daemonEnv) {
+				if err := e.cl.Agent().ServiceDeregister("own-2"); err != nil {
+					e.t.Fatal(err)
+				}
+			}, map[string]string{"own": "drcon-test:own-1[a]:1 |maintenance \n"}},
+			{"the first out of maintenance", func(e *daemonEnv) {
+				if err := e.cl.Agent().DisableServiceMaintenance("own-1"); err != nil {
+					e.t.Fatal(err)
+				}
+			}, map[string]string{"own": "drcon-test:own-1[a]:1 |passing \n"}},
+		},
+	},
+	{
+		name: "a key read by key in one template and keyOrDefault in another",
+		setup: func(e *daemonEnv) {
+			e.put("kk", "one")
+			e.put("kk-sel", "1")
+		},
+		tmpls: map[string]string{
+			"key": `{{ key "kk" }}` + "\n",
+			"def": `{{ keyOrDefault "kk" "def" }}|{{ if eq (key "kk-sel") "2" }}{{ key "kk" }}{{ end }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"key": "one\n", "def": "one|\n"}},
+			{"deleted", func(e *daemonEnv) { e.del("kk") }, map[string]string{"key": "one\n", "def": "def|\n"}},
+			{"the other takes up key", func(e *daemonEnv) { e.put("kk-sel", "2") }, map[string]string{"key": "one\n", "def": "def|one\n"}},
+			{"back", func(e *daemonEnv) { e.put("kk", "two") }, map[string]string{"key": "two\n", "def": "two|two\n"}},
+		},
+	},
+	{
+		name: "templates share dependencies under quiescence",
+		args: []string{"-wait", "300ms:1s"},
+		setup: func(e *daemonEnv) {
+			e.put("wq/sel", "1")
+			e.put("wq/x", "one")
+			e.put("wq/y", "a")
+		},
+		tmpls: map[string]string{
+			"t1": `{{ if eq (key "wq/sel") "1" }}{{ key "wq/x" }}{{ end }}|{{ key "wq/y" }}` + "\n",
+			"t2": `{{ if eq (key "wq/sel") "2" }}{{ key "wq/x" }}{{ end }}|{{ key "wq/sel" }}` + "\n",
+			"t3": `{{ key "wq/y" }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"t1": "one|a\n", "t2": "|1\n", "t3": "a\n"}},
+			{"x deleted, y changes", func(e *daemonEnv) { e.del("wq/x"); e.put("wq/y", "b") },
+				map[string]string{"t1": "one|b\n", "t2": "|1\n", "t3": "b\n"}},
+			{"the other template takes x", func(e *daemonEnv) { e.put("wq/sel", "2") },
+				map[string]string{"t1": "|b\n", "t2": "one|2\n", "t3": "b\n"}},
+			{"x back, y changes", func(e *daemonEnv) { e.put("wq/x", "two"); e.put("wq/y", "c") },
+				map[string]string{"t1": "|c\n", "t2": "two|2\n", "t3": "c\n"}},
+			{"and back", func(e *daemonEnv) { e.put("wq/sel", "1") },
+				map[string]string{"t1": "two|c\n", "t2": "|1\n", "t3": "c\n"}},
+		},
+	},
+	{
+		name: "service meta changes under byMeta",
+		setup: func(e *daemonEnv) {
+			e.regMeta("n1", "10.0.0.1", "sm-1", "sm", 1, map[string]string{"v": "1"})
+			e.regMeta("n1", "10.0.0.1", "sm-2", "sm", 2, map[string]string{"v": "1", "zone": "a"})
+		},
+		tmpls: map[string]string{
+			"meta": `{{ range service "sm" }}{{ .ID }}{{ .ServiceMeta }} {{ end }}` +
+				`|{{ range $v, $s := service "sm" | byMeta "v" }}{{ $v }}={{ range $s }}{{ .ID }},{{ end }} {{ end }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"meta": "sm-1map[v:1] sm-2map[v:1 zone:a] |1=sm-1,sm-2, \n"}},
+			{"a version moves", func(e *daemonEnv) { e.regMeta("n1", "10.0.0.1", "sm-2", "sm", 2, map[string]string{"v": "2"}) },
+				map[string]string{"meta": "sm-1map[v:1] sm-2map[v:2] |1=sm-1, 2=sm-2, \n"}},
+			{"a meta goes", func(e *daemonEnv) { e.regMeta("n1", "10.0.0.1", "sm-1", "sm", 1, nil) },
+				map[string]string{"meta": "sm-1map[] sm-2map[v:2] |2=sm-2, _no_v_=sm-1, \n"}},
+		},
+	},
+	{
+		// A file that does not exist (deleted, or not created yet) is left
+		// out: consul-template exits on it, or not, as its file watcher's
+		// stat and its executions race.
+		name: "a key's value emptied",
+		setup: func(e *daemonEnv) {
+			e.put("ek", "")
+			e.put("gk", "k1")
+		},
+		tmpls: map[string]string{
+			"empty": `{{ key "ek" }}|{{ keyExists "ek" }}|{{ keyOrDefault "ek" "def" }}|{{ key "gk" }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"empty": "|true|def|k1\n"}},
+			{"a value", func(e *daemonEnv) { e.put("ek", "e") }, map[string]string{"empty": "e|true|e|k1\n"}},
+			{"emptied", func(e *daemonEnv) { e.put("ek", "") }, map[string]string{"empty": "|true|def|k1\n"}},
+			{"deleted", func(e *daemonEnv) { e.del("ek"); e.put("gk", "k2") }, map[string]string{"empty": "|false|def|k2\n"}},
+		},
+	},
+	{
+		name: "flags, indexes and locks of keys change, values do not",
+		setup: func(e *daemonEnv) {
+			e.put("fl/a", "1")
+			e.put("fl/b", "2")
+		},
+		tmpls: map[string]string{
+			"meta": `{{ range ls "fl" }}{{ .Key }}={{ .Value }}/{{ .Flags }}` +
+				`{{ if gt .ModifyIndex .CreateIndex }}/modified{{ end }}{{ if .Session }}/locked{{ end }} {{ end }}` +
+				`|{{ key "fl/a" }}` + "\n",
+			"value": `{{ range tree "fl" }}{{ .Key }}={{ .Value }} {{ end }}` + "\n",
+		},
+		stable: []string{"value"},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"meta": "a=1/0 b=2/0 |1\n", "value": "a=1 b=2 \n"}},
+			{"a's flags change", func(e *daemonEnv) {
+				if _, err := e.cl.KV().Put(&api.KVPair{Key: "fl/a", Value: []byte("1"), Flags: 42}, nil); err != nil {
+					e.t.Fatal(err)
+				}
+			}, map[string]string{"meta": "a=1/42/modified b=2/0 |1\n", "value": "a=1 b=2 \n"}},
+			// Consul keeps the entry (and its indexes) as it was.
+			{"b rewritten with its value", func(e *daemonEnv) { e.put("fl/b", "2") },
+				map[string]string{"meta": "a=1/42/modified b=2/0 |1\n", "value": "a=1 b=2 \n"}},
+			{"b locked", func(e *daemonEnv) {
+				id, _, err := e.cl.Session().Create(&api.SessionEntry{Behavior: api.SessionBehaviorRelease}, nil)
+				if err != nil {
+					e.t.Fatal(err)
+				}
+				if ok, _, err := e.cl.KV().Acquire(&api.KVPair{Key: "fl/b", Value: []byte("2"), Session: id}, nil); err != nil || !ok {
+					e.t.Fatalf("lock fl/b: %v %v", ok, err)
+				}
+			}, map[string]string{"meta": "a=1/42/modified b=2/0/modified/locked |1\n", "value": "a=1 b=2 \n"}},
+		},
+	},
+	{
+		name: "writeToFile overwrites across renders",
+		setup: func(e *daemonEnv) {
+			e.put("wf/x", "1")
+			e.put("wf/y", "a")
+		},
+		tmpls: map[string]string{
+			"wf": `{{ key "wf/x" | writeToFile "@OUT@/written" "" "" "0644" }}|{{ key "wf/y" }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"wf": "|a\n", "written": "1"}},
+			{"x changes", func(e *daemonEnv) { e.put("wf/x", "2") }, map[string]string{"wf": "|a\n", "written": "2"}},
+			{"y changes", func(e *daemonEnv) { e.put("wf/y", "b") }, map[string]string{"wf": "|b\n", "written": "2"}},
+			{"x deleted", func(e *daemonEnv) { e.del("wf/x") }, map[string]string{"wf": "|b\n", "written": "2"}},
+		},
+	},
+	{
+		name: "one key and prefix spelt several ways",
+		setup: func(e *daemonEnv) {
+			e.put("sl/k", "1")
+			e.put("sl/d/e", "2")
+			e.put("sel", "")
+		},
+		tmpls: map[string]string{
+			"spelt": `{{ key "/sl/k" }}|{{ key "sl/k" }}|{{ range ls "sl/" }}{{ .Key }} {{ end }}|{{ range ls "/sl" }}{{ .Key }} {{ end }}` +
+				`|{{ range tree "sl//d" }}{{ .Key }} {{ end }}` + "\n",
+			"gated": `{{ if keyExists "sel" }}{{ key "sl/k" }}{{ else }}{{ key "/sl/k" }}{{ end }}` + "\n",
+		},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"spelt": "1|1|k |k |sl/d/e \n", "gated": "1\n"}},
+			{"the key changes", func(e *daemonEnv) { e.put("sl/k", "2") }, map[string]string{"spelt": "2|2|k |k |sl/d/e \n", "gated": "2\n"}},
+			{"the key goes", func(e *daemonEnv) { e.del("sl/k") }, map[string]string{"spelt": "2|2|||sl/d/e \n", "gated": "2\n"}},
+			{"the spelling switches", func(e *daemonEnv) { e.del("sel") }, map[string]string{"spelt": "2|2|||sl/d/e \n", "gated": "2\n"}},
+			{"the key back", func(e *daemonEnv) { e.put("sl/k", "3") }, map[string]string{"spelt": "3|3|k |k |sl/d/e \n", "gated": "3\n"}},
+		},
+	},
+	{
+		name: "a template discovers a service another one watches",
+		setup: func(e *daemonEnv) {
+			e.reg("n1", "10.0.0.1", "ra-1", "ra", 1, api.HealthPassing)
+			e.put("reg/", "")
+		},
+		tmpls: map[string]string{
+			"t1": `{{ range service "ra" }}{{ .Port }}{{ end }}` + "\n",
+			"t2": `{{ range ls "reg" }}{{ .Key }}:{{ range service .Key }}{{ .Port }}{{ end }} {{ end }}` + "\n",
+		},
+		stable: []string{"t1"},
+		steps: []daemonStep{
+			{"start", nil, map[string]string{"t1": "1\n", "t2": "\n"}},
+			{"the watched one listed", func(e *daemonEnv) { e.put("reg/ra", "") }, map[string]string{"t1": "1\n", "t2": "ra:1 \n"}},
+			{"a new one listed and registered", func(e *daemonEnv) {
+				e.put("reg/rb", "")
+				e.reg("n1", "10.0.0.1", "rb-1", "rb", 2, api.HealthPassing)
+			}, map[string]string{"t1": "1\n", "t2": "ra:1 rb:2 \n"}},
+			{"the watched one unlisted", func(e *daemonEnv) { e.del("reg/ra") }, map[string]string{"t1": "1\n", "t2": "rb:2 \n"}},
+			{"the new one moves", func(e *daemonEnv) { e.reg("n1", "10.0.0.1", "rb-1", "rb", 3, api.HealthPassing) },
+				map[string]string{"t1": "1\n", "t2": "rb:3 \n"}},
+		},
+	},
 }
 
 // TestDaemonChanges: consul-template v0.41.1 and drcon run as daemons over
@@ -527,14 +1045,31 @@ func runDaemonCase(t *testing.T, ctBin, bin string, dc daemonCase) {
 	tmpls := maps.Clone(dc.tmpls)
 	tmpls["barrier"] = `{{ key "barrier" }}`
 	names := slices.Sorted(maps.Keys(tmpls))
-	var ctArgs, drArgs []string
-	for _, n := range names {
-		src := filepath.Join(e.dir, n+".ctmpl")
-		if err := os.WriteFile(src, []byte(strings.ReplaceAll(tmpls[n], "@DIR@", e.dir)), 0o644); err != nil {
+	args := map[string][]string{}
+	for _, who := range []string{"ct", "drcon"} {
+		out := filepath.Join(e.dir, who)
+		if err := os.Mkdir(out, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		ctArgs = append(ctArgs, "-template", src+":"+filepath.Join(e.dir, "ct", n))
-		drArgs = append(drArgs, "-template", src+":"+filepath.Join(e.dir, "drcon", n))
+		for _, n := range names {
+			src := filepath.Join(e.dir, who+"-"+n+".ctmpl")
+			text := strings.NewReplacer("@DIR@", e.dir, "@OUT@", out).Replace(tmpls[n])
+			if err := os.WriteFile(src, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args[who] = append(args[who], "-template", src+":"+filepath.Join(out, n))
+		}
+	}
+	ctArgs, drArgs := args["ct"], args["drcon"]
+	// The files checked: the destinations, and those templates write
+	// themselves.
+	files := slices.Clone(names)
+	for _, st := range dc.steps {
+		for n := range st.want {
+			if !slices.Contains(files, n) {
+				files = append(files, n)
+			}
+		}
 	}
 	if dc.config != "" {
 		cfg := filepath.Join(e.dir, "config.hcl")
@@ -547,6 +1082,7 @@ func runDaemonCase(t *testing.T, ctBin, bin string, dc daemonCase) {
 	ctDone := startDaemon(t, ctBin, append(append([]string{"-consul-addr", c.Addr, "-log-level", "err"}, dc.args...), ctArgs...)...)
 	drDone := startDaemon(t, bin, append(append([]string{"-consul-addr", c.Addr, "-log-level", "warn"}, dc.args...), drArgs...)...)
 
+	first := map[string]fileStamp{}
 	for i, st := range dc.steps {
 		if st.do != nil {
 			// Both programs space the queries of one dependency by 100ms
@@ -579,7 +1115,7 @@ func runDaemonCase(t *testing.T, ctBin, bin string, dc daemonCase) {
 				default:
 				}
 				behind = behind[:0]
-				for _, n := range names {
+				for _, n := range files {
 					if only && n != "barrier" {
 						continue
 					}
@@ -598,5 +1134,31 @@ func runDaemonCase(t *testing.T, ctBin, bin string, dc daemonCase) {
 				}
 			}
 		}
+		for _, n := range dc.stable {
+			for _, who := range []string{"ct", "drcon"} {
+				path := filepath.Join(e.dir, who, n)
+				got := stamp(t, path)
+				if was, ok := first[path]; !ok {
+					first[path] = got
+				} else if got != was {
+					t.Errorf("%s: %s rewrote %s (same content): %+v, was %+v", st.name, who, n, got, was)
+				}
+			}
+		}
 	}
+}
+
+// fileStamp is what a rewrite of a file changes, even with the same bytes.
+type fileStamp struct {
+	ino          uint64
+	mtime, ctime syscall.Timespec
+}
+
+func stamp(t *testing.T, path string) fileStamp {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return fileStamp{ino: st.Ino, mtime: st.Mtim, ctime: st.Ctim}
 }
