@@ -14,6 +14,7 @@ import (
 
 	"github.com/drcon/drcon/config"
 	"github.com/drcon/drcon/jobs/render/rendertest"
+	"github.com/drcon/drcon/template/dep"
 )
 
 func runOnce(t *testing.T, j *Job, timeout time.Duration) error {
@@ -99,6 +100,34 @@ func TestOnceFailedDependency(t *testing.T) {
 	}
 	if s := j.Status(); !strings.Contains(s.LastError, "No path to datacenter") {
 		t.Errorf("status error %q, want the failure", s.LastError)
+	}
+	if _, statErr := os.Stat(cfg.Destination); !errors.Is(statErr, os.ErrNotExist) {
+		t.Errorf("destination written: %v", statErr)
+	}
+}
+
+// A dependency that failed for good fails a once render even when the data
+// that arrived with the failure makes the next pass not use it, as
+// consul-template stops at the failure.
+func TestOnceFailureOfTheLastPass(t *testing.T) {
+	store := rendertest.NewStore()
+	store.SetKey("k", "v")
+	cfg := newConfig(t, "web", `{{ if keyExists "switch" }}{{ key "k" }}{{ else }}{{ service "web@dc9" }}{{ end }}`)
+	src := store.Subscribe()
+	j := mustNew(t, cfg, src, Options{Mode: ModeOnce})
+	gone := rendertest.Service("web")
+	gone.DC = "dc9"
+	go func() {
+		eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
+		// Both arrive before the job's next execution.
+		release := src.Hold()
+		store.Fail(gone, errors.New("Unexpected response code: 500 (No path to datacenter)"))
+		store.Set(rendertest.KV("switch"), dep.KVValue{Exists: true, Value: "on"})
+		release()
+	}()
+	err := runOnce(t, j, 20*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "No path to datacenter") {
+		t.Fatalf("error %v, want the failed dependency named", err)
 	}
 	if _, statErr := os.Stat(cfg.Destination); !errors.Is(statErr, os.ErrNotExist) {
 		t.Errorf("destination written: %v", statErr)

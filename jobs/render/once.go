@@ -32,6 +32,12 @@ func (r *run) once(ctx context.Context) error {
 				j.cfg.Name, context.Cause(ctx), strings.Join(depStrings(dep.Sort(slices.Clone(r.missing))), ", "))
 		case <-j.src.Changed():
 		}
+		// A dependency of the last pass that failed for good fails the
+		// render even if the next pass would not use it: consul-template
+		// stops at the failure, whatever else arrived with it.
+		if err := r.failedDependencies(); err != nil {
+			return r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
+		}
 	}
 }
 

@@ -33,19 +33,17 @@ type KVValue struct {
 	Value  string
 }
 
-// Retains reports whether a watcher of d keeps prev, the data it has, over
-// v, a newer answer. key (kv.block) waits for its key to exist and, once it
-// has a value, keeps it when the key is deleted, as consul-template does (it
-// drops a blocking query's empty answer): the template goes on rendering
-// other changes with the last value rather than stopping until the key is
-// back.
-func (d Dependency) Retains(prev, v any) bool {
+// NoData reports whether v, an answer to d, gives it no data. key
+// (kv.block) waits for its key to exist: consul-template drops a blocking
+// query's empty answer, so a missing key neither wakes a template nor, once
+// the key had a value, takes that value away when the key is deleted (the
+// template goes on rendering other changes with the last value).
+func (d Dependency) NoData(v any) bool {
 	if d.Kind != KindKVBlock {
 		return false
 	}
-	p, _ := prev.(KVValue)
-	n, _ := v.(KVValue)
-	return p.Exists && !n.Exists
+	kv, _ := v.(KVValue)
+	return !kv.Exists
 }
 
 // CARoot is a Connect CA root certificate (see package api for why it is

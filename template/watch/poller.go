@@ -52,11 +52,12 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 		}
 		failures = 0
 		verdict := cur.answer(q, m)
+		empty := verdict == moved && w.d.NoData(v)
 		kept := w.kept
 		if verdict == moved {
-			kept = w.has && w.d.Retains(w.value, v)
+			kept = empty && w.has
 		}
-		changed := verdict == moved && !kept && !(w.has && p.same(w, v))
+		changed := verdict == moved && !empty && !(w.has && p.same(w, v))
 		p.answered(w, cur.index, v, changed, kept)
 		switch verdict {
 		case tooStale:

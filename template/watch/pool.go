@@ -72,7 +72,7 @@ type watcher struct {
 
 	value      any
 	has        bool
-	kept       bool // value was kept over the answers since (dep.Dependency.Retains)
+	kept       bool // value was kept over the answers since (dep.Dependency.NoData)
 	index      uint64
 	changedAt  time.Time
 	answeredAt time.Time

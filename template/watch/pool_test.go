@@ -203,8 +203,37 @@ func TestKeptValueHandedOverWithinOneChange(t *testing.T) {
 		signalled(s1)
 		s1.Want([]dep.Dependency{sel, x})
 		settle()
-		if v, _ := s1.Recall(x); v != (dep.KVValue{}) {
-			t.Fatalf("x watched afresh: %#v, want the key absent", v)
+		if v, ok := s1.Recall(x); ok {
+			t.Fatalf("x watched afresh: %#v, want no data (the key is absent)", v)
+		}
+	})
+}
+
+// A missing key gives key (kv.block) no data and wakes no one, as
+// consul-template drops a blocking query's empty answer; keyExists (kv.get)
+// gets its answer. The key's arrival then signals.
+func TestMissingKeyGivesKeyNoData(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		block := dep.Dependency{Kind: dep.KindKVBlock, Name: "k"}
+		f.set(block, 3, dep.KVValue{})
+		p := runPool(t, f, watch.Options{})
+		s := p.Subscribe()
+		s.Want([]dep.Dependency{block})
+		settle()
+		if signalled(s) {
+			t.Fatal("a missing key signalled key's subscriber")
+		}
+		if v, ok := s.Recall(block); ok {
+			t.Fatalf("key's data for a missing key = %#v, want none", v)
+		}
+		f.set(block, 4, dep.KVValue{Exists: true, Value: "v"})
+		settle()
+		if !signalled(s) {
+			t.Fatal("the key's arrival was not signalled")
+		}
+		if v, _ := s.Recall(block); v != (dep.KVValue{Exists: true, Value: "v"}) {
+			t.Fatalf("key's data = %#v", v)
 		}
 	})
 }
