@@ -3,7 +3,6 @@ package agent
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -97,21 +96,7 @@ func waitGroupGone(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	pgid := strings.TrimSpace(string(b))
-	testenv.WaitFor(t, waitLimit, "the command's process group to die", func() bool {
-		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-		for _, f := range stats {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				continue
-			}
-			_, rest, _ := strings.Cut(string(b), ") ")
-			// state ppid pgrp ...
-			if fields := strings.Fields(rest); len(fields) > 2 && fields[2] == pgid && fields[0] != "Z" {
-				return false
-			}
-		}
-		return true
-	})
+	testenv.WaitFor(t, waitLimit, "the command's process group to die", func() bool { return !testenv.GroupAlive(pgid) })
 }
 
 // TestSignalsWithoutUse: as in consul-template, a signal the configuration

@@ -103,26 +103,8 @@ func TestOnceSecondSignal(t *testing.T) {
 		}
 	}
 	pgid := strings.TrimSpace(readOr(dir, "cmd.pid"))
-	testenv.WaitFor(t, runLimit, "the command's process group to die", func() bool { return !groupAlive(pgid) })
+	testenv.WaitFor(t, runLimit, "the command's process group to die", func() bool { return !testenv.GroupAlive(pgid) })
 	if got := readOr(dir, "cmd.log"); got != "start\n" {
 		t.Fatalf("the command went on: %q", got)
 	}
-}
-
-// groupAlive reports whether a process of the group pgid lives; zombies,
-// left to init to reap, do not count.
-func groupAlive(pgid string) bool {
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, f := range stats {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		_, rest, _ := strings.Cut(string(b), ") ")
-		// state ppid pgrp ...
-		if fields := strings.Fields(rest); len(fields) > 2 && fields[2] == pgid && fields[0] != "Z" {
-			return true
-		}
-	}
-	return false
 }

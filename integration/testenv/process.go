@@ -3,7 +3,9 @@ package testenv
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -120,4 +122,22 @@ func (p *Process) Kill() {
 	}
 	_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
 	<-p.done
+}
+
+// GroupAlive reports whether a live process of the process group pgid is
+// left; zombies, which their parent (or init) reaps, count as gone.
+func GroupAlive(pgid string) bool {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		_, rest, _ := strings.Cut(string(b), ") ")
+		// state ppid pgrp ...
+		if fields := strings.Fields(rest); len(fields) > 2 && fields[2] == pgid && fields[0] != "Z" {
+			return true
+		}
+	}
+	return false
 }
