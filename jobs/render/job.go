@@ -48,7 +48,8 @@ import (
 type Source interface {
 	// Want sets the dependencies the job needs now (replacing the last set).
 	// The job calls it after every execution, with the same set when it did
-	// not change: the watcher pool learns from it that the job executed.
+	// not change: the watcher pool learns from it that the job executed
+	// with the data signalled before the execution's Hold.
 	Want(ds []dep.Dependency)
 	// Changed signals, coalesced, that data of a wanted dependency changed.
 	Changed() <-chan struct{}
@@ -61,7 +62,8 @@ type Source interface {
 	// execution at a time until the returned function is called. Template
 	// functions write into answers (mergeMap into a dict holding
 	// .ServiceMeta, sprig_sortAlpha on a []string), as they do in
-	// consul-template, whose one goroutine executes every template.
+	// consul-template, whose one goroutine executes every template. Every
+	// execution takes it before it reads any data (see Want).
 	Hold() (release func())
 }
 

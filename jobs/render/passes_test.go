@@ -100,21 +100,32 @@ func TestJobsWritingIntoSharedAnswers(t *testing.T) {
 	}
 }
 
-// wantCounter is a source that counts the calls of Want.
+// wantCounter is a source that counts the calls of Want, and those with
+// no Hold (the start of an execution) since the last one.
 type wantCounter struct {
 	*rendertest.Sub
-	calls atomic.Int32
+	calls, unheld atomic.Int32
+	held          atomic.Bool
+}
+
+func (w *wantCounter) Hold() (release func()) {
+	w.held.Store(true)
+	return w.Sub.Hold()
 }
 
 func (w *wantCounter) Want(ds []dep.Dependency) {
 	w.calls.Add(1)
+	if !w.held.Swap(false) {
+		w.unheld.Add(1)
+	}
 	w.Sub.Want(ds)
 }
 
-// The source hears of every execution, through Want, even when the set of
-// dependencies did not change or the execution failed (then with the set
-// of the last one that did not): the watcher pool keeps a deleted key's
-// last value for a job yet to execute.
+// The source hears of every execution, through Hold at its start and Want
+// after it, even when the set of dependencies did not change or the
+// execution failed (then with the set of the last one that did not): the
+// watcher pool keeps a deleted key's last value for a job yet to execute
+// with the change that made another job drop it.
 func TestWantAfterEveryExecution(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := rendertest.NewStore()
@@ -133,6 +144,9 @@ func TestWantAfterEveryExecution(t *testing.T) {
 			if got := depStrings(src.Wanted()); !slices.Equal(got, []string{"kv.block(k)"}) {
 				t.Fatalf("after k=%s: wanted %v", v, got)
 			}
+		}
+		if n := src.unheld.Load(); n != 0 {
+			t.Errorf("%d calls of Want without a Hold before them", n)
 		}
 		if got := content(cfg.Destination); got != "3" {
 			t.Errorf("destination %q, want 3", got)

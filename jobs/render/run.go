@@ -232,7 +232,8 @@ func (r *run) discover() (*template.Result, error) {
 }
 
 // execute executes the template on src, holding the source's answers:
-// template functions may write into them.
+// template functions may write into them. The hold also tells the source
+// which signals the execution reads the data of (Source.Want).
 func (r *run) execute(src template.Store) (*template.Result, error) {
 	defer r.j.src.Hold()()
 	return r.tmpl.Execute(src)

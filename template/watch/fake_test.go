@@ -162,6 +162,13 @@ func signalled(s *watch.Subscription) bool {
 	}
 }
 
+// execute stands for one execution of a job on s: it begins (Hold), reads
+// the data, and ends with the dependencies it used (Want).
+func execute(s *watch.Subscription, ds ...dep.Dependency) {
+	s.Hold()()
+	s.Want(ds)
+}
+
 func kv(name string) dep.Dependency { return dep.Dependency{Kind: dep.KindKV, Name: name} }
 
 var errDown = errors.New("connection refused")

@@ -65,8 +65,9 @@ type watcher struct {
 	cancel context.CancelFunc // nil until the poller starts
 
 	subs map[*Subscription]struct{}
-	// waits holds, while w is retiring, the subscriptions it waits for.
-	waits map[*Subscription]struct{}
+	// waits holds, while w is retiring, the subscriptions it waits for,
+	// with the count of their signals at its release.
+	waits map[*Subscription]uint64
 	// abort ends the blocking query in flight, if one is (see reset).
 	abort context.CancelCauseFunc
 
@@ -140,20 +141,20 @@ func (p *Pool) acquire(d dep.Dependency, s *Subscription) *watcher {
 // release removes s from the subscribers of w and stops w's poller (aborting
 // its query) when s was the last. A watcher that keeps a deleted key's last
 // value (kept) stays while subscriptions signalled before have yet to
-// execute: consul-template forgets a dependency only after a run, which
-// executes every template, left it unused, so a template that takes up the
-// key in reaction to the change that makes another one drop it still gets
-// that value. Called with p.mu held.
+// execute with that signal's data: consul-template forgets a dependency
+// only after a run, which executes every template, left it unused, so a
+// template that takes up the key in reaction to the change that makes
+// another one drop it still gets that value. Called with p.mu held.
 func (p *Pool) release(w *watcher, s *Subscription) {
 	delete(w.subs, s)
 	if len(w.subs) > 0 {
 		return
 	}
 	if w.kept {
-		w.waits = map[*Subscription]struct{}{}
+		w.waits = map[*Subscription]uint64{}
 		for o := range p.subs {
-			if o.pending {
-				w.waits[o] = struct{}{}
+			if o.signals > o.done {
+				w.waits[o] = o.signals
 			}
 		}
 		if len(w.waits) > 0 {
@@ -165,9 +166,14 @@ func (p *Pool) release(w *watcher, s *Subscription) {
 }
 
 // executed tells the retiring watchers that s has executed (or closed),
-// and stops those that no longer wait for anyone. Called with p.mu held.
+// and stops those that no longer wait for anyone. A watcher waits only for
+// the signals sent before its release, so that one whose subscriptions keep
+// being signalled while they execute still stops. Called with p.mu held.
 func (p *Pool) executed(s *Subscription) {
 	for w := range p.retiring {
+		if at, ok := w.waits[s]; !ok || (!s.closed && s.done < at) {
+			continue
+		}
 		delete(w.waits, s)
 		if len(w.waits) == 0 {
 			delete(p.retiring, w)

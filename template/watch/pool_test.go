@@ -209,6 +209,102 @@ func TestKeptValueHandedOverWithinOneChange(t *testing.T) {
 	})
 }
 
+// The Want that ends an execution begun before a signal does not count as
+// executing with it: the job executes again (the signal waits in Changed),
+// so a deleted key's kept value that another subscriber drops in reaction
+// to that signal still waits for it, and is handed over.
+func TestKeptValueWaitsForAnExecutionBegunBeforeTheSignal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		x := dep.Dependency{Kind: dep.KindKVBlock, Name: "x"}
+		sel := kv("sel")
+		f.set(x, 3, dep.KVValue{Exists: true, Value: "one"})
+		f.set(sel, 3, dep.KVValue{Exists: true, Value: "1"})
+		p := runPool(t, f, watch.Options{})
+		s1, s2 := p.Subscribe(), p.Subscribe()
+		s1.Want([]dep.Dependency{sel, x})
+		s2.Want([]dep.Dependency{sel})
+		settle()
+		f.set(x, 4, dep.KVValue{})
+		settle()
+		signalled(s1)
+		execute(s1, sel, x)
+		// s2 begins an execution with the first data; sel changes before
+		// it ends.
+		signalled(s2)
+		s2.Hold()()
+		f.set(sel, 5, dep.KVValue{Exists: true, Value: "2"})
+		settle()
+		s2.Want([]dep.Dependency{sel})
+		// s1 executes with the change and drops x: s2 has yet to.
+		signalled(s1)
+		execute(s1, sel)
+		synctest.Wait()
+		if got := f.inFlight(); got[x] != 1 {
+			t.Fatalf("in flight %v: x stopped before s2 executed with the change", got)
+		}
+		if !signalled(s2) {
+			t.Fatal("s2 was not signalled for the change")
+		}
+		execute(s2, sel, x)
+		if v, _ := s2.Recall(x); v != (dep.KVValue{Exists: true, Value: "one"}) {
+			t.Fatalf("x handed over within one change: %#v, want the kept value", v)
+		}
+	})
+}
+
+// A retiring watcher waits only for the executions that begin after the
+// signals sent before its release, or for their subscriptions to close: a
+// subscriber signalled again while it executes does not keep it for ever.
+func TestRetiringWatcherStops(t *testing.T) {
+	for _, end := range []string{"executes", "closes"} {
+		t.Run(end, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake()
+				x := dep.Dependency{Kind: dep.KindKVBlock, Name: "x"}
+				sel := kv("sel")
+				f.set(x, 3, dep.KVValue{Exists: true, Value: "one"})
+				f.set(sel, 3, dep.KVValue{Exists: true, Value: "1"})
+				p := runPool(t, f, watch.Options{})
+				s1, s2 := p.Subscribe(), p.Subscribe()
+				s1.Want([]dep.Dependency{sel, x})
+				s2.Want([]dep.Dependency{sel})
+				settle()
+				f.set(x, 4, dep.KVValue{})
+				settle()
+				signalled(s1)
+				execute(s1, sel, x)
+				signalled(s2)
+				execute(s2, sel)
+				f.set(sel, 5, dep.KVValue{Exists: true, Value: "2"})
+				settle()
+				signalled(s1)
+				execute(s1, sel)
+				synctest.Wait()
+				if got := f.inFlight(); got[x] != 1 {
+					t.Fatalf("in flight %v: x stopped before s2 executed with the change", got)
+				}
+				switch end {
+				case "executes":
+					// s2 executes with the change, and is signalled again
+					// before it ends.
+					signalled(s2)
+					s2.Hold()()
+					f.set(sel, 6, dep.KVValue{Exists: true, Value: "3"})
+					settle()
+					s2.Want([]dep.Dependency{sel})
+				case "closes":
+					s2.Close()
+				}
+				synctest.Wait()
+				if got := f.inFlight(); got[x] != 0 {
+					t.Fatalf("in flight %v: x still watched after s2 %s", got, end)
+				}
+			})
+		})
+	}
+}
+
 // A missing key gives key (kv.block) no data and wakes no one, as
 // consul-template drops a blocking query's empty answer; keyExists (kv.get)
 // gets its answer. The key's arrival then signals.

@@ -25,9 +25,13 @@ type Subscription struct {
 	first  map[*watcher]struct{}
 	owed   bool // new data is waiting for first to empty
 	closed bool
-	// pending is true from a signal to the next Want: the job has yet to
-	// execute with the data signalled (see Pool.release).
-	pending bool
+	// signals counts the signals sent; began is its value when the latest
+	// execution began (Hold; begun until its Want), done when the latest
+	// one to end (Want) began. An execution begun before a signal may have
+	// read the data from before it: s has executed with the data of the
+	// n-th signal once done >= n (see Pool.release).
+	signals, began, done uint64
+	begun                bool
 }
 
 // Want replaces the set of dependencies s wants. Newly wanted dependencies
@@ -38,7 +42,9 @@ type Subscription struct {
 // had data. Dependencies no longer wanted are released, stopping their
 // poller if s was their last subscriber. Want after Close does nothing.
 // A job calls Want after each execution, with the same set if it did not
-// change: that tells the pool that it executed (see Pool.release).
+// change: that tells the pool that it executed with the data signalled
+// before the execution's Hold, or before the Want if it took none since the
+// last Want (see Pool.release).
 func (s *Subscription) Want(ds []dep.Dependency) {
 	p := s.p
 	p.mu.Lock()
@@ -46,7 +52,10 @@ func (s *Subscription) Want(ds []dep.Dependency) {
 	if s.closed {
 		return
 	}
-	s.pending = false
+	if !s.begun {
+		s.began = s.signals
+	}
+	s.done, s.begun = s.began, false
 	next := make(map[dep.Dependency]*watcher, len(ds))
 	for _, d := range ds {
 		if _, dup := next[d]; dup {
@@ -118,9 +127,14 @@ func (s *Subscription) Recall(d dep.Dependency) (any, bool) {
 
 // Hold keeps the pool's answers to the caller, one execution of a template
 // at a time, until release is called. The answers are shared by every
-// subscriber, and template functions can write into them.
+// subscriber, and template functions can write into them. A job takes it
+// at the start of each execution: the data signalled before is what the
+// execution reads (see Want).
 func (s *Subscription) Hold() (release func()) {
 	s.p.held.Lock()
+	s.p.mu.Lock()
+	s.began, s.begun = s.signals, true
+	s.p.mu.Unlock()
 	return s.p.held.Unlock
 }
 
@@ -148,18 +162,18 @@ func (s *Subscription) Close() {
 		return
 	}
 	delete(p.subs, s)
+	s.closed = true
 	for _, w := range s.want {
 		p.release(w, s)
 	}
 	p.executed(s)
 	s.want, s.first = nil, nil
-	s.closed = true
 }
 
 // signal marks that data changed, without ever blocking the sender.
 // Called with p.mu held.
 func (s *Subscription) signal() {
-	s.pending = true
+	s.signals++
 	select {
 	case s.changed <- struct{}{}:
 	default:
