@@ -30,7 +30,7 @@ func NewMetrics(reg *metrics.Registry) *Metrics {
 		Registrations: reg.NewCounterVec("drcon_registrator_registrations_total", "Writes to the Consul agent, by action.", "job", "action"),
 		ReconcileActions: reg.NewCounterVec("drcon_registrator_reconcile_actions_total",
 			"Differences found and applied by reconciles, by action.", "job", "action"),
-		DockerEvents: reg.NewCounterVec("drcon_registrator_docker_events_total", "Docker events received, by type and action.", "job", "type"),
+		DockerEvents: reg.NewCounterVec("drcon_registrator_docker_events_total", "Docker events received, by action (start, die, health_status, ...).", "job", "type"),
 	}
 }
 

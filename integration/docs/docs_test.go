@@ -1,7 +1,8 @@
 // Package docs checks that README.md says what the code does: its function
 // reference against the template language, its configuration examples
 // against the configuration loader's fixtures, its status sample and its
-// metrics table against the code.
+// metrics table against the code, and its CI commands against a real
+// Consul (ci_test.go).
 package docs
 
 import (
@@ -114,7 +115,8 @@ func TestStatusSample(t *testing.T) {
 }
 
 // TestMetricsReference: every metric of the jobs and of the runtime is in
-// the README's table.
+// the README's table (TestOperations checks the table against a running
+// agent's /metrics).
 func TestMetricsReference(t *testing.T) {
 	_, text := readme(t)
 	ref := section(t, text, "metrics")

@@ -96,6 +96,28 @@ func TestRestart(t *testing.T) {
 	}
 }
 
+// TestRename: `docker rename` moves the container's service to the ID of
+// its new name at once; registrator ignored the event and kept the old ID
+// until the container restarted.
+func TestRename(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	old, renamed := "old-"+e.runID, "new-"+e.runID
+	id := e.run(e.image, "--name", old, "-p", "127.0.0.1::80")
+	svc := ofContainer(e.waitServices("registered", count(1)), id)[0]
+	if !strings.HasSuffix(svc.ID, ":"+old+":80") {
+		t.Fatalf("service ID %q, want HOST:%s:80", svc.ID, old)
+	}
+	e.must("rename", old, renamed)
+	got := e.waitServices("registered under the new name alone", func(s map[string]*api.AgentService) bool {
+		c := ofContainer(s, id)
+		return len(s) == 1 && len(c) == 1 && strings.HasSuffix(c[0].ID, ":"+renamed+":80")
+	})
+	if svc := ofContainer(got, id)[0]; svc.Port != e.hostPort(id, "80/tcp") {
+		t.Errorf("renamed service at port %d", svc.Port)
+	}
+}
+
 // TestRemove: `docker rm -f` and the end of a `--rm` container deregister.
 func TestRemove(t *testing.T) {
 	e := newEnv(t)

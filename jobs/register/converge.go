@@ -114,13 +114,16 @@ func (j *Job) handle(ctx context.Context, id string, w *work) error {
 }
 
 // entry returns the container's entry, creating it. Once a reconcile has
-// listed the agent, a container it did not see has no services.
+// listed the agent, a container it did not see has no services. An entry
+// made again for a container whose entry was dropped during a reconcile
+// keeps the dropped one's seq: that reconcile's listing, which may still
+// show services drcon since deregistered, is older.
 func (j *Job) entry(id string) *entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	e, ok := j.entries[id]
 	if !ok {
-		e = &entry{warned: map[string]bool{}}
+		e = &entry{warned: map[string]bool{}, seq: j.gone[id]}
 		if j.st.baseline {
 			e.actual = map[string]actualService{}
 		}
@@ -224,6 +227,9 @@ func (j *Job) converge(ctx context.Context, id string, e *entry, event bool) err
 	j.release(id, e)
 	if len(e.actual) == 0 && !d.running {
 		delete(j.entries, id)
+		if j.gone != nil {
+			j.gone[id] = e.seq
+		}
 	}
 	return nil
 }

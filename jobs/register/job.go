@@ -64,6 +64,11 @@ type Job struct {
 
 	mu      sync.Mutex // guards everything below
 	entries map[string]*entry
+	// gone are the last seqs of the entries dropped while a reconcile's
+	// listing may still be applied (nil otherwise): an entry made again
+	// for that container must not take the listing, older than its last
+	// write, for what the agent has (see entry).
+	gone    map[string]uint64
 	holders map[string]*holder // by service ID
 	id      identity
 	st      status

@@ -156,20 +156,26 @@ func parsePort(p docker.Port) (int, string, bool) {
 
 // hostEndpoints are the declared ports of a container on the host's
 // network. An exposed port that no key declares is named in a warning:
-// registrator registered it, and a migration would lose it in silence.
-// counted is the number of ports registered or left out that way, so that
-// names keep registrator's -PORT suffix: EXPOSE 80 443 with only port 80
-// declared registers web-80, as registrator did.
+// registrator registered it, and a migration would lose it in silence. One
+// that SERVICE_<port>_IGNORE leaves out is not: it says what it wants.
+// counted is the number of ports registered or left out either way, so
+// that names keep registrator's -PORT suffix: EXPOSE 80 443 with only port
+// 80 declared registers web-80, as registrator did.
 func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string) (eps []endpoint, counted int, warns []warning) {
 	protos := map[int][]string{}
 	var undeclared []string
+	ignored := 0
 	declared := m.declaredPorts()
 	for _, p := range exposed(c, nil) {
-		if n, proto, ok := parsePort(p); ok {
+		n, proto, ok := parsePort(p)
+		switch {
+		case !ok:
+		case slices.Contains(declared, n):
 			protos[n] = append(protos[n], proto)
-			if !slices.Contains(declared, n) {
-				undeclared = append(undeclared, string(p))
-			}
+		case m.ports[n]["ignore"].v != "":
+			ignored++
+		default:
+			undeclared = append(undeclared, string(p))
 		}
 	}
 	if len(undeclared) > 0 {
@@ -177,7 +183,7 @@ func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string)
 		warns = append(warns, warning{msg: fmt.Sprintf("host networking: exposed port(s) %s not registered; declare each with SERVICE_<port>_NAME "+
 			"(registrator registered every EXPOSE, #608)", strings.Join(undeclared, ", "))})
 	}
-	if v, ok := mention(m.generic); ok && len(declared) == 0 && len(undeclared) == 0 {
+	if v, ok := mention(m.generic); ok && len(declared) == 0 && len(undeclared) == 0 && ignored == 0 {
 		warns = append(warns, warning{src: v.src, msg: "host networking: no port declared, so nothing registers; declare each of the container's ports with SERVICE_<port>_NAME"})
 	}
 	check := s.hostIP
@@ -193,7 +199,7 @@ func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string)
 			eps = append(eps, endpoint{port: port, proto: proto, address: s.hostIP, hostPort: port, checkHost: check})
 		}
 	}
-	return eps, len(eps) + len(undeclared), warns
+	return eps, len(eps) + len(undeclared) + ignored, warns
 }
 
 // unregistered names the SERVICE_* settings of a container that is not on
@@ -201,8 +207,23 @@ func hostEndpoints(c *docker.Container, s settings, m metadata, nodeAddr string)
 // over them with a log line at most: a port key of a port the container
 // does not have (the published port's number, often, instead of the
 // container's) or does not publish, and, when no port registers and nothing
-// else (explained) says why, its other keys.
+// else (explained) says why, its other keys. A container without a network
+// gets one warning for all of them.
 func unregistered(c, ns *docker.Container, s settings, m metadata, eps []endpoint, explained bool) []warning {
+	if networkMode(ns) == "none" {
+		// No network, so no address, in internal mode too; publishing or
+		// internal would not help, so one warning says why.
+		v, ok := mention(m.generic)
+		for _, p := range m.declaredPorts() {
+			if !ok {
+				v, ok = mention(m.ports[p])
+			}
+		}
+		if !ok || explained {
+			return nil
+		}
+		return []warning{{src: v.src, msg: "the container has no network (--network none), so nothing registers"}}
+	}
 	has := map[int]bool{}
 	var ports []string
 	for _, p := range exposed(c, ns) {

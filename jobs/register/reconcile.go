@@ -95,6 +95,17 @@ func (j *Job) reconciler(ctx context.Context) error {
 // drcon remembers) for a pass that compares against that listing.
 func (j *Job) reconcile(ctx context.Context) error {
 	id := j.identity()
+	// Reconciles run one at a time and wait for their round, so no older
+	// listing is pending: only entries dropped from now on can meet this
+	// one's listing again.
+	j.mu.Lock()
+	j.gone = map[string]uint64{}
+	j.mu.Unlock()
+	defer func() {
+		j.mu.Lock()
+		j.gone = nil
+		j.mu.Unlock()
+	}()
 	listed := j.seq.Add(1)
 	running, err := j.docker.running(ctx)
 	if err != nil {

@@ -35,17 +35,21 @@ func hostContainer(env, exposed []string) *docker.Container {
 // TestHostNetworkingSuffix: bridge/bridge.go add, with --net=host, makes
 // every Config.ExposedPorts entry a service port and counts them all for
 // isGroup, so newService names port 80 SERVICE_NAME-80 when 443 is exposed
-// too. drcon registers only the declared port (README), under that name.
+// too, also when SERVICE_443_IGNORE ignores 443 (it counted before it
+// looked at that). drcon registers only the declared port (README), under
+// that name.
 func TestHostNetworkingSuffix(t *testing.T) {
 	for _, tt := range []struct {
 		exposed []string
+		env     []string
 		want    string
 	}{
-		{[]string{"80/tcp", "443/tcp"}, "web-80"},
-		{[]string{"80/tcp"}, "web"},
-		{[]string{"80/tcp", "80/udp"}, "web-80"}, // registrator counted tcp and udp apart
+		{[]string{"80/tcp", "443/tcp"}, nil, "web-80"},
+		{[]string{"80/tcp"}, nil, "web"},
+		{[]string{"80/tcp", "80/udp"}, nil, "web-80"}, // registrator counted tcp and udp apart
+		{[]string{"80/tcp", "443/tcp"}, []string{"SERVICE_443_IGNORE=1"}, "web-80"},
 	} {
-		c := hostContainer([]string{"SERVICE_NAME=web", "SERVICE_80_CHECK_TCP=true"}, tt.exposed)
+		c := hostContainer(append([]string{"SERVICE_NAME=web", "SERVICE_80_CHECK_TCP=true"}, tt.env...), tt.exposed)
 		s, err := newSettings(&config.Registrator{})
 		if err != nil {
 			t.Fatal(err)

@@ -42,6 +42,13 @@ func bridgeContainer(labels map[string]string, exposed []string, published ...st
 // which ignores all the same (as in registrator).
 func TestSettingsThatRegisterNothing(t *testing.T) {
 	two := []string{"80/tcp", "81/tcp"}
+	noNetwork := func(labels map[string]string) *docker.Container {
+		c := bridgeContainer(labels, []string{"80/tcp"})
+		c.HostConfig.NetworkMode = "none"
+		c.NetworkSettings = &docker.NetworkSettings{Ports: map[docker.Port][]docker.PortBinding{},
+			Networks: map[string]docker.ContainerNetwork{"none": {}}}
+		return c
+	}
 	cases := []struct {
 		name string
 		c    *docker.Container
@@ -59,6 +66,14 @@ func TestSettingsThatRegisterNothing(t *testing.T) {
 		{name: "host network, nothing declared", c: hostContainer([]string{"SERVICE_NAME=web"}, nil),
 			want: []string{`env "SERVICE_NAME": host networking: no port declared`}},
 
+		// --network none: publishing or internal would not help.
+		{name: "no network", c: noNetwork(map[string]string{"SERVICE_NAME": "web"}),
+			want: []string{`label "SERVICE_NAME": the container has no network (--network none), so nothing registers`}},
+		{name: "no network, internal", c: noNetwork(map[string]string{"SERVICE_NAME": "web"}), cfg: config.Registrator{Internal: true},
+			want: []string{`label "SERVICE_NAME": the container has no network`}},
+		{name: "no network, port key", c: noNetwork(map[string]string{"SERVICE_80_NAME": "web"}), cfg: config.Registrator{Internal: true},
+			want: []string{`label "SERVICE_80_NAME": the container has no network`}},
+
 		{name: "ignore false", c: bridgeContainer(map[string]string{"SERVICE_IGNORE": "false"}, two, "80/tcp"),
 			want: []string{`label "SERVICE_IGNORE": "false" ignores all the same`}},
 		{name: "port ignore 0", c: bridgeContainer(map[string]string{"SERVICE_81_IGNORE": "0"}, two, "80/tcp", "81/tcp"),
@@ -66,7 +81,11 @@ func TestSettingsThatRegisterNothing(t *testing.T) {
 
 		{name: "fine", c: bridgeContainer(map[string]string{"SERVICE_80_NAME": "web"}, two, "80/tcp")},
 		{name: "no settings", c: bridgeContainer(nil, two)},
+		{name: "no settings, no network", c: noNetwork(nil), cfg: config.Registrator{Internal: true}},
 		{name: "ignored port", c: bridgeContainer(map[string]string{"SERVICE_81_IGNORE": "1", "SERVICE_81_NAME": "x"}, two, "80/tcp")},
+		// Host networking: a port left out on purpose is not "not declared".
+		{name: "host network, ignored port", c: hostContainer([]string{"SERVICE_81_NAME=web", "SERVICE_80_IGNORE=1"}, two)},
+		{name: "host network, only port ignored", c: hostContainer([]string{"SERVICE_NAME=web", "SERVICE_80_IGNORE=1"}, []string{"80/tcp"})},
 		{name: "ignored container", c: bridgeContainer(map[string]string{"SERVICE_IGNORE": "1", "SERVICE_NAME": "x"}, two)},
 		{name: "internal", c: bridgeContainer(map[string]string{"SERVICE_81_NAME": "admin"}, two), cfg: config.Registrator{Internal: true}},
 	}
