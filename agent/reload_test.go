@@ -7,16 +7,17 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/drcon/drcon/config"
+	"github.com/drcon/drcon/integration/testenv"
 	"github.com/drcon/drcon/jobs/render"
 	"github.com/drcon/drcon/template/snapshot"
 )
@@ -36,12 +37,10 @@ type reloadEnv struct {
 
 func startReloadEnv(t *testing.T, jobs map[string]string) *reloadEnv {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	// Not a port the kernel picks for ":0": that is also where it takes
+	// outgoing connections' source ports from, which can hold it by the
+	// time the agent listens (see testenv.FreePort).
+	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	e := &reloadEnv{t: t, dir: t.TempDir(), status: addr, done: make(chan error, 1)}
 	e.cfg = filepath.Join(e.dir, "drcon.hcl")
 	e.write(jobs)

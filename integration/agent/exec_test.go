@@ -194,11 +194,13 @@ template "proxy" {
 
 // execChild is a child that logs to $DIR/child.log: "start PID VALUE" with
 // the rendered file's content, "usr1 PID" for SIGUSR1; it exits with the
-// code in $DIR/exit-code once that file appears, and with 3 on SIGINT.
+// code in $DIR/exit-code once that file appears, and with 3 on SIGINT. It
+// logs its start once its traps are set: a signal sent after the start is
+// logged is caught, not the default action that ends the shell.
 const execChild = `
-echo "start $$ $(cat "$DIR/out") $MARK" >> "$DIR/child.log"
 trap 'echo "usr1 $$" >> "$DIR/child.log"' USR1
 trap 'exit 3' INT
+echo "start $$ $(cat "$DIR/out") $MARK" >> "$DIR/child.log"
 while [ ! -f "$DIR/exit-code" ]; do sleep 0.05; done
 exit "$(cat "$DIR/exit-code")"
 `
@@ -240,6 +242,25 @@ template "quiet" {
 	starts := func() []string {
 		return slices.DeleteFunc(strings.Split(strings.TrimSpace(d.read("child.log")), "\n"), func(s string) bool { return !strings.HasPrefix(s, "start") })
 	}
+	// recorded waits until the status names the child of the last start,
+	// and returns its pid: the child logs its start before drcon records it
+	// (and counts a restart).
+	recorded := func() int {
+		t.Helper()
+		got := starts()
+		pid, err := strconv.Atoi(strings.Fields(got[len(got)-1])[1])
+		if err != nil {
+			t.Fatalf("start line %q: %v", got[len(got)-1], err)
+		}
+		testenv.WaitFor(t, waitLimit, fmt.Sprintf("the status to name the child %d", pid), func() bool {
+			return d.statusDoc().Exec.PID == pid
+		})
+		return pid
+	}
+	restarts := func(n uint64) {
+		t.Helper()
+		testenv.WaitFor(t, waitLimit, fmt.Sprintf("restart %d counted", n), func() bool { return d.statusDoc().Exec.Restarts >= n })
+	}
 	time.Sleep(500 * time.Millisecond)
 	if got := d.read("child.log"); got != "" || !d.statusDoc().Exec.Waiting {
 		t.Fatalf("the child ran before the template rendered: %q", got)
@@ -252,6 +273,7 @@ template "quiet" {
 
 	c.PutKV("b", "2")
 	testenv.WaitFor(t, waitLimit, "a restart", func() bool { return len(starts()) == 2 })
+	restarts(1)
 	if got := starts()[1]; !strings.HasSuffix(got, " 1-2 m1") || d.statusDoc().Exec.Restarts != 1 {
 		t.Fatalf("after the change: %q, %+v", got, d.statusDoc().Exec)
 	}
@@ -260,12 +282,13 @@ template "quiet" {
 	c.PutKV("a", "2")
 	testenv.WaitFor(t, waitLimit, "the quiet template", func() bool { return d.read("quiet") == "2" })
 	testenv.WaitFor(t, waitLimit, "a restart for template a", func() bool { return len(starts()) == 3 })
+	restarts(2)
 	time.Sleep(300 * time.Millisecond)
 	if got := starts(); len(got) != 3 || d.statusDoc().Exec.Restarts != 2 {
 		t.Fatalf("a change of both templates: %q, %+v; want one restart", got, d.statusDoc().Exec)
 	}
 
-	pid := d.statusDoc().Exec.PID
+	pid := recorded()
 	d.write(config("m1") + "log_level = \"debug\"\n")
 	if st := d.reloadBySignal(syscall.SIGHUP); st.Outcome != "ok" {
 		t.Fatalf("reload: %+v", st)
@@ -285,7 +308,7 @@ template "quiet" {
 	testenv.WaitFor(t, waitLimit, "the new template", func() bool { return d.read("other") == "x" })
 	// The new template's first file is a change: the child restarts for it.
 	testenv.WaitFor(t, waitLimit, "a restart for the new file", func() bool { return len(starts()) == 4 })
-	pid = d.statusDoc().Exec.PID
+	pid = recorded()
 
 	d.signal(syscall.SIGUSR1)
 	testenv.WaitFor(t, waitLimit, "SIGUSR1 passed on", func() bool {
@@ -366,6 +389,8 @@ template "a" {
 	if !running(helper) {
 		t.Fatalf("the wrapper's helper %d died of the reload signal sent to the wrapper", helper)
 	}
+	// The script can log the signal before drcon counts the reload.
+	testenv.WaitFor(t, waitLimit, "the reload counted", func() bool { st := d.statusDoc().Exec; return st != nil && st.Reloads >= 1 })
 	if st := d.statusDoc().Exec; st == nil || st.Reloads != 1 || st.Restarts != 0 {
 		t.Fatalf("exec status %+v: want one reload", st)
 	}

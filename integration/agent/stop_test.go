@@ -6,7 +6,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/drcon/drcon/integration/testenv"
 )
@@ -182,14 +181,23 @@ func TestNoWriteWhileTheCommandRuns(t *testing.T) {
 template "slow" {
   contents    = "{{ key \"app/k\" }}"
   destination = "$DIR/slow.out"
-  command     = "echo start=$(cat $DIR/slow.out) >> $DIR/cmd.log; sleep 1; echo end=$(cat $DIR/slow.out) >> $DIR/cmd.log"
+  command     = "echo start=$(cat $DIR/slow.out) >> $DIR/cmd.log; while [ ! -e $DIR/release ]; do sleep 0.01; done; echo end=$(cat $DIR/slow.out) >> $DIR/cmd.log"
+}
+template "probe" {
+  contents    = "{{ key \"app/k\" }}"
+  destination = "$DIR/probe.out"
 }
 `, c.Addr))
 	d.start()
 	testenv.WaitFor(t, waitLimit, "the command's start", func() bool { return d.read("cmd.log") == "start=100\n" })
+	// The command runs until the test releases it, once drcon has each
+	// change: the probe, which has no command, writes it at once.
 	for _, v := range []string{"101", "102", "103"} {
 		c.PutKV("app/k", v)
-		time.Sleep(100 * time.Millisecond)
+		testenv.WaitFor(t, waitLimit, "the probe's "+v, func() bool { return d.read("probe.out") == v })
+	}
+	if err := os.WriteFile(d.path("release"), nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	testenv.WaitFor(t, waitLimit, "the second run's end", func() bool { return strings.Count(d.read("cmd.log"), "\n") == 4 })
 	if got, want := d.read("cmd.log"), "start=100\nend=100\nstart=103\nend=103\n"; got != want {

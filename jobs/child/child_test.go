@@ -16,12 +16,14 @@ import (
 
 // script is a child that records its life in dir/log: "start PID", one
 // line per signal it catches, and "exit" when SIGINT stops it with code 3.
+// It logs its start once its traps are set: a signal sent after the start
+// is logged is caught, not the default action that ends the shell.
 const script = `
-echo "start $$" >> "$LOG"
 trap 'echo "hup $$" >> "$LOG"' HUP
 trap 'echo "usr1 $$" >> "$LOG"' USR1
 trap 'echo "int $$" >> "$LOG"; exit 3' INT
 trap '' TERM
+echo "start $$" >> "$LOG"
 while :; do sleep 0.05; done
 `
 
@@ -74,10 +76,14 @@ func lines(t *testing.T, path string) []string {
 	return strings.Fields(strings.ReplaceAll(string(b), "\n", ";"))
 }
 
+// waitLimit is generous: a loaded 2-core machine running -race starts a
+// shell slowly.
+const waitLimit = 30 * time.Second
+
 // waitLog waits until the log holds want (each "event pid" joined by ";").
 func waitLog(t *testing.T, path string, want func(log string) bool) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for {
 		b, _ := os.ReadFile(path)
 		if want(string(b)) {
@@ -88,6 +94,40 @@ func waitLog(t *testing.T, path string, want func(log string) bool) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitStatus waits until c's status satisfies want. The child logs its
+// start as soon as it runs, which can be before Run has recorded it in the
+// status (its PID, a restart).
+func waitStatus(t *testing.T, c *Child, what string, want func(Status) bool) Status {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		st := c.Status()
+		if want(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: status %+v", what, st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitStarted waits until the log holds n starts and the status names the
+// process of the last one (so that Kill and the signals reach it), and
+// returns the log.
+func waitStarted(t *testing.T, c *Child, path string, n int) string {
+	t.Helper()
+	log := waitLog(t, path, func(s string) bool { return count(s, "start") == n })
+	last := ""
+	for l := range strings.SplitSeq(log, "\n") {
+		if pid, ok := strings.CutPrefix(l, "start "); ok {
+			last = pid
+		}
+	}
+	waitStatus(t, c, "the status to name the child "+last, func(st Status) bool { return strconv.Itoa(st.PID) == last })
+	return log
 }
 
 func count(s, sub string) int { return strings.Count(s, sub) }
@@ -101,7 +141,7 @@ func TestStartsOnlyWhenAsked(t *testing.T) {
 	}
 	c.Start()
 	c.Start()
-	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	waitStarted(t, c, log, 1)
 	if st := c.Status(); st.PID == 0 || st.Waiting {
 		t.Fatalf("status %+v", st)
 	}
@@ -114,6 +154,8 @@ func TestChangeSendsTheReloadSignal(t *testing.T) {
 	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
 	c.Changed(Follow)
 	s := waitLog(t, log, func(s string) bool { return count(s, "hup") == 1 })
+	// The child can log the signal before Run counts the reload.
+	waitStatus(t, c, "the reload counted", func(st Status) bool { return st.Reloads >= 1 })
 	if count(s, "start") != 1 || c.Status().Reloads != 1 {
 		t.Fatalf("log %q, status %+v", s, c.Status())
 	}
@@ -129,9 +171,11 @@ func TestChangeRestartsWithoutReloadSignal(t *testing.T) {
 	c, log := newTestChild(t, config.Exec{})
 	run(t, c)
 	c.Start()
-	first := waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	first := waitStarted(t, c, log, 1)
 	c.Changed(Follow)
-	s := waitLog(t, log, func(s string) bool { return count(s, "start") == 2 })
+	s := waitStarted(t, c, log, 2)
+	// Run counts the restart once it has recorded the new process.
+	waitStatus(t, c, "the restart counted", func(st Status) bool { return st.Restarts >= 1 })
 	pid1 := strings.Fields(first)[1]
 	if !strings.Contains(s, "int "+pid1) || c.Status().Restarts != 1 || strconv.Itoa(c.Status().PID) == pid1 {
 		t.Fatalf("log %q, status %+v: want the first child stopped by SIGINT and a second one", s, c.Status())
@@ -140,15 +184,19 @@ func TestChangeRestartsWithoutReloadSignal(t *testing.T) {
 
 // Changes during the splay make one reload.
 func TestSplayCoalesces(t *testing.T) {
+	// Long enough for a loaded machine to make the five changes in it.
+	const splay = 2 * time.Second
 	c, log := newTestChild(t, config.Exec{ReloadSignal: config.Signal{Name: "SIGHUP", Signal: syscall.SIGHUP},
-		Splay: 300 * time.Millisecond})
-	c.splayFor = func() time.Duration { return 300 * time.Millisecond } // the longest
+		Splay: splay})
+	c.splayFor = func() time.Duration { return splay } // the longest
 	run(t, c)
 	c.Start()
 	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
 	for range 5 {
 		c.Changed(Follow)
-		time.Sleep(20 * time.Millisecond)
+		for len(c.changes) > 0 { // until Run has taken it: one change each
+			time.Sleep(time.Millisecond)
+		}
 	}
 	waitLog(t, log, func(s string) bool { return count(s, "hup") == 1 })
 	time.Sleep(500 * time.Millisecond)
@@ -163,7 +211,7 @@ func TestKillTimeoutKills(t *testing.T) {
 		KillTimeout: 200 * time.Millisecond})
 	stop := run(t, c)
 	c.Start()
-	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	waitStarted(t, c, log, 1)
 	pid := c.Status().PID
 	start := time.Now()
 	if err := stop(); err != nil {
@@ -233,7 +281,7 @@ func TestKill(t *testing.T) {
 		KillTimeout: time.Minute})
 	stop := run(t, c)
 	c.Start()
-	waitLog(t, log, func(s string) bool { return count(s, "start") == 1 })
+	waitStarted(t, c, log, 1) // Kill finds the process
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
 	time.Sleep(100 * time.Millisecond)

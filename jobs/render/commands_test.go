@@ -121,14 +121,21 @@ func TestCommandLeavesABackgroundProcess(t *testing.T) {
 	store := rendertest.NewStore()
 	store.SetKey("k", "v")
 	cfg := newConfig(t, "web", `{{ key "k" }}`)
-	marker := filepath.Join(t.TempDir(), "marker")
-	cfg.Command = config.Command{Shell: "echo started; (sleep 1; echo late; echo survived > " + marker + ") &"}
+	dir := t.TempDir()
+	marker, gate := filepath.Join(dir, "marker"), filepath.Join(dir, "gate")
+	// The background process goes on only once the test has seen the
+	// command done.
+	cfg.Command = config.Command{Shell: "echo started; (while [ ! -e " + gate + " ]; do sleep 0.01; done; echo late; echo survived > " +
+		marker + ") &"}
 	var l logs
 	j := mustNew(t, cfg, store.Subscribe(), Options{Commands: startRunner(t, &l)})
 	startJob(t, j)
 	eventually(t, "the command", func() bool { return j.Status().Command != nil })
-	if c := j.Status().Command; c.ExitCode != 0 || c.Duration >= time.Second {
+	if c := j.Status().Command; c.ExitCode != 0 || content(marker) != "" {
 		t.Errorf("command %+v: want it done before its background process", c)
+	}
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	eventually(t, "the background process's file", func() bool { return content(marker) == "survived\n" })
 	eventually(t, "its late line logged", func() bool {
@@ -371,18 +378,23 @@ func TestNoWriteWhileTheCommandRuns(t *testing.T) {
 	store.SetKey("k", "0")
 	cfg := newConfig(t, "web", `{{ key "k" }}`)
 	log := filepath.Join(t.TempDir(), "log")
-	started := log + ".started"
-	cfg.Command = config.Command{Shell: fmt.Sprintf(`echo "start=$(cat %[1]s)" >> %[2]s; touch %[3]s; sleep 0.5; echo "end=$(cat %[1]s)" >> %[2]s`,
-		cfg.Destination, log, started)}
+	started, release := log+".started", log+".release"
+	// The command runs until the test releases it, after the changes.
+	cfg.Command = config.Command{Shell: fmt.Sprintf(`echo "start=$(cat %[1]s)" >> %[2]s; touch %[3]s; `+
+		`while [ ! -e %[4]s ]; do sleep 0.01; done; echo "end=$(cat %[1]s)" >> %[2]s`, cfg.Destination, log, started, release)}
 	var l logs
-	j := mustNew(t, cfg, store.Subscribe(), Options{Commands: startRunner(t, &l)})
+	sub := store.Subscribe()
+	j := mustNew(t, cfg, sub, Options{Commands: startRunner(t, &l)})
 	startJob(t, j)
 	eventually(t, "the command to start", func() bool { _, err := os.Stat(started); return err == nil })
 	for _, v := range []string{"1", "2", "3"} {
 		store.SetKey("k", v)
-		time.Sleep(50 * time.Millisecond)
+		eventually(t, "the job to take the change "+v, func() bool { return len(sub.Changed()) == 0 })
 	}
-	eventually(t, "the command to run again", func() bool { return len(lines(log)) == 4 })
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the command to run again", func() bool { return len(lines(log)) >= 4 })
 	if got, want := strings.Join(lines(log), ","), "start=0,end=0,start=3,end=3"; got != want {
 		t.Errorf("the command read %s, want %s", got, want)
 	}

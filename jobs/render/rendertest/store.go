@@ -13,16 +13,18 @@ import (
 
 // Store holds the latest answer of each dependency, like the watcher pool.
 type Store struct {
-	held   sync.Mutex // Sub.Hold
-	mu     sync.Mutex
-	data   map[dep.Dependency]any
-	failed map[dep.Dependency]error
-	subs   map[*Sub]bool
+	held    sync.Mutex // Sub.Hold
+	mu      sync.Mutex
+	data    map[dep.Dependency]any
+	failed  map[dep.Dependency]error
+	changes map[dep.Dependency]uint64 // counts each dependency's Sets and Fails
+	subs    map[*Sub]bool
 }
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{data: map[dep.Dependency]any{}, failed: map[dep.Dependency]error{}, subs: map[*Sub]bool{}}
+	return &Store{data: map[dep.Dependency]any{}, failed: map[dep.Dependency]error{},
+		changes: map[dep.Dependency]uint64{}, subs: map[*Sub]bool{}}
 }
 
 // Fail marks d as failed for good with err, as the pool does after its
@@ -42,8 +44,10 @@ func (s *Store) Set(d dep.Dependency, v any) {
 	s.signal(d)
 }
 
-// signal signals the subscriptions that want d; s.mu is held.
+// signal counts a change of d and signals the subscriptions that want d;
+// s.mu is held.
 func (s *Store) signal(d dep.Dependency) {
+	s.changes[d]++
 	for sub := range s.subs {
 		if sub.wants(d) {
 			sub.signal()
@@ -78,18 +82,19 @@ func (s *Store) SetService(name string, instances ...*dep.HealthService) {
 
 // Subscribe returns a new subscription: one job's Source.
 func (s *Store) Subscribe() *Sub {
-	sub := &Sub{store: s, changed: make(chan struct{}, 1), wanted: map[dep.Dependency]bool{}}
+	sub := &Sub{store: s, changed: make(chan struct{}, 1), wanted: map[dep.Dependency]bool{}, read: map[dep.Dependency]uint64{}}
 	s.mu.Lock()
 	s.subs[sub] = true
 	s.mu.Unlock()
 	return sub
 }
 
-func (s *Store) recall(d dep.Dependency) (any, bool) {
+// recall returns d's answer and the count of d's changes it is at.
+func (s *Store) recall(d dep.Dependency) (any, bool, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.data[d]
-	return v, ok
+	return v, ok, s.changes[d]
 }
 
 // Sub is one job's view of the store.
@@ -99,15 +104,30 @@ type Sub struct {
 
 	mu     sync.Mutex
 	wanted map[dep.Dependency]bool
+	read   map[dep.Dependency]uint64 // the store's count of changes at each dependency's last Recall
 }
 
-// Want replaces the set of wanted dependencies.
+// Want replaces the set of wanted dependencies. A newly wanted one that
+// changed since it was last recalled signals at once, as the pool signals
+// the data a new dependency already has: its change came while no one
+// wanted it, and would otherwise never be read (a job recalls, then wants
+// what it used).
 func (s *Sub) Want(ds []dep.Dependency) {
+	// The store's lock orders this against Set: a change comes either
+	// before, and is counted here, or after, and signals the new want.
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.wanted = map[dep.Dependency]bool{}
+	wanted := map[dep.Dependency]bool{}
+	changed := false
 	for _, d := range ds {
-		s.wanted[d] = true
+		wanted[d] = true
+		changed = changed || (!s.wanted[d] && s.read[d] != s.store.changes[d])
+	}
+	s.wanted = wanted
+	if changed {
+		s.signal()
 	}
 }
 
@@ -115,7 +135,13 @@ func (s *Sub) Want(ds []dep.Dependency) {
 func (s *Sub) Changed() <-chan struct{} { return s.changed }
 
 // Recall returns d's latest answer.
-func (s *Sub) Recall(d dep.Dependency) (any, bool) { return s.store.recall(d) }
+func (s *Sub) Recall(d dep.Dependency) (any, bool) {
+	v, ok, at := s.store.recall(d)
+	s.mu.Lock()
+	s.read[d] = at
+	s.mu.Unlock()
+	return v, ok
+}
 
 // Hold keeps the store's answers to one execution at a time.
 func (s *Sub) Hold() (release func()) {
