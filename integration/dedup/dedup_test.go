@@ -346,8 +346,19 @@ func TestTooLargeToShare(t *testing.T) {
 		}
 		return leader != nil
 	})
-	c.PutKV("app/config", "small-change")
-	f.same("web.out", "config=small-change a=409600 b=409600", waitLimit)
+	// The leader warns once about what it leaves out, not at every change.
+	const warning = "answers too large to publish"
+	warned := strings.Count(leader.proc.Output(), warning)
+	for _, v := range []string{"small-change", "another-change"} {
+		c.PutKV("app/config", v)
+		f.same("web.out", "config="+v+" a=409600 b=409600", waitLimit)
+	}
+	if s := leader.dedup(); s.Role != dedup.RoleLeader {
+		t.Fatalf("%s no longer leads: %+v", leader.name, s)
+	}
+	if n := strings.Count(leader.proc.Output(), warning); warned == 0 || n != warned {
+		t.Fatalf("%q logged %d times before two changes and %d times after, want once", warning, warned, n)
+	}
 }
 
 // TestRetiredSetsAreSwept: the keys of a set whose lock has been free for
@@ -437,4 +448,184 @@ func TestDedupWithExec(t *testing.T) {
 			return strings.HasSuffix(m.read("child.log"), "hup config=v1\n")
 		})
 	}
+}
+
+// TestLongerTTLLeaderIsKept: a leader whose ttl is longer than its
+// followers' (a fleet midway through a change of ttl) beats at its own,
+// slower pace; the followers judge it by that pace instead of deposing it
+// at every beat and handing the lock round the group.
+func TestLongerTTLLeaderIsKept(t *testing.T) {
+	c := testenv.StartConsul(t)
+	f := start(t, c, c.Addr, "same")
+	leader := f.members[0]
+	rewrite(t, filepath.Join(leader.dir, "drcon.hcl"), `ttl = "10s"`, `ttl = "45s"`)
+	if err := leader.proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, waitLimit, "the leader beating at its 45s ttl", func() bool {
+		s := leader.dedup()
+		if s.Role != dedup.RoleLeader {
+			return false
+		}
+		p, _, err := c.Client().KV().Get(s.Group+"/lock", nil)
+		return err == nil && p != nil && strings.Contains(string(p.Value), `"ttl":"45s"`)
+	})
+	for i := 1; i <= 2; i++ {
+		m := newMember(t, fmt.Sprintf("drcon-%d", i), c.Addr, "HOSTTAG=same")
+		f.members = append(f.members, m)
+		m.start()
+	}
+	lock := f.settled(1, waitLimit)[0].dedup().Group + "/lock"
+	// A beat every 15s: followers with a 10s ttl would have deposed it
+	// before the second.
+	held, _, err := c.Client().KV().Get(lock, nil)
+	if err != nil || held == nil {
+		t.Fatalf("lock: %+v %v", held, err)
+	}
+	beats := 0
+	for index := held.ModifyIndex; beats < 2; beats++ {
+		p, meta, err := c.Client().KV().Get(lock, &api.QueryOptions{WaitIndex: index, WaitTime: 2 * ttl})
+		if err != nil || p == nil || p.Session != held.Session {
+			t.Fatalf("after %d beats the lock is %v (%v), want it held by the 45s leader's session %s", beats, pairSession(p), err, held.Session)
+		}
+		index = meta.LastIndex
+	}
+	for _, m := range f.live() {
+		if out := m.proc.Output(); strings.Contains(out, "deposing") || strings.Contains(out, "silent for") {
+			t.Fatalf("%s deposed or distrusted the live leader:\n%s", m.name, out)
+		}
+	}
+	f.settled(1, waitLimit)
+	c.PutKV("app/config", "v1")
+	f.same("web.out", "config=v1", waitLimit)
+}
+
+// pairSession is the session holding a KV pair, for messages.
+func pairSession(p *api.KVPair) string {
+	if p == nil {
+		return "absent"
+	}
+	return fmt.Sprintf("held by session %q", p.Session)
+}
+
+// TestReloadedLeaderCutOff: a leader cut off from Consul when a reload
+// changes its set cannot let go of its lock. Its old group's followers
+// depose its session after the TTL; the agent must not have taken that
+// session into its new group, which would then lose its leader too.
+func TestReloadedLeaderCutOff(t *testing.T) {
+	c := testenv.StartConsul(t)
+	g := startGate(t, c.Addr)
+	f := start(t, c, g.Addr, "same")
+	leader := f.members[0]
+	f.settled(1, waitLimit)
+	for i := 1; i <= 2; i++ {
+		m := newMember(t, fmt.Sprintf("drcon-%d", i), c.Addr, "HOSTTAG=same")
+		f.members = append(f.members, m)
+		m.start()
+	}
+	if f.settled(1, waitLimit)[0] != leader {
+		t.Fatal("the first agent does not lead")
+	}
+
+	g.closed.Store(true)
+	rewrite(t, filepath.Join(leader.dir, "drcon.hcl"), `config={{ key "app/config" }}`, `config=none`)
+	if err := leader.proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, waitLimit, "the leader failing to let go of its lock", func() bool {
+		return strings.Contains(leader.proc.Output(), "could not let go of the group's keys") ||
+			strings.Contains(leader.proc.Output(), "dedup: release ")
+	})
+	g.closed.Store(false)
+	// Two groups: the old one led by one of the others once they deposed
+	// the cut-off session, the new one by the reloaded agent.
+	f.settled(2, 2*ttl+waitLimit)
+	kv := c.Client().KV()
+	lock := leader.dedup().Group + "/lock"
+	held, _, err := kv.Get(lock, nil)
+	if err != nil || held == nil || held.Session == "" {
+		t.Fatalf("the new group's lock is %v (%v): it went with the deposed session", pairSession(held), err)
+	}
+	// A leader whose session was destroyed finds out at its next beat.
+	testenv.WaitFor(t, waitLimit, "the next beat in the new group", func() bool {
+		p, _, err := kv.Get(lock, nil)
+		return err == nil && (p == nil || p.ModifyIndex != held.ModifyIndex)
+	})
+	if out := leader.proc.Output(); strings.Contains(out, "stopped leading") {
+		t.Fatalf("the reloaded agent lost its new group when its old session was deposed:\n%s", out)
+	}
+	c.PutKV("app/config", "v1")
+	for _, m := range f.members[1:] {
+		testenv.WaitFor(t, waitLimit, m.name+" rendering the change", func() bool { return strings.Contains(m.read("web.out"), "config=v1") })
+	}
+}
+
+// TestStoppedLeaderKeepsTheData: a leader that stops lets go of the data
+// key without emptying it, so that its followers keep answering from it
+// until the next leader publishes, instead of reading an empty value as
+// damage and sending every query to Consul at once.
+func TestStoppedLeaderKeepsTheData(t *testing.T) {
+	c := testenv.StartConsul(t)
+	f := start(t, c, c.Addr, "same", "same", "same")
+	leader := f.settled(1, waitLimit)[0]
+	key := leader.dedup().Group + "/data"
+	// Frozen, the followers cannot take over before the key is read.
+	var frozen []*member
+	for _, m := range f.live() {
+		if m != leader {
+			if err := m.proc.Signal(syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			frozen = append(frozen, m)
+		}
+	}
+	thaw := func() {
+		for _, m := range frozen {
+			if err := m.proc.Signal(syscall.SIGCONT); err != nil {
+				t.Fatal(err)
+			}
+		}
+		frozen = nil
+	}
+	defer thaw()
+	leader.stop()
+	<-leader.proc.Done()
+	p, _, err := c.Client().KV().Get(key, nil)
+	if err != nil || p == nil {
+		t.Fatalf("data key: %v %v", p, err)
+	}
+	if p.Session != "" {
+		t.Fatalf("the stopped leader still holds the data key")
+	}
+	if _, err := dedup.DecodeData(p.Value, nil); err != nil {
+		t.Fatalf("the data key after the leader let go: %v (%d bytes)", err, len(p.Value))
+	}
+	thaw()
+	f.settled(1, waitLimit)
+	for _, m := range f.live() {
+		if out := m.proc.Output(); strings.Contains(out, "corrupt data") {
+			t.Fatalf("%s read the data as damaged:\n%s", m.name, out)
+		}
+	}
+	c.PutKV("app/config", "after-stop")
+	f.same("web.out", "config=after-stop", waitLimit)
+}
+
+// TestLockDeleted: an operator deletes the lock key under its leader
+// (cleaning up the prefix by hand); another agent takes the free lock
+// while the old leader still holds the data key. They must not shut each
+// other out for good, nor take turns as fast as Consul answers: one leads
+// again and the followers share its data.
+func TestLockDeleted(t *testing.T) {
+	c := testenv.StartConsul(t)
+	f := start(t, c, c.Addr, "same", "same", "same")
+	leader := f.settled(1, waitLimit)[0]
+	if _, err := c.Client().KV().Delete(leader.dedup().Group+"/lock", nil); err != nil {
+		t.Fatal(err)
+	}
+	c.PutKV("app/config", "after-delete")
+	f.same("web.out", "config=after-delete", waitLimit)
+	f.settled(1, waitLimit)
+	c.PutKV("app/config", "settled")
+	f.same("web.out", "config=settled", waitLimit)
 }

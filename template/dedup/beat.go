@@ -30,6 +30,9 @@ type Beat struct {
 	// Released is set on the beat written when the leader lets go of the
 	// lock (it stops or its set changed): the data was current until then.
 	Released bool
+	// TTL is the leader's session TTL, which sets the pace of its beats;
+	// zero from a drcon that did not write it.
+	TTL time.Duration
 }
 
 type wireBeat struct {
@@ -43,11 +46,16 @@ type wireBeat struct {
 	Published uint64    `json:"published"`
 	Error     string    `json:"error,omitempty"`
 	Released  bool      `json:"released,omitempty"`
+	TTL       string    `json:"ttl,omitempty"`
 }
 
 func encodeBeat(b Beat) []byte {
-	out, _ := dep.Marshal(wireBeat{Format: lockFormat, Version: FormatVersion, Holder: b.Holder, Drcon: b.Drcon,
-		Session: b.Session, Seq: b.Seq, At: b.At.UTC(), Published: b.Published, Error: b.Error, Released: b.Released})
+	w := wireBeat{Format: lockFormat, Version: FormatVersion, Holder: b.Holder, Drcon: b.Drcon,
+		Session: b.Session, Seq: b.Seq, At: b.At.UTC(), Published: b.Published, Error: b.Error, Released: b.Released}
+	if b.TTL > 0 {
+		w.TTL = b.TTL.String()
+	}
+	out, _ := dep.Marshal(w)
 	return out
 }
 
@@ -61,6 +69,13 @@ func decodeBeat(raw []byte) (Beat, error) {
 	if w.Format != lockFormat || w.Version < 1 || w.Version > FormatVersion {
 		return Beat{}, fmt.Errorf("read lock value: format %q version %d", w.Format, w.Version)
 	}
+	var ttl time.Duration
+	if w.TTL != "" {
+		var err error
+		if ttl, err = time.ParseDuration(w.TTL); err != nil {
+			return Beat{}, fmt.Errorf("read lock value: ttl: %w", err)
+		}
+	}
 	return Beat{Holder: w.Holder, Drcon: w.Drcon, Session: w.Session, Seq: w.Seq, At: w.At,
-		Published: w.Published, Error: w.Error, Released: w.Released}, nil
+		Published: w.Published, Error: w.Error, Released: w.Released, TTL: ttl}, nil
 }

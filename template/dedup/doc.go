@@ -29,13 +29,15 @@
 // leader that wrote it: a beat or a new publication within ttl plus a short
 // grace. Otherwise (no data yet, data corrupt, written by a newer drcon,
 // the leader silent or unable to publish) it queries Consul itself and
-// says why in Status; it never answers from part of a publication. A
-// leader silent for ttl is deposed: a follower confirms the silence with a
+// says why in Status; it never answers from part of a publication. The
+// ttl is the longer of the follower's and the leader's, which the beat
+// carries, so that agents whose ttl differs agree on silence. A leader
+// silent for ttl is deposed: a follower confirms the silence with a
 // consistent read, destroys the silent session and takes the lock, so
 // hand-over does not wait for Consul to expire the session (which takes up
 // to twice its TTL). A leader that stops, or whose set changes, writes a
-// last beat and lets go of the lock at once; a leader whose data key is
-// changed by anyone else writes it again.
+// last beat and lets go of the lock and the data (keeping its value) at
+// once; a leader whose data key is changed by anyone else writes it again.
 //
 // Member is the one type the agent uses: it wraps the agent's Consul
 // fetcher (implementing watch.Fetcher) and runs the election, the

@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"cmp"
 	"errors"
 	"time"
 )
@@ -8,9 +9,12 @@ import (
 func (l *loop) onLock(msg lockMsg) {
 	g := l.g
 	if msg.err != nil {
+		g.lockErr = msg.err.Error()
 		l.fail(msg.err)
+		l.judge(time.Now())
 		return
 	}
+	g.lockErr = ""
 	l.fails = 0
 	now := time.Now()
 	g.view.onLock(msg.s, now)
@@ -23,9 +27,12 @@ func (l *loop) onLock(msg lockMsg) {
 func (l *loop) onData(msg dataMsg) {
 	g := l.g
 	if msg.err != nil && !errors.Is(msg.err, errNoData) && !errors.Is(msg.err, ErrCorrupt) && !errors.Is(msg.err, ErrNewerFormat) {
+		g.dataErr = msg.err.Error()
 		l.fail(msg.err) // the watch failed; the data it had is kept
+		l.judge(time.Now())
 		return
 	}
+	g.dataErr = ""
 	now := time.Now()
 	if msg.d != nil {
 		l.m.log.Debug("dedup: data", "seq", msg.d.Seq, "published", msg.d.PublishedAt)
@@ -51,6 +58,13 @@ func (l *loop) judge(now time.Time) {
 		l.prev = nil
 	}
 	l.m.srv.serve(serve)
+	switch {
+	case serve != nil:
+	case g.lockErr != "" || g.dataErr != "":
+		why = "cannot read the group's keys: " + cmp.Or(g.lockErr, g.dataErr)
+	case g.view.lockSeen && g.view.holder == "" && g.takeErr != "":
+		why = "no leader, and this agent cannot take the lock: " + g.takeErr
+	}
 	if serve != nil {
 		why = ""
 	}

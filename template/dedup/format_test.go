@@ -302,12 +302,13 @@ func TestFitDropsTheLargestAnswers(t *testing.T) {
 
 func TestBeatRoundTrip(t *testing.T) {
 	b := Beat{Holder: "h:1", Drcon: "v1", Session: "s", Seq: 3, At: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
-		Published: 9, Error: "too big", Released: true}
+		Published: 9, Error: "too big", Released: true, TTL: 45 * time.Second}
 	got, err := decodeBeat(encodeBeat(b))
 	if err != nil || !reflect.DeepEqual(got, b) {
 		t.Fatalf("%+v, %v", got, err)
 	}
-	for _, raw := range []string{"", "{}", `{"format":"drcon-dedup-lock","version":2}`, "garbage"} {
+	for _, raw := range []string{"", "{}", `{"format":"drcon-dedup-lock","version":2}`, "garbage",
+		`{"format":"drcon-dedup-lock","version":1,"ttl":"soon"}`} {
 		if _, err := decodeBeat([]byte(raw)); err == nil {
 			t.Errorf("%q was read as a beat", raw)
 		}

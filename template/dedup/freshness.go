@@ -105,6 +105,18 @@ func (v *view) settle(now time.Time) {
 	}
 }
 
+// ttl is the ttl by which the holder and the data's writer are judged:
+// own, or the leader's from its beat when longer, so that a follower whose
+// ttl is shorter (a fleet midway through a change of ttl) does not depose a
+// live leader that beats at its own slower pace.
+func (v view) ttl(own time.Duration) time.Duration {
+	b := v.beat
+	if b != nil && b.TTL > own && (b.Session == v.holder || v.data != nil && b.Session == v.data.Session) {
+		return b.TTL
+	}
+	return own
+}
+
 // verdict is what a follower does with its group's data now.
 type verdict struct {
 	serve  bool
@@ -119,6 +131,7 @@ type verdict struct {
 // ttl/3, so ttl tolerates two lost beats, and grace covers a hand-over, when
 // the new leader needs a moment to publish its first data.
 func judge(v view, now time.Time, ttl, grace time.Duration) verdict {
+	ttl = v.ttl(ttl)
 	var out verdict
 	out.takeover = v.holder != "" && now.Sub(v.holderHeard) > ttl
 	switch {
@@ -152,6 +165,7 @@ func judge(v view, now time.Time, ttl, grace time.Duration) verdict {
 // writer's reaching ttl + grace, the data lagging for grace. Zero when
 // none is ahead.
 func (v view) due(now time.Time, ttl, grace time.Duration) time.Time {
+	ttl = v.ttl(ttl)
 	var out time.Time
 	earliest := func(t time.Time) {
 		if t.After(now) && (out.IsZero() || t.Before(out)) {

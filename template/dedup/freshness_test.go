@@ -116,6 +116,18 @@ func TestJudge(t *testing.T) {
 			{at: 4, err: errNoData, why: "no data yet"},
 		},
 	}, {
+		name: "a leader whose ttl is longer is judged by its own pace",
+		steps: []step{
+			{at: 0, lock: ls(lock(10, "a", Beat{At: at(0), TTL: 45 * time.Second})), data: data("a", 1), serve: true},
+			{at: 14, lock: ls(lock(11, "a", Beat{Seq: 1, TTL: 45 * time.Second})), serve: true},
+			{at: 44, serve: true}, // a beat every 15s: 30s without one is not silence
+			{at: 59.5, serve: true, take: true},
+			{at: 60.5, why: "silent for 47s", take: true},
+			// A leader with a shorter ttl than this agent's is not judged sooner.
+			{at: 61, lock: ls(lock(12, "b", Beat{TTL: 10 * time.Second})), data: data("b", 1), serve: true},
+			{at: 74, serve: true},
+		},
+	}, {
 		name: "a free lock is never deposed",
 		steps: []step{
 			{at: 0, lock: &lockState{}, data: data("a", 1), why: "waiting for a sign of life"},

@@ -14,6 +14,9 @@ import (
 type leadState struct {
 	beats     uint64 // the last beat written
 	published uint64 // the last publication written
+	// data is the value of the last publication: letting go of the data
+	// key writes it again, since a release writes a value.
+	data []byte
 }
 
 // lead publishes the set's answers and beats until ctx ends, or until it
@@ -71,7 +74,7 @@ func (m *Member) lead(ctx context.Context, k keys, session string, st *leadState
 		case <-beat.C:
 			st.beats++
 			b := Beat{Holder: m.holder, Drcon: m.o.Version, Session: session, Seq: st.beats, At: time.Now(),
-				Published: st.published, Error: p.err}
+				Published: st.published, Error: p.err, TTL: m.o.TTL}
 			ok, err := m.acquire(ctx, k.lock, session, encodeBeat(b))
 			switch {
 			case errors.Is(err, errSessionGone):
@@ -102,6 +105,9 @@ type publisher struct {
 	written  [4][sha256.Size]byte
 	err      string // why the latest publication failed
 	failures int
+	// dropped lists the answers the latest publication left out for their
+	// size, so that the same ones are not warned about at every change.
+	dropped []string
 }
 
 // publish writes the recorded answers of the set if they changed since
@@ -164,11 +170,12 @@ func (p *publisher) publish(ctx context.Context) (retry time.Duration, err error
 	p.failures, p.err, p.sum, p.last = 0, "", sum, time.Now()
 	copy(p.written[1:], p.written[:len(p.written)-1])
 	p.written[0] = sha256.Sum256(out)
-	p.st.published = w.Seq
+	p.st.published, p.st.data = w.Seq, out
 	omitted := slices.Concat(w.Omitted, dropped)
-	if len(dropped) > 0 {
+	if len(dropped) > 0 && !slices.Equal(dropped, p.dropped) {
 		m.log.Warn("dedup: answers too large to publish; followers query them directly", "dependencies", dropped)
 	}
+	p.dropped = dropped
 	m.log.Debug("dedup: published", "key", p.k.data, "seq", w.Seq, "answers", len(w.Entries), "bytes", len(out))
 	m.update(func(s *Status) {
 		s.Published, s.LastPublish, s.PublishedBytes, s.Omitted = w.Seq, p.last, len(out), omitted

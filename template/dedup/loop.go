@@ -34,6 +34,9 @@ type loop struct {
 	renewAt time.Time
 	retryAt time.Time // no session creation or join before then
 	fails   int
+	// lost counts the leaderships in a row that ended, losing the lock or
+	// the data key, before they published.
+	lost int
 
 	set      []string // shareable set at the last tick, sorted
 	setID    string
@@ -65,6 +68,15 @@ type group struct {
 	view   view
 	// tried is when the follower last tried to depose a silent leader.
 	tried time.Time
+	// takeErr is why the follower failed to take the lock when it last
+	// found it free (an ACL without key:write, Consul unavailable); it
+	// tries again at retake while the lock stays free, since no change of
+	// the lock key may come to wake it.
+	takeErr string
+	retake  time.Time
+	// lockErr and dataErr are the latest failures of the watches of the
+	// lock and the data, cleared when the watch answers again.
+	lockErr, dataErr string
 	// lead is the leader goroutine's state, read after it ended.
 	lead leadState
 }
@@ -141,6 +153,9 @@ func (l *loop) wait(now time.Time) time.Duration {
 				next = t
 			}
 		}
+		if g := l.g; g.takeErr != "" && g.view.holder == "" && g.retake.Before(next) {
+			next = g.retake
+		}
 	}
 	if l.session != "" && l.renewAt.Before(next) {
 		next = l.renewAt
@@ -164,6 +179,10 @@ func (l *loop) tick() {
 		})
 	case (l.g == nil || l.g.k.id != l.setID) && !now.Before(l.retryAt):
 		l.join(now)
+	}
+	if g := l.g; settled && g != nil && g.k.id == l.setID && !g.leader && g.takeErr != "" && g.view.holder == "" &&
+		!now.Before(g.retake) {
+		l.tryAcquire(g)
 	}
 	if l.g != nil && !l.g.leader {
 		l.judge(now)

@@ -20,6 +20,10 @@ func (l *loop) join(now time.Time) {
 		id, err := l.m.createSession(l.ctx)
 		if err != nil {
 			l.fail(err)
+			l.m.update(func(s *Status) {
+				*s = Status{Role: RoleJoining, Dependencies: len(l.set), Fallback: "cannot join a group: " + err.Error(),
+					LastError: s.LastError, LastErrorAt: s.LastErrorAt}
+			})
 			return
 		}
 		l.session, l.renewAt = id, now.Add(l.m.o.TTL/2)
@@ -41,10 +45,13 @@ func (l *loop) tryAcquire(g *group) bool {
 		return false
 	case err != nil:
 		l.fail(err)
+		g.takeErr, g.retake = err.Error(), l.retryAt
 		return false
 	case !ok:
+		g.takeErr = ""
 		return false
 	}
+	g.takeErr = ""
 	l.fails = 0
 	g.stop()
 	l.startLeader(g)
@@ -52,7 +59,8 @@ func (l *loop) tryAcquire(g *group) bool {
 }
 
 func (l *loop) beat(seq, published uint64) Beat {
-	return Beat{Holder: l.m.holder, Drcon: l.m.o.Version, Session: l.session, Seq: seq, At: time.Now(), Published: published}
+	return Beat{Holder: l.m.holder, Drcon: l.m.o.Version, Session: l.session, Seq: seq, At: time.Now(), Published: published,
+		TTL: l.m.o.TTL}
 }
 
 func (l *loop) startLeader(g *group) {
@@ -130,9 +138,8 @@ func (l *loop) startFollower(g *group) {
 	})
 }
 
-// leave ends the agent's membership of its group. A leader writes a last
-// beat that marks the data current until now and lets go of the lock and
-// the data, so that a follower leads at once.
+// leave ends the agent's membership of its group. A leader lets go of
+// the lock and the data, so that a follower leads at once.
 func (l *loop) leave(ctx context.Context) {
 	g := l.g
 	l.g = nil
@@ -144,15 +151,26 @@ func (l *loop) leave(ctx context.Context) {
 		}
 		return
 	}
+	l.letGo(ctx, g)
+	l.m.log.Info("dedup: no longer leading", "group", l.m.o.Prefix+g.k.id)
+}
+
+// letGo releases g's lock, with a last beat that marks the data current
+// until now, and its data key, keeping its value. A session that cannot
+// let go is abandoned: it may still hold the keys, and the group's
+// followers will depose it, which must not take the agent's next group
+// down with it. Nobody renews it, so Consul expires it.
+func (l *loop) letGo(ctx context.Context, g *group) {
 	b := l.beat(g.lead.beats+1, g.lead.published)
 	b.Released = true
-	if err := l.m.release(ctx, g.k.lock, l.session, encodeBeat(b)); err != nil {
+	err := errors.Join(l.m.release(ctx, g.k.lock, l.session, encodeBeat(b)),
+		l.m.release(ctx, g.k.data, l.session, g.lead.data))
+	if err != nil {
 		l.fail(err)
+		l.m.log.Warn("dedup: could not let go of the group's keys; abandoning the session",
+			"group", l.m.o.Prefix+g.k.id, "session", l.session)
+		l.session = ""
 	}
-	if err := l.m.release(ctx, g.k.data, l.session, nil); err != nil {
-		l.fail(err)
-	}
-	l.m.log.Info("dedup: no longer leading", "group", l.m.o.Prefix+g.k.id)
 }
 
 // onLeaderEnd handles a leader that lost its lock or its session: the
@@ -161,10 +179,22 @@ func (l *loop) onLeaderEnd(msg leaderMsg) {
 	l.m.log.Warn("dedup: stopped leading", "group", l.m.o.Prefix+msg.g.k.id, "err", msg.err)
 	msg.g.stop()
 	l.g = nil
-	if errors.Is(msg.err, errSessionGone) {
-		l.session = ""
-	}
 	l.retryAt = time.Now()
+	switch {
+	case errors.Is(msg.err, errSessionGone):
+		l.session = ""
+	case errors.Is(msg.err, errLost):
+		// Another session holds the lock or the data key (an operator
+		// deleted the lock and another agent took it): let go of what this
+		// one still holds, or each would shut the other out, and back off
+		// while leaderships end this way before publishing anything.
+		l.letGo(l.ctx, msg.g)
+		if msg.g.lead.published > 0 {
+			l.lost = 0
+		}
+		l.lost++
+		l.retryAt = time.Now().Add(backoff(l.lost))
+	}
 }
 
 func (l *loop) sessionLost() {
