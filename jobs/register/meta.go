@@ -1,6 +1,7 @@
 package register
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -44,6 +45,7 @@ func userMeta(v view) (map[string]string, []warning) {
 	}
 	sort.Strings(keys)
 	var warns []warning
+	var over []string // the keys past Consul's count, named in one warning
 	meta := map[string]string{}
 	for _, k := range keys {
 		val := v[k]
@@ -56,10 +58,14 @@ func userMeta(v view) (map[string]string, []warning) {
 			continue
 		}
 		if len(meta) == metaMaxPairs-ownMetaPairs {
-			warns = append(warns, warning{src: val.src, msg: fmt.Sprintf("more than Consul's %d meta keys; not registered as meta", metaMaxPairs)})
+			over = append(over, cmp.Or(val.src, k))
 			continue
 		}
 		meta[k] = val.v
+	}
+	if len(over) > 0 {
+		warns = append(warns, warning{msg: fmt.Sprintf("more than Consul's %d meta keys; %d not registered as meta: %s",
+			metaMaxPairs, len(over), strings.Join(over, ", "))})
 	}
 	return meta, warns
 }
