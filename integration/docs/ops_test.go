@@ -137,7 +137,7 @@ template "app" {
 	// /metrics: the families exported are the table's, with its labels.
 	table := section(t, text, "metrics")
 	documented := map[string]string{} // metric -> its labels cell
-	for _, row := range regexp.MustCompile("(?m)^\\| ([^|]*) \\|([^|]*)\\|").FindAllStringSubmatch(table, -1) {
+	for _, row := range regexp.MustCompile(`(?m)^\| ([^|]*) \|([^|]*)\|`).FindAllStringSubmatch(table, -1) {
 		for _, m := range regexp.MustCompile("`([a-z_]+)`").FindAllStringSubmatch(row[1], -1) {
 			documented[m[1]] = row[2]
 		}

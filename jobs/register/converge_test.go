@@ -2,7 +2,6 @@ package register
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -14,8 +13,10 @@ import (
 )
 
 // oneContainer is a dockerAPI of one container, whose inspect result the
-// test swaps.
+// test swaps; the methods a converge does not call are left to the nil
+// interface.
 type oneContainer struct {
+	dockerAPI
 	mu sync.Mutex
 	c  *docker.Container
 }
@@ -26,26 +27,19 @@ func (d *oneContainer) set(c *docker.Container) {
 	d.c = c
 }
 
-func (d *oneContainer) connect(context.Context) (engineInfo, error) { return engineInfo{}, nil }
-func (d *oneContainer) running(context.Context) ([]listed, error)   { return nil, nil }
-func (d *oneContainer) events(context.Context, time.Time) (eventStream, error) {
-	return nil, errors.New("no events")
-}
-
 func (d *oneContainer) inspect(context.Context, string) (*docker.Container, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.c, nil
 }
 
-// memoryAgent is an agentAPI that keeps registrations in memory.
+// memoryAgent is an agentAPI that keeps registrations in memory. The
+// methods a converge does not call are left to the nil interface: calling
+// one fails the test.
 type memoryAgent struct {
+	agentAPI
 	mu       sync.Mutex
 	services map[string]*api.AgentServiceRegistration
-}
-
-func (a *memoryAgent) self(context.Context) (agentInfo, error) {
-	return agentInfo{addr: testIdentity.NodeAddr, nodeID: "node"}, nil
 }
 
 func (a *memoryAgent) owned(_ context.Context, owner, container string) (map[string]*api.AgentService, error) {
@@ -90,9 +84,6 @@ func (a *memoryAgent) checksByID(context.Context, []string) (map[string]*api.Age
 
 func (a *memoryAgent) maintenance(context.Context, string, bool, string) error { return nil }
 func (a *memoryAgent) updateTTL(context.Context, string, string, string) error { return nil }
-func (a *memoryAgent) waitService(context.Context, string, string) (string, bool, error) {
-	return "", false, nil
-}
 
 // TestListingOlderThanDroppedEntry: a reconcile lists the agent while a
 // container's service is there; the container dies, drcon deregisters the
