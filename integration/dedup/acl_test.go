@@ -130,6 +130,16 @@ key_prefix "hosts/" { policy = "read" }`)
 	put("app/config", "v1")
 	f.same("web.out", "config=v1", waitLimit)
 
+	// The lock stays free while they retry taking it, and say why once:
+	// the status holds it until it changes.
+	for _, m := range f.members[:3] {
+		testenv.WaitFor(t, waitLimit, m.name+" retrying the free lock", func() bool {
+			return strings.Contains(m.proc.Output(), `level=DEBUG msg="dedup: write drcon/dedup/`)
+		})
+		if n := strings.Count(m.proc.Output(), `level=WARN msg="dedup: write drcon/dedup/`); n != 1 {
+			t.Errorf("%s warned %d times that it cannot take the lock, want once:\n%s", m.name, n, m.proc.Output())
+		}
+	}
 	f.members[3].stop()
 	f.members[4].stop()
 	noKeyWrite.Rules += "\nkey_prefix \"drcon/dedup/\" { policy = \"write\" }"

@@ -560,6 +560,34 @@ func TestReloadedLeaderCutOff(t *testing.T) {
 	}
 }
 
+// TestStopDestroysSessionItCannotRelease: a leader stopped while Consul
+// refuses its releases destroys its session, which frees the lock at once;
+// it must not leave the lock held until the followers depose it.
+func TestStopDestroysSessionItCannotRelease(t *testing.T) {
+	c := testenv.StartConsul(t)
+	g := startGate(t, c.Addr)
+	f := start(t, c, g.Addr, "same")
+	leader := f.settled(1, waitLimit)[0]
+	lock := leader.dedup().Group + "/lock"
+	kv := c.Client().KV()
+	p, _, err := kv.Get(lock, nil)
+	if err != nil || p == nil || p.Session == "" {
+		t.Fatalf("the lock is %v (%v)", pairSession(p), err)
+	}
+	g.noRelease.Store(true)
+	leader.stop()
+	<-leader.proc.Done()
+	if !strings.Contains(leader.proc.Output(), "release refused by the test") {
+		t.Fatalf("the leader did not try to release its keys:\n%s", leader.proc.Output())
+	}
+	if e, _, err := c.Client().Session().Info(p.Session, nil); err != nil || e != nil {
+		t.Fatalf("the stopped leader's session %s is still there (%v): it holds the lock until a deposal", p.Session, err)
+	}
+	if p, _, err := kv.Get(lock, nil); err != nil || p == nil || p.Session != "" {
+		t.Fatalf("the lock is %v (%v), want free", pairSession(p), err)
+	}
+}
+
 // TestStoppedLeaderKeepsTheData: a leader that stops lets go of the data
 // key without emptying it, so that its followers keep answering from it
 // until the next leader publishes, instead of reading an empty value as

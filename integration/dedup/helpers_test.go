@@ -287,6 +287,9 @@ func (m *member) gauge(name string) float64 {
 type gate struct {
 	Addr   string
 	closed atomic.Bool
+	// noRelease answers 500 to KV releases alone, as a Consul that takes
+	// some writes and not others.
+	noRelease atomic.Bool
 }
 
 // startGate proxies a loopback port to Consul at target.
@@ -308,6 +311,10 @@ func startGate(t *testing.T, target string) *gate {
 			if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
 				c.Close()
 			}
+			return
+		}
+		if g.noRelease.Load() && r.URL.Query().Has("release") {
+			http.Error(w, "release refused by the test", http.StatusInternalServerError)
 			return
 		}
 		rp.ServeHTTP(w, r)

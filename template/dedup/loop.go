@@ -252,10 +252,15 @@ func (l *loop) renew(now time.Time) {
 
 // fail records a failure to talk to Consul and delays the next join.
 func (l *loop) fail(err error) {
-	l.fails++
-	l.retryAt = time.Now().Add(backoff(l.fails))
+	l.backOff()
 	l.m.log.Warn("dedup: " + err.Error())
 	l.m.update(func(s *Status) { s.LastError, s.LastErrorAt = err.Error(), time.Now() })
+}
+
+// backOff counts a failure and puts off the next try.
+func (l *loop) backOff() {
+	l.fails++
+	l.retryAt = time.Now().Add(backoff(l.fails))
 }
 
 // stop leaves the group and destroys the session when Run returns, with a

@@ -44,7 +44,13 @@ func (l *loop) tryAcquire(g *group) bool {
 		l.sessionLost()
 		return false
 	case err != nil:
-		l.fail(err)
+		if err.Error() == g.takeErr {
+			// Warned already, and in the status until it changes.
+			l.backOff()
+			l.m.log.Debug("dedup: " + err.Error())
+		} else {
+			l.fail(err)
+		}
 		g.takeErr, g.retake = err.Error(), l.retryAt
 		return false
 	case !ok:
@@ -157,20 +163,24 @@ func (l *loop) leave(ctx context.Context) {
 
 // letGo releases g's lock, with a last beat that marks the data current
 // until now, and its data key, keeping its value. A session that cannot
-// let go is abandoned: it may still hold the keys, and the group's
-// followers will depose it, which must not take the agent's next group
-// down with it. Nobody renews it, so Consul expires it.
+// let go is destroyed, which releases the keys too, or, if that fails as
+// well, abandoned: it may still hold the keys, and the group's followers
+// will depose it, which must not take the agent's next group down with it.
+// Nobody renews it, so Consul expires it.
 func (l *loop) letGo(ctx context.Context, g *group) {
 	b := l.beat(g.lead.beats+1, g.lead.published)
 	b.Released = true
 	err := errors.Join(l.m.release(ctx, g.k.lock, l.session, encodeBeat(b)),
 		l.m.release(ctx, g.k.data, l.session, g.lead.data))
-	if err != nil {
-		l.fail(err)
-		l.m.log.Warn("dedup: could not let go of the group's keys; abandoning the session",
-			"group", l.m.o.Prefix+g.k.id, "session", l.session)
-		l.session = ""
+	if err == nil {
+		return
 	}
+	l.fail(err)
+	if derr := l.m.destroySession(ctx, l.session); derr != nil {
+		l.m.log.Warn("dedup: could not let go of the group's keys; abandoning the session",
+			"group", l.m.o.Prefix+g.k.id, "session", l.session, "err", derr)
+	}
+	l.session = ""
 }
 
 // onLeaderEnd handles a leader that lost its lock or its session: the
