@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/drcon/drcon/template/dep"
 	"github.com/drcon/drcon/template/watch"
@@ -55,6 +56,9 @@ func (g *gated) Fetch(ctx context.Context, d dep.Dependency, q watch.QueryOption
 	gate, broken := g.gates[d], g.broken[d]
 	g.mu.Unlock()
 	if broken {
+		g.fakeConsul.mu.Lock()
+		defer g.fakeConsul.mu.Unlock()
+		g.calls = append(g.calls, call{d, q, time.Now()}) // for callsTo
 		return nil, watch.ResponseMeta{}, errDown
 	}
 	if gate != nil {

@@ -36,8 +36,8 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 			}
 			failures++
 			cur.failed()
-			p.failed(w, err, failures, log)
-			if !sleep(ctx, jitterDown(p.o.Retry.delay(failures))) {
+			h := p.failed(w, err, failures, log)
+			if !backoff(ctx, jitterDown(p.o.Retry.delay(failures)), h) {
 				return
 			}
 			continue
@@ -50,6 +50,7 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 				"before", lastGood, "now", m.LastIndex)
 			resets = p.reset(w)
 		}
+		recovered := failures > 0
 		failures = 0
 		verdict := cur.answer(q, m)
 		empty := verdict == moved && w.d.NoData(v)
@@ -58,7 +59,7 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 			kept = empty && w.has
 		}
 		changed := verdict == moved && !empty && !(w.has && p.same(w, v))
-		p.answered(w, cur.index, v, changed, kept)
+		p.answered(w, cur.index, v, changed, kept, recovered)
 		switch verdict {
 		case tooStale:
 			continue // ask the leader at once
@@ -147,8 +148,9 @@ func (p *Pool) reset(w *watcher) uint64 {
 
 // answered publishes a successful answer; when changed, v becomes the data
 // and every subscriber of w is signalled. kept says that the data was kept
-// over the answers since it.
-func (p *Pool) answered(w *watcher, index uint64, v any, changed, kept bool) {
+// over the answers since it; recovered, that queries of w failed before it:
+// the others failing are woken (see healed).
+func (p *Pool) answered(w *watcher, index uint64, v any, changed, kept, recovered bool) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -164,15 +166,21 @@ func (p *Pool) answered(w *watcher, index uint64, v any, changed, kept bool) {
 	for s := range w.subs {
 		s.settle(w, changed)
 	}
+	if recovered {
+		p.healed(w)
+	}
 }
 
-// failed publishes the n-th consecutive failure; the data is kept.
-func (p *Pool) failed(w *watcher, err error, n int, log *slog.Logger) {
+// failed publishes the n-th consecutive failure; the data is kept. It
+// returns the heal that ends w's backoff early.
+func (p *Pool) failed(w *watcher, err error, n int, log *slog.Logger) *heal {
 	p.queryErrors.Add(1)
 	attempts := p.o.Retry.Attempts
 	p.mu.Lock()
 	w.lastErr, w.lastErrAt = err.Error(), time.Now()
 	w.failures, w.failing = n, n >= attempts
+	h := p.heal
+	h.taken = true
 	for s := range w.subs {
 		// A job need not wait for it to use the others; and one that waits
 		// for its first data learns when it has failed for good.
@@ -194,6 +202,7 @@ func (p *Pool) failed(w *watcher, err error, n int, log *slog.Logger) {
 	default:
 		log.Debug("query failed; retrying", "failures", n, "error", err)
 	}
+	return h
 }
 
 // sleep waits d, and reports false if ctx ended first.

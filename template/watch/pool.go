@@ -2,15 +2,16 @@
 // for the whole process, shared by every subscriber that wants it, started
 // when the first subscriber wants the dependency and stopped when the last
 // one lets go (a deleted key's kept value waits for the subscribers woken
-// with it to execute, see Pool.release). A poller runs Consul blocking queries in a loop with
-// consul-template's hygiene (last index, identical-data suppression, reset on
-// a backwards index, max_stale, a jittered minimum gap, capped exponential
-// backoff) and keeps the last data through outages. Subscribers read the
-// latest answers and get a coalesced signal when one of theirs changes; the
-// first answers of the dependencies a subscriber wants at once come as one
-// signal, so that a template that discovers a hundred services executes
-// once with all of them, not once per answer. Queries that do not block are
-// bounded in number (Options.FirstQueries).
+// with it to execute, see Pool.release). A poller runs Consul blocking
+// queries in a loop with consul-template's hygiene (last index,
+// identical-data suppression, reset on a backwards index, max_stale, a
+// jittered minimum gap, capped exponential backoff, cut short when another
+// dependency recovers) and keeps the last data through outages. Subscribers
+// read the latest answers and get a coalesced signal when one of theirs
+// changes; the first answers of the dependencies a subscriber wants at once
+// come as one signal, so that a template that discovers a hundred services
+// executes once with all of them, not once per answer. Queries that do not
+// block are bounded in number (Options.FirstQueries).
 //
 // The pool outlives configuration reloads: the agent keeps one Pool and gives
 // each new job a new Subscription; a dependency that someone still wants keeps
@@ -54,6 +55,9 @@ type Pool struct {
 	// resets counts the times Consul was found to have lost its state: the
 	// indexes learned before are worthless (see reset).
 	resets atomic.Uint64
+	// heal wakes the dependencies sleeping in a failure backoff when
+	// another recovers (see healed). Guarded by mu.
+	heal *heal
 }
 
 // watcher is one watched dependency. Fields below mu are guarded by Pool.mu;
@@ -87,7 +91,7 @@ type watcher struct {
 func New(f Fetcher, o Options) *Pool {
 	o = o.withDefaults()
 	return &Pool{f: f, o: o, watchers: map[dep.Dependency]*watcher{}, subs: map[*Subscription]struct{}{},
-		retiring: map[*watcher]struct{}{}, first: make(chan struct{}, o.FirstQueries)}
+		retiring: map[*watcher]struct{}{}, first: make(chan struct{}, o.FirstQueries), heal: newHeal()}
 }
 
 // Run runs the pollers until ctx ends, then stops them all and waits for
