@@ -24,11 +24,11 @@ import (
 // A case's outcome is read from its destination file, or from the line drcon
 // prints for each job that did not finish: `template "NAME": ...`, where
 // "gave up waiting for data" (jobs/render, at -timeout) marks a job still
-// waiting (a hang).
+// waiting (a hang). extra are more flags for drcon (-data FILE).
 // Templates that do not parse make the whole run exit 3 before anything
 // renders, each named on an `invalid job: template "NAME": ...` line; they
 // are failed and the rest run again.
-func drconBatch(bin, addr string, cases []tcase, workDir string, timeout time.Duration) ([]outcome, error) {
+func drconBatch(bin, addr string, cases []tcase, workDir string, timeout time.Duration, extra ...string) ([]outcome, error) {
 	out := make([]outcome, len(cases))
 	pending := make([]int, len(cases))
 	for i := range cases {
@@ -39,7 +39,7 @@ func drconBatch(bin, addr string, cases []tcase, workDir string, timeout time.Du
 		if err != nil {
 			return nil, fmt.Errorf("drcon batch: %w", err)
 		}
-		code, stderr, err := runDrcon(bin, addr, cases, pending, dir, timeout)
+		code, stderr, err := runDrcon(bin, addr, cases, pending, dir, timeout, extra...)
 		if err != nil {
 			return nil, err
 		}
@@ -72,8 +72,8 @@ func drconBatch(bin, addr string, cases []tcase, workDir string, timeout time.Du
 const exitConfig = 3
 
 // runDrcon writes the configuration of the cases at idx and runs drcon -once
-// on it, returning its exit code and what it printed.
-func runDrcon(bin, addr string, cases []tcase, idx []int, dir string, timeout time.Duration) (int, string, error) {
+// on it, with the extra flags, returning its exit code and what it printed.
+func runDrcon(bin, addr string, cases []tcase, idx []int, dir string, timeout time.Duration, extra ...string) (int, string, error) {
 	var hcl strings.Builder
 	for _, i := range idx {
 		writeBlock(&hcl, cases[i], destination(dir, cases[i]))
@@ -88,8 +88,9 @@ func runDrcon(bin, addr string, cases []tcase, idx []int, dir string, timeout ti
 	defer cancel()
 	// The same retries as consul-template's run (render_test.go): a query
 	// that keeps failing fails the template in both.
-	cmd := exec.CommandContext(ctx, bin, "-once", "-timeout", timeout.String(), "-consul-addr", addr,
-		"-consul-retry-attempts", "2", "-config", cfgPath)
+	args := append([]string{"-once", "-timeout", timeout.String(), "-consul-addr", addr,
+		"-consul-retry-attempts", "2", "-config", cfgPath}, extra...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	// Every case of a batch shares COMPAT_OUT, so the corpus's writeToFile
 	// cases use file names of their own.

@@ -94,14 +94,7 @@ func TestCompat(t *testing.T) {
 		// Try templates against the oracle before they join a corpus.
 		corpora = []*corpusRun{{name: "probe", cases: loadCorpus(t, dir)}}
 	} else {
-		matrix := t.TempDir()
-		writeMatrix(t, matrix)
-		corpora = []*corpusRun{
-			{name: "compat", cases: loadCorpus(t, "testdata")},
-			{name: "adversarial", cases: loadCorpus(t, "testdata/adversarial")},
-			{name: "golden", cases: loadCorpus(t, goldenDir)},
-			{name: "matrix", cases: loadCorpus(t, matrix)},
-		}
+		corpora = loadCorpora(t)
 	}
 	// drcon's batches first, then consul-template's processes: a batch of
 	// thousands of templates must not compete for the CPU with dozens of
@@ -148,6 +141,19 @@ func TestCompat(t *testing.T) {
 		if *update && r.name == "golden" {
 			writeGoldens(t, r.cases, r.ct, c.Client(), env, c.Addr)
 		}
+	}
+}
+
+// loadCorpora loads the four corpora, writing the matrix first.
+func loadCorpora(t *testing.T) []*corpusRun {
+	t.Helper()
+	matrix := t.TempDir()
+	writeMatrix(t, matrix)
+	return []*corpusRun{
+		{name: "compat", cases: loadCorpus(t, "testdata")},
+		{name: "adversarial", cases: loadCorpus(t, "testdata/adversarial")},
+		{name: "golden", cases: loadCorpus(t, goldenDir)},
+		{name: "matrix", cases: loadCorpus(t, matrix)},
 	}
 }
 

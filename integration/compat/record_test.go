@@ -61,8 +61,8 @@ func (a *answers) fetch(d dep.Dependency) error {
 // are visible to it only once it has asked for them, so its passes ask for
 // what they would ask for alone. A template that fails (to parse, to
 // execute, or because Consul refuses one of its queries) or keeps waiting
-// has asked for all it can.
-func (a *answers) record(c tcase, env []string) {
+// has asked for all it can. It returns the dependencies the case asked for.
+func (a *answers) record(c tcase, env []string) map[dep.Dependency]bool {
 	tm, err := template.Parse(c.text, template.Options{
 		Name:             c.name + ".ctmpl",
 		LeftDelim:        c.opts.Template.LeftDelimiter,
@@ -73,13 +73,13 @@ func (a *answers) record(c tcase, env []string) {
 		Env:              env,
 	})
 	if err != nil {
-		return
+		return nil
 	}
 	src := &caseStore{shared: a, asked: map[dep.Dependency]bool{}}
 	for {
 		res, err := tm.Execute(src)
 		if err != nil || res.Complete() {
-			return
+			return src.asked
 		}
 		progress := false
 		for _, d := range res.Missing {
@@ -87,13 +87,13 @@ func (a *answers) record(c tcase, env []string) {
 				continue
 			}
 			if a.fetch(d) != nil {
-				return
+				return src.asked
 			}
 			src.asked[d] = true
 			progress = true
 		}
 		if !progress {
-			return
+			return src.asked
 		}
 	}
 }

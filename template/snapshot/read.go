@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sync"
 
@@ -86,8 +87,10 @@ func (s *Store) Answer(d dep.Dependency) (any, bool) {
 // pass that indexes an answer it does not have yet, a template that fails
 // with each answer that can come first alone. A snapshot never changes after
 // that.
-// A dependency the snapshot has no answer for fails at once (Failure) instead
-// of being waited for. Its methods are safe for concurrent use.
+// A dependency the snapshot has no answer for, or whose answer the template
+// still misses once it has arrived (a key that does not exist), fails
+// (Failure) instead of being waited for, once no answer is due that could
+// make the template let go of it. Its methods are safe for concurrent use.
 type View struct {
 	data    map[dep.Dependency]any
 	held    *sync.Mutex
@@ -106,13 +109,19 @@ func (s *Store) View() *View {
 }
 
 // Want replaces the set of dependencies the job wants. The answers to the
-// new ones are due: they arrive when the job has received the signal.
+// new ones are due: they arrive when the job has received the signal. One
+// it no longer wants is forgotten, as Consul's watcher of it stops: wanted
+// again, its answer arrives after a pass again.
 func (v *View) Want(ds []dep.Dependency) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	clear(v.wanted)
 	for _, d := range ds {
 		v.wanted[d] = true
+	}
+	maps.DeleteFunc(v.arrived, func(d dep.Dependency, _ bool) bool { return !v.wanted[d] })
+	v.due = slices.DeleteFunc(v.due, func(d dep.Dependency) bool { return !v.wanted[d] })
+	for _, d := range ds {
 		if _, ok := v.data[d]; ok && !v.arrived[d] && !slices.Contains(v.due, d) {
 			v.due = append(v.due, d)
 		}
@@ -153,13 +162,24 @@ func (v *View) Recall(d dep.Dependency) (any, bool) {
 	return v.data[d], true
 }
 
-// Failure says that the snapshot has no answer to d, a wanted dependency;
-// nil when it has one.
+// Failure says why d, a wanted dependency the template misses (the only
+// ones jobs/render asks about), will never get data: the snapshot has no
+// answer to it, or its answer has arrived and is not enough (a key that
+// does not exist, an empty list safeLs waits on), and a snapshot never
+// changes. nil while answers are due: the passes that read them may let go
+// of d, as the live render did, which saved no answer to d if it never got
+// one.
 func (v *View) Failure(d dep.Dependency) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if _, ok := v.data[d]; ok || !v.wanted[d] {
+	if !v.wanted[d] || len(v.due) > 0 {
 		return nil
 	}
-	return errors.New("the snapshot has no answer to it (take a new one with drcon snapshot)")
+	if _, ok := v.data[d]; !ok {
+		return errors.New("the snapshot has no answer to it (take a new one with drcon snapshot)")
+	}
+	if v.arrived[d] {
+		return errors.New("the snapshot's answer to it gives the template no data, and a snapshot never changes")
+	}
+	return nil
 }

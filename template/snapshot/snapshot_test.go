@@ -268,7 +268,8 @@ func TestKeyAnsweredFromKVGet(t *testing.T) {
 }
 
 // A view answers as Consul does: after the pass that asked, once the job
-// has taken the signal; what the snapshot lacks fails at once.
+// has taken the signal; what the snapshot lacks fails once the answers due
+// have arrived (the pass that reads them may let go of it).
 func TestViewAsSource(t *testing.T) {
 	a := dep.Dependency{Kind: dep.KindKV, Name: "a"}
 	nilNode := dep.Dependency{Kind: dep.KindCatalogNode, Name: "gone"}
@@ -300,8 +301,8 @@ func TestViewAsSource(t *testing.T) {
 	if err := v.Failure(a); err != nil {
 		t.Fatalf("Failure(a) = %v", err)
 	}
-	if err := v.Failure(web); err == nil || !strings.Contains(err.Error(), "the snapshot has no answer") {
-		t.Fatalf("Failure(web) = %v", err)
+	if err := v.Failure(web); err != nil {
+		t.Fatalf("Failure(web) = %v while an answer is due", err)
 	}
 	if !signalled() {
 		t.Fatal("the answers due were not signalled")
@@ -315,6 +316,9 @@ func TestViewAsSource(t *testing.T) {
 	if _, ok := v.Recall(web); ok {
 		t.Fatal("Recall answered a dependency the snapshot lacks")
 	}
+	if err := v.Failure(web); err == nil || !strings.Contains(err.Error(), "the snapshot has no answer") {
+		t.Fatalf("Failure(web) = %v", err)
+	}
 	v.Want([]dep.Dependency{a})
 	if signalled() {
 		t.Fatal("answers that arrived were signalled again")
@@ -324,5 +328,61 @@ func TestViewAsSource(t *testing.T) {
 	}
 	if _, ok := s.View().Recall(a); ok {
 		t.Fatal("a new view shares what another view was given")
+	}
+}
+
+// A render from a snapshot ends as a live one: a dependency that the pass
+// reading the answers due lets go of never fails it (the live render saved
+// no answer to it if it never got one); an answer that has arrived and
+// still leaves the template waiting (a key that does not exist) fails it,
+// for a snapshot never changes; and a dependency let go of and wanted
+// again arrives after a pass again, as a new query to Consul would.
+func TestViewEnds(t *testing.T) {
+	a := dep.Dependency{Kind: dep.KindKV, Name: "a"}
+	absent := dep.Dependency{Kind: dep.KindKVBlock, Name: "absent"}
+	lacked := dep.Dependency{Kind: dep.KindKVBlock, Name: "lacked"}
+	var buf bytes.Buffer
+	if err := snapshot.Write(&buf, map[dep.Dependency]any{a: dep.KVValue{Exists: true, Value: "1"}, absent: dep.KVValue{}}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := snapshot.Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := s.View()
+	pass := func(ds ...dep.Dependency) {
+		t.Helper()
+		v.Want(ds)
+		select {
+		case <-v.Changed():
+		default:
+			t.Fatalf("no answer due after wanting %v", ds)
+		}
+		for _, d := range ds {
+			v.Recall(d)
+		}
+	}
+	v.Want([]dep.Dependency{a, lacked})
+	if err := v.Failure(lacked); err != nil {
+		t.Fatalf("Failure(lacked) = %v while a is due", err)
+	}
+	pass(a, absent)
+	if err := v.Failure(lacked); err != nil {
+		t.Fatalf("Failure of a dependency let go of: %v", err)
+	}
+	if err := v.Failure(absent); err == nil || !strings.Contains(err.Error(), "a snapshot never changes") {
+		t.Fatalf("Failure(absent) = %v", err)
+	}
+	v.Want([]dep.Dependency{absent})
+	v.Want([]dep.Dependency{a, absent})
+	if _, ok := v.Recall(a); ok {
+		t.Fatal("an answer let go of and wanted again was there in the pass that wanted it again")
+	}
+	if err := v.Failure(a); err != nil {
+		t.Fatalf("Failure(a) = %v while due again", err)
+	}
+	pass(a, absent)
+	if got, ok := v.Recall(a); !ok || got != (dep.KVValue{Exists: true, Value: "1"}) {
+		t.Fatalf("Recall(a) = %v %v after it arrived again", got, ok)
 	}
 }
