@@ -48,19 +48,20 @@ func (p *Pool) healed(w *watcher) {
 
 // backoff waits d after a failed query, and reports false if ctx ended
 // first. When h is closed before d ends, it waits instead a random part of
-// h's spread, never beyond d. A failure after that goes on with the next
-// longer backoff: only an answer resets it, so that a Consul that keeps
-// coming and going is not asked in a loop.
-func backoff(ctx context.Context, d time.Duration, h *heal) bool {
+// h's spread, never beyond d, and reports that it was woken. A failure
+// after that goes on with the next longer backoff, in full (see poll): only
+// an answer resets it, so that a dependency that keeps recovering and
+// failing does not have one that always fails asked at each recovery.
+func backoff(ctx context.Context, d time.Duration, h *heal) (ok, woken bool) {
 	start := time.Now()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return false
+		return false, false
 	case <-t.C:
-		return true
+		return true, false
 	case <-h.done:
 	}
-	return sleep(ctx, min(rand.N(h.spread+1), d-time.Since(start)))
+	return sleep(ctx, min(rand.N(h.spread+1), d-time.Since(start))), true
 }

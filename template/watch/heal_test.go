@@ -1,6 +1,8 @@
 package watch_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -89,4 +91,38 @@ func delay(r watch.Retry, n int) time.Duration {
 		d = min(2*d, r.MaxBackoff)
 	}
 	return d
+}
+
+// flapping answers y's first query but fails every blocking one at once (a
+// proxy that cuts held connections), so y recovers again and again, and
+// refuses x always (a token without the right).
+type flapping struct{ *fakeConsul }
+
+func (f flapping) Fetch(ctx context.Context, d dep.Dependency, q watch.QueryOptions) (any, watch.ResponseMeta, error) {
+	if d == kv("x") || (d == kv("y") && q.WaitIndex > 0) {
+		f.mu.Lock()
+		f.calls = append(f.calls, call{d, q, time.Now()})
+		f.mu.Unlock()
+		return nil, watch.ResponseMeta{}, errors.New("Permission denied")
+	}
+	return f.fakeConsul.Fetch(ctx, d, q)
+}
+
+// TestRecoveriesDoNotDefeatBackoff: y's recoveries wake x, but a woken x
+// that fails again waits out its next backoff in full, so x is asked about
+// as often as its backoff says, not at every recovery of y (1,791 times in
+// ten minutes before; 19 with no wake at all).
+func TestRecoveriesDoNotDefeatBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.set(kv("y"), 5, dep.KVValue{Exists: true, Value: "y"})
+		p := runPool(t, flapping{f}, watch.Options{})
+		s := p.Subscribe()
+		s.Want([]dep.Dependency{kv("x"), kv("y")})
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		if n := len(f.callsTo(kv("x"))); n > 40 {
+			t.Errorf("x, always refused, was asked %d times in 10 minutes (max_backoff 1m)", n)
+		}
+	})
 }

@@ -15,7 +15,9 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 	cur := cursor{maxStale: p.o.MaxStale}
 	failures := 0
 	resets := p.resets.Load()
-	var lastGood uint64 // the index before the current failures
+	var lastGood uint64   // the index before the current failures
+	woken := false        // the last backoff was cut short by a heal
+	unhealed := newHeal() // never closed: a backoff that runs to its end
 	for {
 		if n := p.resets.Load(); n != resets {
 			resets = n
@@ -37,7 +39,11 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 			failures++
 			cur.failed()
 			h := p.failed(w, err, failures, log)
-			if !backoff(ctx, jitterDown(p.o.Retry.delay(failures)), h) {
+			if woken {
+				h = unhealed
+			}
+			var ok bool
+			if ok, woken = backoff(ctx, jitterDown(p.o.Retry.delay(failures)), h); !ok {
 				return
 			}
 			continue
@@ -51,7 +57,7 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 			resets = p.reset(w)
 		}
 		recovered := failures > 0
-		failures = 0
+		failures, woken = 0, false
 		verdict := cur.answer(q, m)
 		empty := verdict == moved && w.d.NoData(v)
 		kept := w.kept
