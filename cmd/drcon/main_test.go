@@ -46,7 +46,7 @@ func writeSnapshot(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// app/absent was recorded as not existing: key waits for it, as live.
+	// app/absent was recorded as not existing: key gets no data from it.
 	answers := map[dep.Dependency]any{name: dep.KVValue{Exists: true, Value: "web"}}
 	for k, v := range map[string]dep.KVValue{"app/absent": {}, "app/a": {Exists: true, Value: "1"}, "app/b": {Exists: true, Value: "2"}} {
 		d, err := dep.ParseKV(k)
@@ -180,9 +180,12 @@ func TestOnceOffline(t *testing.T) {
 			exitRender, []string{`template "a"`, "refused"}, nil, "", ""},
 		{"render fails", job("a", `{{ "x" | parseInt }}`, cmd("a")), []string{"-once"},
 			exitRender, []string{`template "a"`, "parseInt"}, nil, "", ""},
-		{"timeout", job("a", `{{ key "app/absent" }}`, cmd("a")) + job("b", "y", cmd("b")),
-			[]string{"-once", "-timeout", "200ms"}, exitTimeout,
-			[]string{`template "a"`, "timed out after 200ms", "kv.block(app/absent)"}, map[string]string{"b": "y"}, "b\n", ""},
+		// A snapshot never changes: a key it saved as absent fails at once,
+		// where a live -once waits for it until -timeout.
+		{"key absent fails at once", job("a", `{{ key "app/absent" }}`, cmd("a")) + job("b", "y", cmd("b")),
+			[]string{"-once", "-timeout", "1h"}, exitRender,
+			[]string{`template "a"`, "kv.block(app/absent): the snapshot's answer to it gives the template no data"},
+			map[string]string{"b": "y"}, "b\n", ""},
 		{"not in the snapshot", job("a", `{{ key "app/name" }}{{ key "app/other" }}`, cmd("a")), []string{"-once"},
 			exitRender, []string{`template "a"`, "kv.block(app/other): the snapshot has no answer to it"}, nil, "", ""},
 		{"first pass fails as live", job("a", `{{ index (key "app/name" | split "e") 1 }}`, cmd("a")), []string{"-once"},
