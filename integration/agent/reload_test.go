@@ -41,7 +41,7 @@ func TestReload(t *testing.T) {
 	for _, k := range []string{"shared", "b", "c"} {
 		c.PutKV(k, "v1")
 	}
-	proxy := testenv.StartCountingProxy(t, c.Addr)
+	proxy := testenv.StartProxy(t, c.Addr)
 	d := newDrcon(t)
 	d.write(threeJobs(proxy.Addr, bFirst, ""))
 	d.start()

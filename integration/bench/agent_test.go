@@ -140,7 +140,7 @@ func agentAllRendered(b *testing.B, dir string, marks []string) {
 
 // agentSteady waits until every distinct dependency has its blocking query
 // open: the 50 own keys, the shared key and the service.
-func agentSteady(b *testing.B, p *testenv.CountingProxy) {
+func agentSteady(b *testing.B, p *testenv.Proxy) {
 	b.Helper()
 	testenv.WaitFor(b, time.Minute, "every blocking query open", func() bool {
 		_, distinct := p.Blocking()
@@ -153,7 +153,7 @@ func BenchmarkAgentReload(b *testing.B) {
 	agentSeed(b, c)
 	for _, who := range []string{"drcon", "consul-template"} {
 		b.Run(who, func(b *testing.B) {
-			proxy := testenv.StartCountingProxy(b, c.Addr)
+			proxy := testenv.StartProxy(b, c.Addr)
 			dir := b.TempDir()
 			if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
 				b.Fatal(err)

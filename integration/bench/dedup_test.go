@@ -51,7 +51,7 @@ func BenchmarkDedup(b *testing.B) {
 	for _, mode := range []string{"none", "dedup", "use_cache"} {
 		b.Run("mode="+mode, func(b *testing.B) {
 			c := testenv.StartConsul(b)
-			p := testenv.StartCountingProxy(b, c.Addr)
+			p := testenv.StartProxy(b, c.Addr)
 			for s := range dedupServices {
 				for i := range 2 {
 					c.Register(dedupInstance(s, fmt.Sprintf("seed%d", i), 8000+100*s+i))
@@ -296,7 +296,7 @@ func (f *dedupFleet) await(b *testing.B, svc int, id string, start time.Time, sk
 
 // dedupSteady waits until the blocking queries held open stop changing
 // and returns how many there are.
-func dedupSteady(b *testing.B, p *testenv.CountingProxy) int {
+func dedupSteady(b *testing.B, p *testenv.Proxy) int {
 	b.Helper()
 	last, since := -1, time.Now()
 	testenv.WaitFor(b, 2*time.Minute, "a steady number of blocking queries", func() bool {

@@ -244,7 +244,7 @@ func BenchmarkRegisterBurst50(b *testing.B) {
 // registers the 200 from scratch on another agent.
 func BenchmarkRegisterResync200(b *testing.B) {
 	r := newRegBench(b)
-	proxy := testenv.StartCountingProxy(b, r.consul.Addr)
+	proxy := testenv.StartProxy(b, r.consul.Addr)
 	cfg := api.DefaultNonPooledConfig()
 	cfg.Address = proxy.Addr
 	client, err := api.NewClient(cfg)

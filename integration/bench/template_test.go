@@ -325,8 +325,8 @@ func BenchmarkTemplateManyTemplates(b *testing.B) {
 		ctT = append(ctT, src+":"+tmplManyDest(dir, "ct", t))
 		drT = append(drT, src+":"+tmplManyDest(dir, "drcon", t))
 	}
-	ctProxy := testenv.StartCountingProxy(b, c.Addr)
-	drProxy := testenv.StartCountingProxy(b, c.Addr)
+	ctProxy := testenv.StartProxy(b, c.Addr)
+	drProxy := testenv.StartProxy(b, c.Addr)
 	ctProc := tmplDaemon(b, "consul-template", tools.ct, tmplArgs(ctProxy.Addr, ctT...)...)
 	drProc := tmplDaemon(b, "drcon", tools.drcon, tmplArgs(drProxy.Addr, drT...)...)
 	for t := range templates {
@@ -335,7 +335,7 @@ func BenchmarkTemplateManyTemplates(b *testing.B) {
 		}
 	}
 	// Steady state: one blocking query per service in each program.
-	for _, p := range []*testenv.CountingProxy{ctProxy, drProxy} {
+	for _, p := range []*testenv.Proxy{ctProxy, drProxy} {
 		testenv.WaitFor(b, time.Minute, "a blocking query per service", func() bool {
 			open, distinct := p.Blocking()
 			return open == services && distinct == services
@@ -359,7 +359,7 @@ func BenchmarkTemplateManyTemplates(b *testing.B) {
 		}
 	}
 	// Both have asked again for what changed: every request is counted.
-	for _, p := range []*testenv.CountingProxy{ctProxy, drProxy} {
+	for _, p := range []*testenv.Proxy{ctProxy, drProxy} {
 		testenv.WaitFor(b, time.Minute, "a blocking query per service", func() bool {
 			open, distinct := p.Blocking()
 			return open == services && distinct == services

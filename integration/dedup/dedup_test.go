@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,7 +44,7 @@ func start(t *testing.T, c *testenv.Consul, addr string, tags ...string) *fleet 
 // the others answer from its data, and every file is the same everywhere.
 func TestAgentsShareAndRenderTheSame(t *testing.T) {
 	c := testenv.StartConsul(t)
-	proxy := testenv.StartCountingProxy(t, c.Addr)
+	proxy := testenv.StartProxy(t, c.Addr)
 	f := start(t, c, proxy.Addr, "same", "same", "same", "same")
 	f.settled(1, waitLimit)
 	f.same("web.out", "web: web-1@127.0.0.1:8001", waitLimit)
@@ -514,8 +515,8 @@ func pairSession(p *api.KVPair) string {
 // session into its new group, which would then lose its leader too.
 func TestReloadedLeaderCutOff(t *testing.T) {
 	c := testenv.StartConsul(t)
-	g := startGate(t, c.Addr)
-	f := start(t, c, g.Addr, "same")
+	link := testenv.StartProxy(t, c.Addr)
+	f := start(t, c, link.Addr, "same")
 	leader := f.members[0]
 	f.settled(1, waitLimit)
 	for i := 1; i <= 2; i++ {
@@ -527,7 +528,7 @@ func TestReloadedLeaderCutOff(t *testing.T) {
 		t.Fatal("the first agent does not lead")
 	}
 
-	g.closed.Store(true)
+	link.Cut()
 	rewrite(t, filepath.Join(leader.dir, "drcon.hcl"), `config={{ key "app/config" }}`, `config=none`)
 	if err := leader.proc.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
@@ -536,7 +537,7 @@ func TestReloadedLeaderCutOff(t *testing.T) {
 		return strings.Contains(leader.proc.Output(), "could not let go of the group's keys") ||
 			strings.Contains(leader.proc.Output(), "dedup: release ")
 	})
-	g.closed.Store(false)
+	link.Mend()
 	// Two groups: the old one led by one of the others once they deposed
 	// the cut-off session, the new one by the reloaded agent.
 	f.settled(2, 2*ttl+waitLimit)
@@ -565,8 +566,8 @@ func TestReloadedLeaderCutOff(t *testing.T) {
 // it must not leave the lock held until the followers depose it.
 func TestStopDestroysSessionItCannotRelease(t *testing.T) {
 	c := testenv.StartConsul(t)
-	g := startGate(t, c.Addr)
-	f := start(t, c, g.Addr, "same")
+	link := testenv.StartProxy(t, c.Addr)
+	f := start(t, c, link.Addr, "same")
 	leader := f.settled(1, waitLimit)[0]
 	lock := leader.dedup().Group + "/lock"
 	kv := c.Client().KV()
@@ -574,10 +575,10 @@ func TestStopDestroysSessionItCannotRelease(t *testing.T) {
 	if err != nil || p == nil || p.Session == "" {
 		t.Fatalf("the lock is %v (%v)", pairSession(p), err)
 	}
-	g.noRelease.Store(true)
+	link.Refuse(func(r *http.Request) bool { return r.URL.Query().Has("release") })
 	leader.stop()
 	<-leader.proc.Done()
-	if !strings.Contains(leader.proc.Output(), "release refused by the test") {
+	if !strings.Contains(leader.proc.Output(), "refused by the test") {
 		t.Fatalf("the leader did not try to release its keys:\n%s", leader.proc.Output())
 	}
 	if e, _, err := c.Client().Session().Info(p.Session, nil); err != nil || e != nil {

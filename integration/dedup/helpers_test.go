@@ -5,17 +5,11 @@ package dedup
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
-	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,46 +274,4 @@ func (m *member) gauge(name string) float64 {
 		m.t.Fatalf("%s: /metrics has no single series %s", m.name, name)
 	}
 	return f.GetMetric()[0].GetGauge().GetValue()
-}
-
-// gate is a proxy to Consul that the test can close, as a network
-// partition would cut one agent off while Consul keeps its state.
-type gate struct {
-	Addr   string
-	closed atomic.Bool
-	// noRelease answers 500 to KV releases alone, as a Consul that takes
-	// some writes and not others.
-	noRelease atomic.Bool
-}
-
-// startGate proxies a loopback port to Consul at target.
-func startGate(t *testing.T, target string) *gate {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gate{Addr: l.Addr().String()}
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
-	rp.FlushInterval = -1
-	// Queries cut off when an agent stops are not worth a line in the test's output.
-	rp.ErrorLog = log.New(io.Discard, "", 0)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if g.closed.Load() {
-			// Drop the connection unanswered: the client sees a
-			// transport error, as through a partition.
-			if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
-				c.Close()
-			}
-			return
-		}
-		if g.noRelease.Load() && r.URL.Query().Has("release") {
-			http.Error(w, "release refused by the test", http.StatusInternalServerError)
-			return
-		}
-		rp.ServeHTTP(w, r)
-	})}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return g
 }

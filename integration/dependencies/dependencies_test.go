@@ -59,7 +59,7 @@ func TestSharedDependenciesAndOutage(t *testing.T) {
 	bin := testenv.Drcon(t)
 	c := testenv.StartConsul(t)
 	seed(t, c, "1", 8001)
-	proxy := testenv.StartCountingProxy(t, c.Addr)
+	proxy := testenv.StartProxy(t, c.Addr)
 	d := startDrcon(t, bin, proxy.Addr)
 
 	// Every job rendered once, and ran its command once.
@@ -316,7 +316,7 @@ func (d *drcon) status(t *testing.T) statusDoc {
 
 // waitBlocking waits until exactly the shared dependencies have a blocking
 // query open, one each.
-func waitBlocking(t *testing.T, p *testenv.CountingProxy, what string) {
+func waitBlocking(t *testing.T, p *testenv.Proxy, what string) {
 	t.Helper()
 	var open, distinct int
 	var paths []string

@@ -16,7 +16,7 @@ import (
 func TestConsulDevAgent(t *testing.T) {
 	c := StartConsul(t)
 	c.PutKV("hello", "world")
-	p := StartCountingProxy(t, c.Addr)
+	p := StartProxy(t, c.Addr)
 	cfg := api.DefaultConfig()
 	cfg.Address = p.Addr
 	cl, err := api.NewClient(cfg)

@@ -48,7 +48,7 @@ type ChurnResult struct {
 type Churn struct {
 	o       ChurnOptions
 	c       *testenv.Consul
-	proxy   *testenv.CountingProxy
+	proxy   *testenv.Proxy
 	pool    *twatch.Pool
 	subs    []*twatch.Subscription
 	deps    []dep.Dependency
@@ -72,7 +72,7 @@ func NewChurn(tb testing.TB, c *testenv.Consul, o ChurnOptions) *Churn {
 		ch.register(tb, i)
 	}
 
-	ch.proxy = testenv.StartCountingProxy(tb, c.Addr)
+	ch.proxy = testenv.StartProxy(tb, c.Addr)
 	cfg := api.DefaultConfig()
 	cfg.Address = ch.proxy.Addr
 	cfg.Transport.MaxIdleConnsPerHost = o.Services + 16 // one per blocking query, reused

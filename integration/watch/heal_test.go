@@ -1,14 +1,6 @@
 package watch_test
 
 import (
-	"context"
-	"io"
-	"log"
-	"net"
-	"net/http"
-	"net/http/httputil"
-	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,15 +19,15 @@ func TestOutageHealsEveryDependencyOnceOneRecovers(t *testing.T) {
 	c.PutKV("a", "before")
 	c.PutKV("b", "before")
 	c.PutKV("c", "c")
-	l := startLink(t, c.Addr)
+	link := testenv.StartProxy(t, c.Addr)
 	retry := watch.Retry{Backoff: 3 * time.Second, MaxBackoff: time.Minute}
-	pool := startPool(t, l.addr, watch.Options{Retry: retry})
+	pool := startPool(t, link.Addr, watch.Options{Retry: retry})
 	s := pool.Subscribe()
 	s.Want([]dep.Dependency{kv("a"), kv("b")})
 	waitKV(t, s, kv("a"), "before")
 	waitKV(t, s, kv("b"), "before")
 
-	l.cut()
+	link.Cut()
 	// The 5th failure comes 3+6+12+24 s after the first, less up to a fifth,
 	// and waits 48 s less up to a fifth: more than 38 s.
 	testenv.WaitFor(t, 90*time.Second, "a and b to fail 5 times", func() bool {
@@ -59,7 +51,7 @@ func TestOutageHealsEveryDependencyOnceOneRecovers(t *testing.T) {
 		return false
 	})
 
-	l.mend()
+	link.Mend()
 	mended := time.Now()
 	// c retries within 3 s, then a and b within 3 s of its answer; their own
 	// backoffs end more than 38 s after their 5th failure.
@@ -75,66 +67,4 @@ func TestOutageHealsEveryDependencyOnceOneRecovers(t *testing.T) {
 			t.Fatalf("after the outage: %+v", st)
 		}
 	}
-}
-
-// link is a proxy to Consul that the test can cut, as a partition would
-// cut the agent off while Consul keeps its state: the queries in flight
-// fail, and new connections are dropped unanswered.
-type link struct {
-	addr string
-
-	mu     sync.Mutex
-	down   bool
-	ctx    context.Context // ends the queries in flight when cut
-	cancel context.CancelFunc
-}
-
-// startLink proxies a loopback port to Consul at target.
-func startLink(t *testing.T, target string) *link {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &link{addr: ln.Addr().String()}
-	l.mend()
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
-	rp.FlushInterval = -1
-	// Queries cut off are not worth a line in the test's output.
-	rp.ErrorLog = log.New(io.Discard, "", 0)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l.mu.Lock()
-		down, cut := l.down, l.ctx
-		l.mu.Unlock()
-		if down {
-			if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
-				c.Close()
-			}
-			return
-		}
-		ctx, cancel := context.WithCancel(r.Context())
-		defer cancel()
-		defer context.AfterFunc(cut, cancel)()
-		rp.ServeHTTP(w, r.WithContext(ctx))
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		l.cancel()
-	})
-	return l
-}
-
-func (l *link) cut() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.down = true
-	l.cancel()
-}
-
-func (l *link) mend() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.down = false
-	l.ctx, l.cancel = context.WithCancel(context.Background())
 }

@@ -17,7 +17,7 @@ func TestSubscribersShareOneQueryPerDependency(t *testing.T) {
 	c.PutKV("a", "1")
 	c.PutKV("b", "2")
 	c.Register(&api.AgentServiceRegistration{ID: "web-1", Name: "web", Port: 80})
-	p := testenv.StartCountingProxy(t, c.Addr)
+	p := testenv.StartProxy(t, c.Addr)
 	pool := startPool(t, p.Addr, watch.Options{MaxStale: 2 * time.Second})
 
 	deps := []dep.Dependency{
@@ -89,7 +89,7 @@ func TestChangeSignalsOnlyItsSubscribers(t *testing.T) {
 func TestClosingTheLastSubscriberStopsTheQuery(t *testing.T) {
 	c := startConsul(t)
 	c.PutKV("a", "1")
-	p := testenv.StartCountingProxy(t, c.Addr)
+	p := testenv.StartProxy(t, c.Addr)
 	pool := startPool(t, p.Addr, watch.Options{})
 	s1, s2 := pool.Subscribe(), pool.Subscribe()
 	s1.Want([]dep.Dependency{kv("a")})
@@ -123,7 +123,7 @@ func TestNewSubscriptionOfWatchedDataCostsNothing(t *testing.T) {
 	c := startConsul(t)
 	c.PutKV("a", "1")
 	c.PutKV("b", "1")
-	p := testenv.StartCountingProxy(t, c.Addr)
+	p := testenv.StartProxy(t, c.Addr)
 	pool := startPool(t, p.Addr, watch.Options{})
 	old := pool.Subscribe()
 	old.Want([]dep.Dependency{kv("a"), kv("b")})
