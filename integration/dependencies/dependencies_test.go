@@ -79,12 +79,15 @@ func TestSharedDependenciesAndOutage(t *testing.T) {
 
 	// A change of deps/a re-renders the jobs that use it (a, c) and no other;
 	// the change of deps/b that follows is the barrier after which a render
-	// of a b job caused by deps/a would show.
+	// of a b job caused by deps/a would show. It waits for the commands of
+	// the first change: a c job that renders again while its command is
+	// still to start runs it once for both renders.
 	before := st.renders()
 	c.PutKV("deps/a", "2")
 	d.waitFiles(t, func(job, group, text string) bool {
 		return group == "b" || strings.Contains(text, "a=2\n")
 	})
+	d.waitCommands(t, map[string]int{"a": 2, "b": 1, "c": 2})
 	c.PutKV("deps/b", "2")
 	d.waitFiles(t, func(job, group, text string) bool {
 		return group == "a" || strings.Contains(text, "b=2\n")
