@@ -230,3 +230,38 @@ func TestNetworkConnect(t *testing.T) {
 	e.must("network", "disconnect", network, id)
 	e.waitServices("deregistered when it left the network", count(0))
 }
+
+// TestSettingsAsWritten: settings as they get written reach Consul as
+// meant. A value's surrounding whitespace (an env file's trailing space) is
+// trimmed, where registrator registered the service " web "; SERVICE_80_,
+// with no key, is no meta "80_" of every service; a port's own check
+// replaces the check set for every port, whatever its kind (registrator gave
+// port 81 the HTTP check).
+func TestSettingsAsWritten(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	id := e.run(e.image, "--expose", "81", "-p", "127.0.0.1::80", "-p", "127.0.0.1::81",
+		"--label", "SERVICE_NAME= web ", "-e", "SERVICE_CHECK_INTERVAL=2s ", "--label", "SERVICE_80_=x",
+		"--label", "SERVICE_CHECK_HTTP=/health", "--label", "SERVICE_81_CHECK_TCP=true")
+	got := byName(ofContainer(e.waitServices("registered", count(2)), id))
+	web80, web81 := got["web-80"], got["web-81"]
+	if web80 == nil || web81 == nil {
+		t.Fatalf("want services web-80 and web-81, have %v", got)
+	}
+	for _, s := range got {
+		if _, ok := s.Meta["80_"]; ok {
+			t.Errorf("service %s has the meta key 80_: %v", s.ID, s.Meta)
+		}
+	}
+	// The agent's check list shows each check's type and interval.
+	var checks map[string]struct{ Type, Interval string }
+	if _, err := e.api.Raw().Query("/v1/agent/checks", &checks, nil); err != nil {
+		t.Fatal(err)
+	}
+	for svc, want := range map[*api.AgentService]string{web80: "http", web81: "tcp"} {
+		c := checks["service:"+svc.ID]
+		if c.Type != want || c.Interval != "2s" {
+			t.Errorf("check of %s: %+v, want a %s check every 2s", svc.Service, c, want)
+		}
+	}
+}

@@ -68,9 +68,7 @@ func buildServices(c, netc *docker.Container, s settings, id identity) ([]*servi
 		return nil, ignoresAllTheSame(v)
 	}
 	eps, group, warns := endpoints(c, netc, s, m, id.NodeAddr)
-	for _, v := range m.noPort {
-		warns = append(warns, warning{src: v.src, msg: "names no port (a port's number as written, such as 80): ignored, as registrator ignored it"})
-	}
+	warns = append(warns, m.unused...)
 	var out []*service
 	seen := map[string]bool{}
 	for _, ep := range eps {
@@ -178,7 +176,11 @@ func newService(c *docker.Container, v view, ep endpoint, s settings, id identit
 		svc.TTLs = append(svc.TTLs, *ttl)
 	}
 	if s.health && hasHealthcheck(c) {
-		after, _ := durationKey(v, "check_deregister_after")
+		after, w := durationKey(v, "check_deregister_after")
+		if chk == nil {
+			// userCheck read it, and warned, only for a check it built.
+			warns = append(warns, w...)
+		}
 		hc, t := dockerHealth(svcID, c.State.Health.Status, after)
 		reg.Checks = append(reg.Checks, hc)
 		svc.TTLs = append(svc.TTLs, t)

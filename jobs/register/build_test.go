@@ -55,6 +55,11 @@ func TestBuildGolden(t *testing.T) {
 		{name: "sidecar-unpublished", inspect: "sidecar", netns: "internal"},
 		{name: "udp-id", inspect: "udpid"},
 		{name: "script-bad", inspect: "scriptbad"},
+		// Settings as they get written: " web " (trimmed), SERVICE_80_ and
+		// SERVICE_ (no key: warned, no meta "80_"), HTTP and TCP checks for
+		// every port and TCP for port 81 (port 81's own check wins; port
+		// 80's TCP is warned about), an interval without a unit.
+		{name: "edges", inspect: "edges"},
 		// registrator 7.4's tag templates, in the block's tags and (as in
 		// fayrus/registrator) in labels; failing ones are dropped with a
 		// warning, httpGet among them. (A block's template that does not
@@ -121,4 +126,24 @@ func goldenOf(services []*service, warns []warning) []byte {
 		panic(err)
 	}
 	return append(b, '\n')
+}
+
+// TestHealthDeregisterAfterWarned: with health = "docker" and no
+// SERVICE_CHECK_* check, a bad SERVICE_CHECK_DEREGISTER_AFTER is named in a
+// warning too (it was dropped in silence: only a user check's was read).
+func TestHealthDeregisterAfterWarned(t *testing.T) {
+	c := readInspect(t, "published")
+	c.Config.Labels = map[string]string{"SERVICE_CHECK_DEREGISTER_AFTER": "90"}
+	s, err := newSettings(&config.Registrator{Health: "docker"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	services, warns := buildServices(c, nil, s, testIdentity)
+	if len(services) != 1 || len(services[0].Reg.Checks) != 1 || services[0].Reg.Checks[0].DeregisterCriticalServiceAfter != "" {
+		t.Fatalf("services %+v", services)
+	}
+	want := `label "SERVICE_CHECK_DEREGISTER_AFTER": "90" is not a positive duration (it needs a unit: 90s); ignored`
+	if len(warns) != 1 || warns[0].String() != want {
+		t.Errorf("warnings %v, want %q", warns, want)
+	}
 }

@@ -58,15 +58,16 @@ func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck
 	if v.get("check_cmd") != "" {
 		warn("check_cmd", "SERVICE_CHECK_CMD needs registrator's check-cmd helper, which Consul images lack; use SERVICE_CHECK_SCRIPT")
 	}
-	kind := ""
-	for _, k := range checkKinds {
-		if v.get(k) != "" {
-			kind = k
-			break
-		}
-	}
+	kind := checkKind(v)
 	if kind == "" {
 		return nil, nil, warns
+	}
+	for _, k := range checkKinds {
+		// A port's own check replaces the generic one, as its other keys
+		// do; of the kinds set on the same level only the first counts.
+		if k != kind && v.get(k) != "" && v[k].port == v[kind].port {
+			warn(k, "no check registered for it: a service has one check, and %s comes first (HTTP, HTTPS, script, TTL, TCP, gRPC)", v[kind].src)
+		}
 	}
 	val := v.get(kind)
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
@@ -115,6 +116,10 @@ func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck
 			path = "/" + path
 		}
 		chk.HTTP = scheme + "://" + addr + path
+		if strings.Contains(val, "://") {
+			// As under registrator, whose check could never pass either.
+			warn(kind, "takes a path on the service's address and port, not a URL: the check asks %s", chk.HTTP)
+		}
 		chk.Method = v.get(kind + "_method")
 		chk.TLSSkipVerify = boolean("check_tls_skip_verify")
 	case "check_script":
@@ -178,6 +183,21 @@ func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck
 	return chk, ttl, warns
 }
 
+// checkKind is the kind of check a service gets: the first of checkKinds
+// set for its port (SERVICE_<port>_CHECK_*), else the first set for every
+// port. registrator ranked them all together, so that SERVICE_CHECK_HTTP
+// for every port beat SERVICE_81_CHECK_TCP for the one that speaks no HTTP.
+func checkKind(v view) string {
+	for _, port := range []bool{true, false} {
+		for _, k := range checkKinds {
+			if val := v[k]; val.v != "" && val.port == port {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
 // durationKey is the value of key if it is a positive duration.
 func durationKey(v view, key string) (string, []warning) {
 	d := v.get(key)
@@ -185,7 +205,11 @@ func durationKey(v view, key string) (string, []warning) {
 		return "", nil
 	}
 	if parsed, err := time.ParseDuration(d); err != nil || parsed <= 0 {
-		return "", []warning{{src: v[key].src, msg: fmt.Sprintf("%q is not a positive duration; ignored", d)}}
+		hint := ""
+		if withUnit, err := time.ParseDuration(d + "s"); err == nil && withUnit > 0 {
+			hint = fmt.Sprintf(" (it needs a unit: %ss)", d)
+		}
+		return "", []warning{{src: v[key].src, msg: fmt.Sprintf("%q is not a positive duration%s; ignored", d, hint)}}
 	}
 	return d, nil
 }

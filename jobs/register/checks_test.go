@@ -31,8 +31,6 @@ func TestUserCheck(t *testing.T) {
 			&api.AgentServiceCheck{HTTP: "http://10.0.0.1:8080/health", Method: "HEAD", Interval: "5s", Timeout: "2s"}},
 		{"https skips verification when asked", map[string]string{"check_https": "/h", "check_tls_skip_verify": "true"},
 			&api.AgentServiceCheck{HTTP: "https://10.0.0.1:8080/h", TLSSkipVerify: true, Interval: "10s"}},
-		{"http before tcp", map[string]string{"check_tcp": "true", "check_http": "/"},
-			&api.AgentServiceCheck{HTTP: "http://10.0.0.1:8080/", Interval: "10s"}},
 		{"script", map[string]string{"check_script": `nc -z "$SERVICE_IP" $SERVICE_PORT`},
 			&api.AgentServiceCheck{Args: []string{"nc", "-z", "10.0.0.1", "8080"}, Interval: "10s"}},
 		// Consul runs a script check with a timeout too (registrator set it
@@ -94,5 +92,79 @@ func TestUserCheckTTLFloor(t *testing.T) {
 	}
 	if _, _, warns := userCheck(viewOf(map[string]string{"check_ttl": "1s"}), "h:web:80", "10.0.0.1", 8080); len(warns) != 0 {
 		t.Errorf("1s warned: %+v", warns)
+	}
+}
+
+// TestUserCheckKinds: a port's own SERVICE_<port>_CHECK_* replaces the
+// generic check whatever their kinds (registrator ranked them together, so
+// that SERVICE_CHECK_HTTP for every port beat SERVICE_81_CHECK_TCP); of the
+// kinds set on one level the first counts, and the others are named in a
+// warning, as settings that register nothing.
+func TestUserCheckKinds(t *testing.T) {
+	m := readMetadata(nil, map[string]string{
+		"SERVICE_CHECK_HTTP": "/health", "SERVICE_CHECK_TCP": "true",
+		"SERVICE_81_CHECK_TCP": "true", "SERVICE_81_CHECK_GRPC": "true",
+	})
+	tests := []struct {
+		port     int
+		http     string
+		tcp      string
+		warnings []string
+	}{
+		{80, "http://10.0.0.1:8080/health", "", []string{`label "SERVICE_CHECK_TCP": no check registered for it: a service has one check, ` +
+			`and label "SERVICE_CHECK_HTTP" comes first (HTTP, HTTPS, script, TTL, TCP, gRPC)`}},
+		{81, "", "10.0.0.1:8080", []string{`label "SERVICE_81_CHECK_GRPC": no check registered for it: a service has one check, ` +
+			`and label "SERVICE_81_CHECK_TCP" comes first (HTTP, HTTPS, script, TTL, TCP, gRPC)`}},
+	}
+	for _, tt := range tests {
+		chk, _, warns := userCheck(m.forPort(tt.port), "h:web:80", "10.0.0.1", 8080)
+		if chk == nil || chk.HTTP != tt.http || chk.TCP != tt.tcp || chk.GRPC != "" {
+			t.Errorf("port %d: check %+v, want HTTP %q TCP %q", tt.port, chk, tt.http, tt.tcp)
+		}
+		var got []string
+		for _, w := range warns {
+			got = append(got, w.String())
+		}
+		if !slices.Equal(got, tt.warnings) {
+			t.Errorf("port %d: warnings %q, want %q", tt.port, got, tt.warnings)
+		}
+	}
+}
+
+// TestDurationKey: a bad duration is named with its label, and a number
+// without a unit is told so (Consul refused the whole registration at "10"
+// under registrator).
+func TestDurationKey(t *testing.T) {
+	tests := map[string]string{
+		"10s":  "",
+		"10":   `label "SERVICE_check_interval": "10" is not a positive duration (it needs a unit: 10s); ignored`,
+		"1.5":  `label "SERVICE_check_interval": "1.5" is not a positive duration (it needs a unit: 1.5s); ignored`,
+		"abc":  `label "SERVICE_check_interval": "abc" is not a positive duration; ignored`,
+		"-1s":  `label "SERVICE_check_interval": "-1s" is not a positive duration; ignored`,
+		"-1":   `label "SERVICE_check_interval": "-1" is not a positive duration; ignored`,
+		"0":    `label "SERVICE_check_interval": "0" is not a positive duration; ignored`,
+		"1e3":  `label "SERVICE_check_interval": "1e3" is not a positive duration; ignored`,
+		"Inf":  `label "SERVICE_check_interval": "Inf" is not a positive duration; ignored`,
+		"10ms": "",
+	}
+	for in, want := range tests {
+		d, warns := durationKey(viewOf(map[string]string{"check_interval": in}), "check_interval")
+		got := ""
+		if len(warns) > 0 {
+			got = warns[0].String()
+		}
+		if got != want || (want == "") != (d == in) {
+			t.Errorf("durationKey(%q) = %q, %q; want warning %q", in, d, got, want)
+		}
+	}
+}
+
+// TestUserCheckURL: SERVICE_CHECK_HTTP takes a path; a URL gives a check
+// that can never pass (as under registrator), so it is named in a warning.
+func TestUserCheckURL(t *testing.T) {
+	chk, _, warns := userCheck(viewOf(map[string]string{"check_http": "http://example.com/health"}), "h:web:80", "10.0.0.1", 8080)
+	want := `label "SERVICE_check_http": takes a path on the service's address and port, not a URL: the check asks http://10.0.0.1:8080/http://example.com/health`
+	if chk == nil || len(warns) != 1 || warns[0].String() != want {
+		t.Errorf("check %+v, warnings %v; want %q", chk, warns, want)
 	}
 }

@@ -10,22 +10,28 @@ import (
 // value is one SERVICE_* setting and where it was read, so that a log line
 // about a bad value can name the label or variable to fix.
 type value struct {
-	v   string
-	src string // e.g. `label "SERVICE_80_CHECK_INTERVAL"`
+	v    string
+	src  string // e.g. `label "SERVICE_80_CHECK_INTERVAL"`
+	port bool   // read from a SERVICE_<port>_<key>
 }
 
 // metadata is what a container says about its services through SERVICE_*
 // environment variables and labels, read with registrator's rules: the key
 // after SERVICE_ is lower-cased, an empty value is unset, a label beats a
 // variable of the same key, and SERVICE_<port>_<key> applies to one
-// container port only.
+// container port only. Values are trimmed of surrounding whitespace, which
+// is never meant: the trailing space of an env file line made registrator
+// register the service "web " (no DNS name, and not the "web" anyone asks
+// for), and "10s " is no duration.
 type metadata struct {
 	generic map[string]value
 	ports   map[int]map[string]value
-	// noPort are SERVICE_<number>_<key> settings whose number, as written,
-	// is no port ("080", "0", "99999"): registrator compared the digits
-	// with each port's and so applied them nowhere.
-	noPort []value
+	// unused are the settings that apply to no port: SERVICE_<number>_<key>
+	// whose number, as written, is no port ("080", "0", "99999"), which
+	// registrator compared with each port's and so applied nowhere, and
+	// those with no key (SERVICE_, SERVICE_80_), which registrator sent as
+	// the meta key "", refused by Consul with the whole registration.
+	unused []warning
 }
 
 const servicePrefix = "SERVICE_"
@@ -51,23 +57,25 @@ func readMetadata(env []string, labels map[string]string) metadata {
 }
 
 func (m *metadata) set(raw, v, kind string) {
+	v = strings.TrimSpace(v)
 	if v == "" || !strings.HasPrefix(raw, servicePrefix) {
 		return
 	}
 	key := strings.ToLower(raw[len(servicePrefix):])
-	if key == "" {
-		return
-	}
 	val := value{v: v, src: fmt.Sprintf("%s %q", kind, raw)}
 	port, rest, kindOfKey := portKey(key)
 	switch kindOfKey {
+	case keyNone:
+		m.unused = append(m.unused, warning{src: val.src, msg: "no key after SERVICE_ or the port: ignored"})
+		return
 	case keyNoPort:
-		m.noPort = append(m.noPort, val)
+		m.unused = append(m.unused, warning{src: val.src, msg: "names no port (a port's number as written, such as 80): ignored, as registrator ignored it"})
 		return
 	case keyPort:
 		if m.ports[port] == nil {
 			m.ports[port] = map[string]value{}
 		}
+		val.port = true
 		m.ports[port][rest] = val
 		return
 	}
@@ -79,6 +87,7 @@ const (
 	keyGeneric = iota // "name": applies to every port
 	keyPort           // "80_name": applies to port 80
 	keyNoPort         // "080_name", "0_name": a port key that names no port
+	keyNone           // "", "80_": no key to set
 )
 
 // portKey splits "80_name" into 80 and "name". As in registrator, a key
@@ -87,13 +96,18 @@ const (
 // "99999_name" apply to none.
 func portKey(key string) (int, string, int) {
 	digits, rest, ok := strings.Cut(key, "_")
-	if !ok || rest == "" {
+	if key == "" {
+		return 0, "", keyNone
+	}
+	if !ok {
 		return 0, "", keyGeneric
 	}
 	p, err := strconv.Atoi(digits)
 	switch {
 	case err != nil:
 		return 0, "", keyGeneric
+	case rest == "":
+		return 0, "", keyNone
 	case p < 1 || p > 65535 || strconv.Itoa(p) != digits:
 		return 0, "", keyNoPort
 	}

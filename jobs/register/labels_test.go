@@ -48,11 +48,50 @@ func TestMetadataPrecedence(t *testing.T) {
 	if src := m.forPort(443).get("tags"); src != "tls" || m.forPort(443)["tags"].src != `label "SERVICE_443_TAGS"` {
 		t.Errorf("source of port 443 tags = %q", m.forPort(443)["tags"].src)
 	}
-	if len(m.noPort) != 2 || m.noPort[0].src != `env "SERVICE_99999_NAME"` {
-		t.Errorf("settings of no port: %v", m.noPort)
+	if len(m.unused) != 3 || m.unused[0].src != `env "SERVICE_99999_NAME"` || m.unused[2].src != `env "SERVICE_"` {
+		t.Errorf("settings of no port: %v", m.unused)
 	}
 	if got := m.declaredPorts(); !reflect.DeepEqual(got, []int{80, 443}) {
 		t.Errorf("declared ports %v", got)
+	}
+}
+
+// TestMetadataNoKey: SERVICE_80_ and SERVICE_ set nothing (registrator sent
+// the meta key "", which Consul refuses with the whole registration); drcon
+// sent "80_" as meta of every port. Both are named in a warning.
+func TestMetadataNoKey(t *testing.T) {
+	m := readMetadata([]string{"SERVICE_=a"}, map[string]string{"SERVICE_80_": "x", "SERVICE_80": "y", "SERVICE_web_": "z"})
+	if _, ok := m.forPort(80)["80_"]; ok {
+		t.Errorf("SERVICE_80_ read as the key 80_: %v", m.forPort(80))
+	}
+	if len(m.ports) != 0 {
+		t.Errorf("port settings %v, want none", m.ports)
+	}
+	// As in registrator, a key that is a number alone, or that does not
+	// start with one, is an ordinary key.
+	if v := m.forPort(80); v.get("80") != "y" || v.get("web_") != "z" {
+		t.Errorf("view %v", v)
+	}
+	var got []string
+	for _, w := range m.unused {
+		got = append(got, w.String())
+	}
+	want := []string{`env "SERVICE_": no key after SERVICE_ or the port: ignored`, `label "SERVICE_80_": no key after SERVICE_ or the port: ignored`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
+}
+
+// TestMetadataTrimmed: values are read without surrounding whitespace (the
+// trailing space of an env file line); a value of whitespace alone is unset.
+func TestMetadataTrimmed(t *testing.T) {
+	m := readMetadata([]string{"SERVICE_NAME= web \t", "SERVICE_CHECK_INTERVAL=5s ", "SERVICE_TAGS=a"},
+		map[string]string{"SERVICE_80_ID": " id1\n", "SERVICE_TAGS": "  "})
+	v := m.forPort(80)
+	for key, want := range map[string]string{"name": "web", "check_interval": "5s", "id": "id1", "tags": "a"} {
+		if got := v.get(key); got != want {
+			t.Errorf("%s = %q, want %q", key, got, want)
+		}
 	}
 }
 
