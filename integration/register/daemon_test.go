@@ -32,6 +32,15 @@ type daemon struct {
 	restarted time.Time
 }
 
+// ownPort publishes a container's port 80 on a loopback port that was free
+// a moment ago. A test's own engine must not let Docker pick one: each
+// engine hands out ports from the bottom of the same range, unaware of the
+// other's, and the shared engine's containers may hold the ones this engine
+// picks first ("bind: address already in use").
+func ownPort(t *testing.T) string {
+	return "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t)) + ":80"
+}
+
 func startDaemon(t *testing.T) *daemon {
 	t.Helper()
 	d := newDaemon(t)

@@ -93,15 +93,15 @@ func TestDockerRestart(t *testing.T) {
 	e.host = d.host
 	d.load(t, e.image)
 	e.start()
-	stays := e.run(e.image, "-p", "127.0.0.1::80")
-	dies := e.run(e.image, "-p", "127.0.0.1::80")
+	stays := e.run(e.image, "-p", ownPort(t))
+	dies := e.run(e.image, "-p", ownPort(t))
 	e.waitServices("two registered", count(2))
 
 	pid := e.inspect(dies).State.Pid
 	d.stop(t)
 	killProcess(t, pid) // the container dies while its engine is down
 	d.restart(t)
-	comes := e.run(e.image, "-p", "127.0.0.1::80")
+	comes := e.run(e.image, "-p", ownPort(t))
 	got := e.waitServices("reconciled after the engine came back", func(s map[string]*api.AgentService) bool {
 		return len(s) == 2 && len(ofContainer(s, stays)) == 1 && len(ofContainer(s, comes)) == 1
 	})
@@ -131,7 +131,7 @@ func TestDockerLate(t *testing.T) {
 	d.restart(t)
 	d.load(t, e.image)
 	testenv.WaitFor(t, waitLimit, "ready once the engine answers", func() bool { return job.Status().Ready })
-	id := e.run(e.image, "-p", "127.0.0.1::80")
+	id := e.run(e.image, "-p", ownPort(t))
 	e.waitServices("registered", func(s map[string]*api.AgentService) bool { return len(ofContainer(s, id)) == 1 })
 }
 
