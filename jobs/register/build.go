@@ -95,10 +95,11 @@ func buildServices(c, netc *docker.Container, s settings, id identity) ([]*servi
 	return out, warns
 }
 
-// ignoresAllTheSame warns of a SERVICE_IGNORE that reads as false: as in
-// registrator, any value ignores, and the user likely meant otherwise.
+// ignoresAllTheSame warns of a SERVICE_IGNORE that reads as false, or is
+// blank: as in registrator, any value ignores, and the user likely meant
+// otherwise.
 func ignoresAllTheSame(v value) []warning {
-	if off, err := strconv.ParseBool(v.v); err != nil || off {
+	if off, err := strconv.ParseBool(v.v); (err != nil || off) && strings.TrimSpace(v.v) != "" {
 		return nil
 	}
 	return []warning{{src: v.src, msg: fmt.Sprintf("%q ignores all the same, as in registrator, where any value does; remove it to register", v.v)}}

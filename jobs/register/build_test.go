@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -145,5 +146,23 @@ func TestHealthDeregisterAfterWarned(t *testing.T) {
 	want := `label "SERVICE_CHECK_DEREGISTER_AFTER": "90" is not a positive duration (it needs a unit: 90s); ignored`
 	if len(warns) != 1 || warns[0].String() != want {
 		t.Errorf("warnings %v, want %q", warns, want)
+	}
+}
+
+// TestBlankIgnore: a SERVICE_IGNORE of blanks alone ignores, as any value
+// did in registrator (trimming must not register what it ignored), and is
+// named in a warning as one that reads as false is.
+func TestBlankIgnore(t *testing.T) {
+	s, err := newSettings(&config.Registrator{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"SERVICE_IGNORE", "SERVICE_80_IGNORE"} {
+		c := bridgeContainer(map[string]string{key: " ", "SERVICE_NAME": "web"}, []string{"80/tcp"}, "80/tcp")
+		services, warns := buildServices(c, nil, s, testIdentity)
+		want := fmt.Sprintf(`label %q: " " ignores all the same, as in registrator, where any value does; remove it to register`, key)
+		if len(services) != 0 || len(warns) != 1 || warns[0].String() != want {
+			t.Errorf("%s: services %v, warnings %v; want none and %q", key, services, warns, want)
+		}
 	}
 }

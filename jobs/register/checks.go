@@ -116,8 +116,9 @@ func userCheck(v view, serviceID, host string, port int) (*api.AgentServiceCheck
 			path = "/" + path
 		}
 		chk.HTTP = scheme + "://" + addr + path
-		if strings.Contains(val, "://") {
+		if before, _, ok := strings.Cut(val, "://"); ok && !strings.ContainsAny(before, "/?#") {
 			// As under registrator, whose check could never pass either.
+			// A URL in a path's query ("/login?next=http://...") is fine.
 			warn(kind, "takes a path on the service's address and port, not a URL: the check asks %s", chk.HTTP)
 		}
 		chk.Method = v.get(kind + "_method")
@@ -206,7 +207,9 @@ func durationKey(v view, key string) (string, []warning) {
 	}
 	if parsed, err := time.ParseDuration(d); err != nil || parsed <= 0 {
 		hint := ""
-		if withUnit, err := time.ParseDuration(d + "s"); err == nil && withUnit > 0 {
+		// Only for a number alone: in "1h30" the missing unit is likelier
+		// minutes than seconds.
+		if withUnit, err := time.ParseDuration(d + "s"); err == nil && withUnit > 0 && strings.Trim(d, "0123456789.") == "" {
 			hint = fmt.Sprintf(" (it needs a unit: %ss)", d)
 		}
 		return "", []warning{{src: v[key].src, msg: fmt.Sprintf("%q is not a positive duration%s; ignored", d, hint)}}

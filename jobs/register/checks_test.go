@@ -1,6 +1,7 @@
 package register
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -146,6 +147,9 @@ func TestDurationKey(t *testing.T) {
 		"1e3":  `label "SERVICE_check_interval": "1e3" is not a positive duration; ignored`,
 		"Inf":  `label "SERVICE_check_interval": "Inf" is not a positive duration; ignored`,
 		"10ms": "",
+		// Not a number alone: which unit is missing is anyone's guess
+		// (1h30 is likely 1h30m, not 1h30s).
+		"1h30": `label "SERVICE_check_interval": "1h30" is not a positive duration; ignored`,
 	}
 	for in, want := range tests {
 		d, warns := durationKey(viewOf(map[string]string{"check_interval": in}), "check_interval")
@@ -166,5 +170,48 @@ func TestUserCheckURL(t *testing.T) {
 	want := `label "SERVICE_check_http": takes a path on the service's address and port, not a URL: the check asks http://10.0.0.1:8080/http://example.com/health`
 	if chk == nil || len(warns) != 1 || warns[0].String() != want {
 		t.Errorf("check %+v, warnings %v; want %q", chk, warns, want)
+	}
+	// A path whose query holds a URL is a path.
+	chk, _, warns = userCheck(viewOf(map[string]string{"check_http": "/login?next=http://example.com/"}), "h:web:80", "10.0.0.1", 8080)
+	if chk == nil || chk.HTTP != "http://10.0.0.1:8080/login?next=http://example.com/" || len(warns) != 0 {
+		t.Errorf("path with a URL in its query: check %+v, warnings %v; want none", chk, warns)
+	}
+	chk, _, warns = userCheck(viewOf(map[string]string{"check_https": "HTTPS://example.com"}), "h:web:80", "10.0.0.1", 8080)
+	if chk == nil || len(warns) != 1 {
+		t.Errorf("HTTPS://example.com: check %+v, warnings %v; want one", chk, warns)
+	}
+}
+
+// TestUserCheckPortModifiers: a port's own settings of a check (interval,
+// method, first status) are no kind of check: they change the check the
+// port gets from the generic kind and replace none, and alone they build
+// none. A port's own kind replaces the generic one with its logic: TCP
+// beside a generic TTL gets no heartbeat.
+func TestUserCheckPortModifiers(t *testing.T) {
+	m := readMetadata(nil, map[string]string{
+		"SERVICE_CHECK_HTTP": "/health", "SERVICE_81_CHECK_INTERVAL": "5s", "SERVICE_82_CHECK_HTTP_METHOD": "HEAD",
+	})
+	for port, want := range map[int]api.AgentServiceCheck{
+		80: {HTTP: "http://10.0.0.1:8080/health", Interval: "10s"},
+		81: {HTTP: "http://10.0.0.1:8080/health", Interval: "5s"},
+		82: {HTTP: "http://10.0.0.1:8080/health", Method: "HEAD", Interval: "10s"},
+	} {
+		chk, ttl, warns := userCheck(m.forPort(port), "h:web:80", "10.0.0.1", 8080)
+		want.CheckID = "service:h:web:80"
+		if chk == nil || !reflect.DeepEqual(*chk, want) || ttl != nil || len(warns) != 0 {
+			t.Errorf("port %d: check %+v, ttl %+v, warnings %v; want %+v", port, chk, ttl, warns, want)
+		}
+	}
+	m = readMetadata(nil, map[string]string{"SERVICE_81_CHECK_HTTP_METHOD": "HEAD", "SERVICE_81_CHECK_INTERVAL": "5s"})
+	if chk, ttl, warns := userCheck(m.forPort(81), "h:web:81", "10.0.0.1", 8080); chk != nil || ttl != nil || len(warns) != 0 {
+		t.Errorf("modifiers alone: check %+v, ttl %+v, warnings %v; want none", chk, ttl, warns)
+	}
+	m = readMetadata(nil, map[string]string{"SERVICE_CHECK_TTL": "30s", "SERVICE_81_CHECK_TCP": "true"})
+	if chk, ttl, warns := userCheck(m.forPort(81), "h:web:81", "10.0.0.1", 8080); chk == nil || chk.TCP != "10.0.0.1:8080" ||
+		chk.TTL != "" || chk.Interval != "10s" || ttl != nil || len(warns) != 0 {
+		t.Errorf("port TCP beside generic TTL: check %+v, ttl %+v, warnings %v", chk, ttl, warns)
+	}
+	if _, ttl, _ := userCheck(m.forPort(80), "h:web:80", "10.0.0.1", 8080); ttl == nil || ttl.TTL != 30*time.Second {
+		t.Errorf("generic TTL on port 80: ttl %+v", ttl)
 	}
 }

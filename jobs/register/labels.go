@@ -22,7 +22,8 @@ type value struct {
 // container port only. Values are trimmed of surrounding whitespace, which
 // is never meant: the trailing space of an env file line made registrator
 // register the service "web " (no DNS name, and not the "web" anyone asks
-// for), and "10s " is no duration.
+// for), and "10s " is no duration. A blank value is unset, but for
+// SERVICE_IGNORE, which ignores with any value as in registrator.
 type metadata struct {
 	generic map[string]value
 	ports   map[int]map[string]value
@@ -57,13 +58,20 @@ func readMetadata(env []string, labels map[string]string) metadata {
 }
 
 func (m *metadata) set(raw, v, kind string) {
-	v = strings.TrimSpace(v)
 	if v == "" || !strings.HasPrefix(raw, servicePrefix) {
 		return
 	}
 	key := strings.ToLower(raw[len(servicePrefix):])
-	val := value{v: v, src: fmt.Sprintf("%s %q", kind, raw)}
+	val := value{v: strings.TrimSpace(v), src: fmt.Sprintf("%s %q", kind, raw)}
 	port, rest, kindOfKey := portKey(key)
+	if val.v == "" {
+		// A blank SERVICE_IGNORE ignores, as any value did in registrator:
+		// trimming must not register what it kept out of Consul.
+		if key != "ignore" && rest != "ignore" {
+			return
+		}
+		val.v = v
+	}
 	switch kindOfKey {
 	case keyNone:
 		m.unused = append(m.unused, warning{src: val.src, msg: "no key after SERVICE_ or the port: ignored"})
