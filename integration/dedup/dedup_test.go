@@ -313,6 +313,66 @@ func TestFrozenLeaderIsDeposed(t *testing.T) {
 	f.same("web.out", "config=thawed", waitLimit)
 }
 
+// TestFreeLockRefusedForItsLockDelay: a pair of agents. The leader freezes
+// and its session ends while another session, with Consul's default lock
+// delay of 15s, holds the lock for a moment (as a deposing follower's
+// first try may meet the 1ms delay of drcon's sessions): the follower finds
+// the lock free, Consul refuses it for the delay, and no change of the lock
+// comes later to wake the follower. It must try again, and lead. Thawed,
+// the old leader follows, with no word of a canceled request in its log.
+func TestFreeLockRefusedForItsLockDelay(t *testing.T) {
+	c := testenv.StartConsul(t)
+	f := start(t, c, c.Addr, "same", "same")
+	leader := f.settled(1, waitLimit)[0]
+	follower := f.members[0]
+	if follower == leader {
+		follower = f.members[1]
+	}
+	lock := leader.dedup().Group + "/lock"
+	for _, m := range f.members {
+		if err := m.proc.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leader.stopped = true
+	kv, sessions := c.Client().KV(), c.Client().Session()
+	held, _, err := kv.Get(lock, nil)
+	if err != nil || held == nil || held.Session == "" {
+		t.Fatalf("the leader's lock: %+v %v", held, err)
+	}
+	if _, err := sessions.Destroy(held.Session, nil); err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := sessions.Create(&api.SessionEntry{Name: "test", LockDelay: 15 * time.Second, TTL: "60s",
+		Behavior: api.SessionBehaviorRelease}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := kv.Acquire(&api.KVPair{Key: lock, Session: other}, nil); err != nil || !ok {
+		t.Fatalf("take the lock: %v %v", ok, err)
+	}
+	if _, err := sessions.Destroy(other, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := follower.proc.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	f.settled(1, 2*ttl+waitLimit)
+
+	if err := leader.proc.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	leader.stopped = false
+	if leaders := f.settled(1, waitLimit); leaders[0] != follower {
+		t.Fatal("the thawed agent leads again")
+	}
+	c.PutKV("app/config", "thawed")
+	f.same("web.out", "config=thawed", waitLimit)
+	if out := leader.proc.Output(); strings.Contains(out, "context canceled") {
+		t.Fatalf("the thawed agent logged a canceled request as a failure:\n%s", out)
+	}
+}
+
 // TestTooLargeToShare: answers that do not fit in one KV value are left
 // out of the data, and their followers query them directly.
 func TestTooLargeToShare(t *testing.T) {

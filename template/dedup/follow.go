@@ -18,6 +18,9 @@ func (l *loop) onLock(msg lockMsg) {
 	l.fails = 0
 	now := time.Now()
 	g.view.onLock(msg.s, now)
+	if g.view.holder != "" {
+		g.refused = 0
+	}
 	if g.view.holder == "" && (l.tryAcquire(g) || l.g != g) {
 		return // leading now, or the session was lost
 	}

@@ -79,6 +79,10 @@ func (m *Member) lead(ctx context.Context, k keys, session string, st *leadState
 			switch {
 			case errors.Is(err, errSessionGone):
 				return err
+			case ctx.Err() != nil:
+				// Leading ended while the beat was on its way: the
+				// session expired, or the agent stops or reloads.
+				return nil
 			case err != nil:
 				m.log.Warn("dedup: beat: " + err.Error())
 				m.update(func(s *Status) { s.LastError, s.LastErrorAt = err.Error(), time.Now() })

@@ -69,10 +69,14 @@ type group struct {
 	// tried is when the follower last tried to depose a silent leader.
 	tried time.Time
 	// takeErr is why the follower failed to take the lock when it last
-	// found it free (an ACL without key:write, Consul unavailable); it
-	// tries again at retake while the lock stays free, since no change of
-	// the lock key may come to wake it.
+	// found it free (an ACL without key:write, Consul unavailable), and
+	// refused how many times in a row Consul answered no to taking a free
+	// lock: it does for the lock delay of the session that held it, which
+	// a follower that has just deposed that session meets at once. Either
+	// way the follower tries again at retake while the lock stays free,
+	// since no change of the lock key may come to wake it.
 	takeErr string
+	refused int
 	retake  time.Time
 	// lockErr and dataErr are the latest failures of the watches of the
 	// lock and the data, cleared when the watch answers again.
@@ -153,7 +157,7 @@ func (l *loop) wait(now time.Time) time.Duration {
 				next = t
 			}
 		}
-		if g := l.g; g.takeErr != "" && g.view.holder == "" && g.retake.Before(next) {
+		if g := l.g; !g.retake.IsZero() && g.view.holder == "" && g.retake.Before(next) {
 			next = g.retake
 		}
 	}
@@ -180,7 +184,7 @@ func (l *loop) tick() {
 	case (l.g == nil || l.g.k.id != l.setID) && !now.Before(l.retryAt):
 		l.join(now)
 	}
-	if g := l.g; settled && g != nil && g.k.id == l.setID && !g.leader && g.takeErr != "" && g.view.holder == "" &&
+	if g := l.g; settled && g != nil && g.k.id == l.setID && !g.leader && !g.retake.IsZero() && g.view.holder == "" &&
 		!now.Before(g.retake) {
 		l.tryAcquire(g)
 	}
@@ -253,6 +257,9 @@ func (l *loop) renew(now time.Time) {
 // fail records a failure to talk to Consul and delays the next join.
 func (l *loop) fail(err error) {
 	l.backOff()
+	if errors.Is(err, context.Canceled) && l.ctx.Err() != nil {
+		return // the agent stops or reloads: no failure of Consul's
+	}
 	l.m.log.Warn("dedup: " + err.Error())
 	l.m.update(func(s *Status) { s.LastError, s.LastErrorAt = err.Error(), time.Now() })
 }

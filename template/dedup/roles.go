@@ -54,10 +54,14 @@ func (l *loop) tryAcquire(g *group) bool {
 		g.takeErr, g.retake = err.Error(), l.retryAt
 		return false
 	case !ok:
+		// Taken by another agent, which the lock's watch will show, or
+		// refused for its lock delay.
 		g.takeErr = ""
+		g.refused++
+		g.retake = time.Now().Add(backoff(g.refused))
 		return false
 	}
-	g.takeErr = ""
+	g.takeErr, g.refused, g.retake = "", 0, time.Time{}
 	l.fails = 0
 	g.stop()
 	l.startLeader(g)
