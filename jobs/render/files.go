@@ -3,7 +3,9 @@ package render
 import (
 	"log/slog"
 	"maps"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -34,9 +36,7 @@ type fileWatch struct {
 func (f *fileWatch) blind() bool { return f.disabled || f.unseen }
 
 // watch sets the files to watch. A path through symlinks is watched at
-// both ends: an edit of the file it names comes as an event there, and a
-// link swapped to another file (a Kubernetes ConfigMap's ..data) ends with
-// the old file's removal there.
+// each link and at the file it names (see chain).
 func (f *fileWatch) watch(paths []string) {
 	files := map[string]bool{}
 	for _, p := range paths {
@@ -44,9 +44,8 @@ func (f *fileWatch) watch(paths []string) {
 		if err != nil {
 			continue
 		}
-		files[abs] = true
-		if real, err := filepath.EvalSymlinks(abs); err == nil {
-			files[real] = true
+		for _, name := range chain(abs) {
+			files[name] = true
 		}
 	}
 	if f.disabled || maps.Equal(files, f.files) {
@@ -84,6 +83,39 @@ func (f *fileWatch) watch(paths []string) {
 	for p := range files {
 		f.unseen = f.unseen || !dirs[filepath.Dir(p)]
 	}
+}
+
+// chain returns the names a change of what path reads comes as an event
+// under: each symlink met resolving path, in its last element or in a
+// directory above it, and the file it resolves to. An edit comes at the
+// file; a link re-pointed (update-alternatives' /etc/alternatives/NAME, a
+// deploy's "current" directory link) comes in that link's directory only.
+// Each is named in its directory's real path: a directory watched under two
+// names reports its events under the first only.
+func chain(path string) []string {
+	var names []string
+	done, todo := "/", split(path)
+	for links := 0; len(todo) > 0; {
+		p := filepath.Join(done, todo[0])
+		todo = todo[1:]
+		target, err := os.Readlink(p)
+		if err != nil || links == maxLinks {
+			done = p // not a link, or missing: read as it is named
+			continue
+		}
+		links++
+		names = append(names, p)
+		if filepath.IsAbs(target) {
+			done = "/"
+		}
+		todo = append(split(target), todo...)
+	}
+	return append(names, done)
+}
+
+// split returns the elements of path, without empty ones.
+func split(path string) []string {
+	return strings.FieldsFunc(path, func(r rune) bool { return r == filepath.Separator })
 }
 
 // events delivers the events of the watched directories; nil (never ready)

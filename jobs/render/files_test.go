@@ -117,6 +117,60 @@ func TestSymlinkedTemplateIsWatched(t *testing.T) {
 	eventually(t, "the edit of the new file", func() bool { return content(cfg.Destination) == "four" })
 }
 
+// A file read through a chain of symlinks follows the link in the middle
+// when it is re-pointed, as update-alternatives re-points
+// /etc/alternatives/NAME, with no event at either end of the chain.
+func TestSymlinkChainIsWatched(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"a", "b", "alt"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replace(t, filepath.Join(dir, "a", "f"), "a")
+	replace(t, filepath.Join(dir, "b", "f"), "b")
+	symlink(t, filepath.Join(dir, "a", "f"), filepath.Join(dir, "alt", "cur"))
+	symlink(t, filepath.Join(dir, "alt", "cur"), filepath.Join(dir, "link"))
+	cfg := newConfig(t, "web", `{{ file "`+filepath.Join(dir, "link")+`" }}`)
+	j := mustNew(t, cfg, rendertest.NewStore().Subscribe(), Options{})
+	startJob(t, j)
+	eventually(t, "the first render", func() bool { return content(cfg.Destination) == "a" })
+
+	symlink(t, filepath.Join(dir, "b", "f"), filepath.Join(dir, "alt", "cur.new"))
+	if err := os.Rename(filepath.Join(dir, "alt", "cur.new"), filepath.Join(dir, "alt", "cur")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the link in the middle re-pointed", func() bool { return content(cfg.Destination) == "b" })
+	replace(t, filepath.Join(dir, "b", "f"), "b2")
+	eventually(t, "the edit of the new file", func() bool { return content(cfg.Destination) == "b2" })
+}
+
+// A file read through a directory symlink follows the link when it is
+// re-pointed, as deploys switch a "current" link to a new release and keep
+// the old one.
+func TestSymlinkedDirectoryIsWatched(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"r1", "r2"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		replace(t, filepath.Join(dir, d, "config"), d)
+	}
+	symlink(t, "r1", filepath.Join(dir, "current"))
+	cfg := newConfig(t, "web", `{{ file "`+filepath.Join(dir, "current", "config")+`" }}`)
+	j := mustNew(t, cfg, rendertest.NewStore().Subscribe(), Options{})
+	startJob(t, j)
+	eventually(t, "the first render", func() bool { return content(cfg.Destination) == "r1" })
+
+	symlink(t, "r2", filepath.Join(dir, "current.new"))
+	if err := os.Rename(filepath.Join(dir, "current.new"), filepath.Join(dir, "current")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the directory link re-pointed", func() bool { return content(cfg.Destination) == "r2" })
+	replace(t, filepath.Join(dir, "r2", "config"), "r2!")
+	eventually(t, "the edit in the new directory", func() bool { return content(cfg.Destination) == "r2!" })
+}
+
 // A template that writes a file it also reads settles: the write is an
 // event on a watched file, and the render after it writes the same bytes,
 // which is no change. consul-template re-renders it every 2 s for ever.
