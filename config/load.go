@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -54,6 +55,9 @@ type loader struct {
 	// retryOff: a file said retry { enabled = false }; then only
 	// -consul-retry turns retries back on.
 	retryOff bool
+	// skipped are the files of -config directories left out for their
+	// names, which consul-template would have read (warnSkipped).
+	skipped []string
 }
 
 func newLoader(o Overrides) *loader {
@@ -74,7 +78,9 @@ func newLoader(o Overrides) *loader {
 // its tree, in lexical order: *.hcl, and consul-template's *.conf and *.json
 // (json.go). consul-template reads every file of the
 // tree; drcon leaves out the rest so that templates may live beside the
-// configuration. Names that start with "." (swap files, .git) are skipped.
+// configuration, and names the ones left out (warnSkipped), since
+// consul-template would have read them. Names that start with "." (swap
+// files, .git) are skipped.
 func (l *loader) expand(path string) []source {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -85,6 +91,7 @@ func (l *loader) expand(path string) []source {
 		return l.read(path)
 	}
 	var srcs []source
+	var skipped []string
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
@@ -93,19 +100,30 @@ func (l *loader) expand(path string) []source {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
-		case slices.Contains([]string{".hcl", ".conf", ".json"}, filepath.Ext(p)) && isFile(p, d):
+		case !isFile(p, d):
+		case slices.Contains(configExts, filepath.Ext(p)):
 			srcs = append(srcs, l.read(p)...)
+		default:
+			skipped = append(skipped, p)
 		}
 		return nil
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		l.errorNoPos("Cannot read configuration directory", "%s.", err)
-	}
-	if len(srcs) == 0 && err == nil {
+	case len(srcs) == 0 && len(skipped) > 0:
+		l.errorNoPos("Empty configuration directory", "%s has no *.hcl, *.conf or *.json files; drcon reads only those in a directory, and leaves out %s, which consul-template would read as configuration. Rename them to *.hcl, or give each with its own -config.", path, strings.Join(skipped, ", "))
+	case len(srcs) == 0:
 		l.errorNoPos("Empty configuration directory", "%s has no *.hcl, *.conf or *.json files.", path)
+	default:
+		l.skipped = append(l.skipped, skipped...)
 	}
 	return srcs
 }
+
+// configExts are the names of the files a configuration directory
+// contributes.
+var configExts = []string{".hcl", ".conf", ".json"}
 
 // isFile: d is a regular file, or a link to one (configuration management
 // often links files into a directory; consul-template reads them).
@@ -145,6 +163,7 @@ func (l *loader) load(srcs []source) (*Config, error) {
 		}
 	}
 	c := l.resolve(merged)
+	l.warnSkipped(c)
 	l.placeJSON()
 	sortDiagnostics(l.diags, l.order)
 	if l.diags.HasErrors() {
@@ -154,6 +173,36 @@ func (l *loader) load(srcs []source) (*Config, error) {
 	c.Files = l.names
 	c.files = l.files
 	return c, nil
+}
+
+// warnSkipped warns of each file that a configuration directory left out
+// and no template uses as its source (or writes): consul-template would
+// have read it as configuration, and its settings and jobs would be
+// missing without a word.
+func (l *loader) warnSkipped(c *Config) {
+	used := map[string]bool{}
+	for _, t := range c.Templates {
+		for _, p := range []string{t.Source, t.Destination, t.Destination + ".bak"} {
+			if p != "" {
+				used[absPath(p)] = true
+			}
+		}
+	}
+	for _, p := range l.skipped {
+		if !used[absPath(p)] {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "File not read",
+				Detail: fmt.Sprintf("%s is not read: in a directory drcon reads *.hcl, *.conf and *.json files only, and no template uses it, where consul-template would read it as configuration. Rename it to *.hcl if it is one, or give it with its own -config.", p)})
+		}
+	}
+}
+
+// absPath is p made absolute, for comparing paths given in different forms;
+// p itself if that fails.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // parse decodes one file into its raw form; nil when it does not parse.

@@ -239,6 +239,37 @@ func TestConfigurationDirectoryTree(t *testing.T) {
 	}
 }
 
+// TestDirectoryFilesLeftOut: consul-template reads every file of a
+// configuration directory, drcon its *.hcl, *.conf and *.json files. A file
+// left out that no template uses (haproxy.cfg or settings with no extension,
+// as consul-template setups name them) is warned of, not dropped in
+// silence; a directory of such files only is refused, naming them.
+func TestDirectoryFilesLeftOut(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"jobs.hcl":       "template \"web\" {\n  source = \"tmpl/web.ctmpl\"\n  destination = \"out/web.conf\"\n}\n",
+		"tmpl/web.ctmpl": "{{ key \"web\" }}",
+		"consul.cfg":     "consul = \"127.0.0.1:8500\"\n",
+		"settings":       "log_level = \"warn\"\n",
+	})
+	other := writeFiles(t, map[string]string{"only-cfg/a.cfg": aJob, "only-cfg/b.cfg": aJob, "only-cfg/.hidden.sw": "x"})
+	t.Chdir(dir)
+	c := mustLoad(t, []string{"."}, Overrides{})
+	var got []string
+	for _, w := range c.Warnings {
+		if w.Summary == "File not read" {
+			got = append(got, strings.Fields(w.Detail)[0])
+		}
+	}
+	if want := []string{"consul.cfg", "settings"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("warned of %v, want %v (not of the template's own source)", got, want)
+	}
+	t.Chdir(other)
+	cerr, summary := loadError(t, []string{"only-cfg"}, Overrides{})
+	if d := cerr.Diagnostics[0].Detail; summary != "Empty configuration directory" || !strings.Contains(d, "only-cfg/a.cfg, only-cfg/b.cfg") || strings.Contains(d, "hidden") {
+		t.Errorf("a directory of *.cfg files: %s: %s", summary, d)
+	}
+}
+
 // TestConsulTemplateRelativeSource: consul-template reads a relative source
 // from the working directory, drcon from the configuration file's: an
 // unlabeled template {} takes the working directory's file when only that

@@ -48,6 +48,10 @@ type Overrides struct {
 	// -consul-retry-backoff; -consul-retry-backoff wins over it.
 	LegacyRetry string
 	ConsulRetry *bool // -consul-retry
+	// LegacyConsulAddr is -consul, consul-template's old name of
+	// -consul-addr, taken with a warning as consul = "addr" is in a file;
+	// -consul-addr wins over it.
+	LegacyConsulAddr string
 	// Exec holds the -exec* flags.
 	Exec ExecOverrides
 	// Syslog holds -syslog, -syslog-facility and -syslog-name.
@@ -92,6 +96,7 @@ func (l *loader) applyGlobalOverrides(c *Config) {
 	if o.PidFile != "" {
 		c.PidFile = o.PidFile
 	}
+	l.legacyConsulAddr(c)
 	if o.ConsulAddr != "" {
 		c.Consul.Address = o.ConsulAddr
 	}
@@ -114,6 +119,23 @@ func (l *loader) applyGlobalOverrides(c *Config) {
 	if strings.HasPrefix(c.Consul.Address, "https://") {
 		c.Consul.TLS.Enabled = true
 	}
+}
+
+// legacyConsulAddr applies -consul, which consul-template v0.41 no longer
+// takes but many command lines written for its earlier versions still give:
+// it loads, with a warning, as consul = "addr" does in a file.
+func (l *loader) legacyConsulAddr(c *Config) {
+	old := l.o.LegacyConsulAddr
+	if old == "" {
+		return
+	}
+	detail := "-consul is consul-template's old name of -consul-addr (v0.41 no longer takes it); write -consul-addr."
+	if l.o.ConsulAddr != "" {
+		detail = "-consul is ignored: -consul-addr, its new name, is also given and wins."
+	} else {
+		c.Consul.Address = old
+	}
+	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Deprecated flag", Detail: detail})
 }
 
 // tlsOverrides applies the -consul-ssl* flags. As in consul-template, any

@@ -155,6 +155,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.Var(&c.configs, "config", "configuration file or directory (repeatable; files merge)")
 	fs.Var(&c.templates, "template", `template job "source:destination[:command]" (repeatable), as consul-template's`)
 	fs.StringVar(&o.ConsulAddr, "consul-addr", "", "Consul address (overrides consul { address })")
+	fs.StringVar(&o.LegacyConsulAddr, "consul", "", "consul-template's old name of -consul-addr")
 	fs.StringVar(&o.ConsulToken, "consul-token", "", "Consul ACL token (overrides consul { token })")
 	fs.StringVar(&o.ConsulTokenFile, "consul-token-file", "", "file holding the Consul ACL token (overrides consul { token_file }; wins over -consul-token)")
 	fs.StringVar(&o.ConsulAuth, "consul-auth", "", `HTTP basic auth to Consul, "user[:password]" (overrides consul { auth })`)

@@ -84,6 +84,34 @@ func TestIgnoredFlags(t *testing.T) {
 	}
 }
 
+// TestLegacyConsulFlag: -consul, consul-template's old name of -consul-addr
+// (v0.41 no longer takes it) and still on many command lines, sets the
+// address with a warning; -consul-addr wins over it.
+func TestLegacyConsulFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		addr, warn string
+	}{
+		{[]string{"-consul", "10.0.0.1:8500"}, "10.0.0.1:8500", "write -consul-addr"},
+		{[]string{"-consul=consul.service.consul:8500"}, "consul.service.consul:8500", "write -consul-addr"},
+		{[]string{"-consul=old:8500", "-consul-addr", "new:8500"}, "new:8500", "-consul is ignored"},
+	} {
+		cfg, err := loadFlags(t, `consul { address = "file:8500" }`, tc.args...)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		var warned []string
+		for _, w := range cfg.Warnings {
+			if w.Summary == "Deprecated flag" {
+				warned = append(warned, w.Detail)
+			}
+		}
+		if cfg.Consul.Address != tc.addr || len(warned) != 1 || !strings.Contains(warned[0], tc.warn) {
+			t.Errorf("%q: address %q, warnings %q; want %q and one warning saying %q", tc.args, cfg.Consul.Address, warned, tc.addr, tc.warn)
+		}
+	}
+}
+
 // loadFlags loads the configuration file hcl (after a template job) with
 // the command line args, as every subcommand does.
 func loadFlags(t *testing.T, hcl string, args ...string) (*config.Config, error) {
