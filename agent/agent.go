@@ -6,6 +6,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -72,6 +73,9 @@ type Agent struct {
 	status   *statusServer
 	commands *render.CommandRunner
 	dryMu    sync.Mutex
+	// dryOnce holds each template's -once -dry output until every job has
+	// ended (onceDry); nil otherwise.
+	dryOnce map[string]*bytes.Buffer
 	exits    chan jobExit
 	// childExits carries why exec mode's child ended on its own.
 	childExits chan error

@@ -91,7 +91,7 @@ func (a *Agent) build(cfg *config.Config, s spec, b *backend, prewarm []dep.Depe
 			Commands: a.commands,
 			Env:      consulEnv(cfg.Consul),
 			Mode:     a.renderMode(),
-			DryOut:   lockedWriter{mu: &a.dryMu, w: a.opts.DryOut},
+			DryOut:   a.dryOut(s.name),
 			Rendered: a.templateRendered,
 		})
 		if err != nil {

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/drcon/drcon/config"
 	"github.com/drcon/drcon/template/dep"
 )
 
@@ -59,6 +61,13 @@ func (a *Agent) runOnce(ctx context.Context) (map[dep.Dependency]any, error) {
 	templates := sortedSpecs(a.specs(cfg))
 	if len(cfg.Registrators) > 0 {
 		a.log.Warn("registrator blocks do not run with -once, -dry or snapshot", "registrators", len(cfg.Registrators))
+	}
+	if a.opts.Dry && a.opts.DryOut != nil {
+		a.dryOnce = map[string]*bytes.Buffer{}
+		for _, s := range templates {
+			a.dryOnce[s.name] = new(bytes.Buffer)
+		}
+		defer a.printDryOnce(cfg)
 	}
 	built, err := a.buildAll(cfg, templates, a.backendNow(), nil)
 	if err != nil {
@@ -135,6 +144,30 @@ func (a *Agent) whyMissing(err error, missing []string) error {
 		return err
 	}
 	return fmt.Errorf("%w; %s", err, strings.Join(why, "; "))
+}
+
+// dryOut is where the job prints its renders in dry mode: the output
+// itself, serialised with the other jobs', or in -once the job's own
+// buffer, which printDryOnce prints.
+func (a *Agent) dryOut(job string) io.Writer {
+	if b, ok := a.dryOnce[job]; ok {
+		return b // written by the job's goroutine only, read once all have ended
+	}
+	return lockedWriter{mu: &a.dryMu, w: a.opts.DryOut}
+}
+
+// printDryOnce prints the renders of -once -dry in the order of the
+// configuration, as consul-template does, whatever order the jobs ended
+// in: a CI job diffs this output.
+func (a *Agent) printDryOnce(cfg *config.Config) {
+	for _, t := range cfg.Templates {
+		if b := a.dryOnce[t.Name]; b != nil && b.Len() > 0 {
+			if _, err := a.opts.DryOut.Write(b.Bytes()); err != nil {
+				a.log.Warn("printing the dry run", "error", err)
+				return
+			}
+		}
+	}
 }
 
 // lockedWriter serialises the dry-run output of concurrent jobs.

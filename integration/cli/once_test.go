@@ -187,6 +187,30 @@ func TestDry(t *testing.T) {
 	}
 }
 
+// TestDryInConfigurationOrder: -once -dry prints the renders in the order
+// of the configuration, whatever order the jobs end in, so that a CI job
+// can diff the output of two runs.
+func TestDryInConfigurationOrder(t *testing.T) {
+	c := testenv.StartConsul(t)
+	dir := t.TempDir()
+	args := []string{"-once", "-dry", "-consul-addr", c.Addr}
+	var want strings.Builder
+	for _, name := range []string{"h", "c", "a", "f", "b", "g", "e", "d"} {
+		c.PutKV("order/"+name, name+"-value")
+		writeFiles(t, dir, map[string]string{name + ".ctmpl": `{{ key "order/` + name + `" }}`})
+		dest := filepath.Join(dir, name+".out")
+		args = append(args, "-template", name+".ctmpl:"+dest)
+		fmt.Fprintf(&want, "> %s\n%s-value", dest, name)
+	}
+	for range 3 {
+		r := run(t, dir, testenv.Drcon(t), args...)
+		expect(t, "drcon", r, 0)
+		if r.stdout != want.String() {
+			t.Fatalf("printed:\n%s\nwant:\n%s", r.stdout, want.String())
+		}
+	}
+}
+
 // TestDryWithoutDestination: with -dry a -template flag may leave out its
 // destination, as in consul-template: both print the same.
 func TestDryWithoutDestination(t *testing.T) {
