@@ -53,7 +53,7 @@ func fetchAsync(ctx context.Context, f *consul.Fetcher, d dep.Dependency, q watc
 // answer before the change is asked again at its index: Consul ends a
 // query when an index it shares moves, as the agent's own writes after its
 // start do. It fails after 30s without an answer that passes check.
-func awaitChange(t *testing.T, f *consul.Fetcher, p *testenv.CountingProxy, d dep.Dependency, index uint64,
+func awaitChange(t *testing.T, f *consul.Fetcher, p *testenv.Proxy, d dep.Dependency, index uint64,
 	change func(), check func(any) bool) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
@@ -94,7 +94,7 @@ func awaitChange(t *testing.T, f *consul.Fetcher, p *testenv.CountingProxy, d de
 
 func TestBlockingQueriesReturnOnChange(t *testing.T) {
 	c := startConsul(t)
-	p := testenv.StartCountingProxy(t, c.Addr)
+	p := testenv.StartProxy(t, c.Addr)
 	f := consul.New(client(t, p.Addr), consul.Options{})
 	web := dep.Dependency{Kind: dep.KindHealthService, Name: "web", Filter: "passing"}
 	tests := []struct {
@@ -136,7 +136,7 @@ func TestBlockingQueriesReturnOnChange(t *testing.T) {
 
 func TestContextAbortsABlockingQuery(t *testing.T) {
 	c := startConsul(t)
-	p := testenv.StartCountingProxy(t, c.Addr)
+	p := testenv.StartProxy(t, c.Addr)
 	f := consul.New(client(t, p.Addr), consul.Options{})
 	// An absent key: nothing but a KV write can end the query early.
 	d := dep.Dependency{Kind: dep.KindKV, Name: "absent"}
@@ -219,7 +219,7 @@ func TestUseCacheOnlyForStaleHealth(t *testing.T) {
 
 func TestLocalNodeNameIsAskedOncePerWatch(t *testing.T) {
 	c := startConsul(t)
-	p := testenv.StartCountingProxy(t, c.Addr)
+	p := testenv.StartProxy(t, c.Addr)
 	f := consul.New(client(t, p.Addr), consul.Options{})
 	d := dep.Dependency{Kind: dep.KindCatalogNode}
 	v, m, err := f.Fetch(t.Context(), d, watch.QueryOptions{})
