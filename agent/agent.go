@@ -76,7 +76,7 @@ type Agent struct {
 	// dryOnce holds each template's -once -dry output until every job has
 	// ended (onceDry); nil otherwise.
 	dryOnce map[string]*bytes.Buffer
-	exits    chan jobExit
+	exits   chan jobExit
 	// childExits carries why exec mode's child ended on its own.
 	childExits chan error
 	notify     *sdNotify // nil unless systemd gave a NOTIFY_SOCKET

@@ -19,8 +19,9 @@ import (
 // return ErrForced at once, after killing the commands and the child that
 // still run (Kill). It reloads the configuration on reload_signal
 // and on POST /v1/reload. A job whose command failed with
-// on_command_failure = "exit" stops the agent the same graceful way, and
-// Run returns that job's error (matching render.ErrExitRequested); the child
+// on_command_failure = "exit", or whose template failed with error_fatal,
+// stops the agent the same graceful way, and Run returns that job's error
+// (matching render.ErrExitRequested or render.ErrTemplateFatal); the child
 // ending on its own stops it too, and Run returns a *child.ExitError.
 func (a *Agent) Run(ctx context.Context) error {
 	cfg := a.config()
@@ -150,6 +151,11 @@ func (a *Agent) supervise(ctx context.Context, sigs *signals, stopCommands func(
 		case e := <-a.exits:
 			if errors.Is(e.err, render.ErrExitRequested) {
 				a.log.Error("stopping: a job's command failed and on_command_failure is exit",
+					"job", e.r.spec.name, "err", e.err)
+				return a.shutdown(sigs, stopCommands, e.err)
+			}
+			if errors.Is(e.err, render.ErrTemplateFatal) {
+				a.log.Error("stopping: a job's template failed and error_fatal is true",
 					"job", e.r.spec.name, "err", e.err)
 				return a.shutdown(sigs, stopCommands, e.err)
 			}

@@ -55,6 +55,9 @@ type loader struct {
 	// retryOff: a file said retry { enabled = false }; then only
 	// -consul-retry turns retries back on.
 	retryOff bool
+	// errorFatal is template_error_fatal, the default of every
+	// template's error_fatal.
+	errorFatal bool
 	// skipped are the files of -config directories left out for their
 	// names, which consul-template would have read (warnSkipped).
 	skipped []string

@@ -48,6 +48,9 @@ type Overrides struct {
 	// -consul-retry-backoff; -consul-retry-backoff wins over it.
 	LegacyRetry string
 	ConsulRetry *bool // -consul-retry
+	// TemplateErrorFatal is -template-error-fatal: every template's
+	// error_fatal.
+	TemplateErrorFatal *bool
 	// LegacyConsulAddr is -consul, consul-template's old name of
 	// -consul-addr, taken with a warning as consul = "addr" is in a file;
 	// -consul-addr wins over it.
@@ -293,6 +296,7 @@ func (l *loader) flagTemplates(wait Wait, delims [2]string) []*Template {
 			continue
 		}
 		t := newTemplate(wait, delims)
+		t.ErrorFatal = l.errorFatal
 		t.Name, t.Source, t.Destination = parts[1], parts[0], parts[1]
 		if t.Name == "" {
 			t.Name = t.Source

@@ -32,7 +32,6 @@ func (l *loader) refuse(f *rawFile) {
 	}{
 		{f.ParseOnly, "Use drcon validate, or the -once and -dry flags, to check a configuration without writing files."},
 		{f.ParseOnlyCT, "Use drcon validate, or the -once and -dry flags, to check a configuration without writing files."},
-		{f.TemplateErrorFatal, "drcon never stops on a template error (template_error_fatal = false): the job keeps its last output, shows the error in its status and tries again when its data changes."},
 	} {
 		var on bool
 		if l.boolean(r.a, &on) && on {

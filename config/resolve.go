@@ -93,12 +93,19 @@ func (l *loader) resolve(f *rawFile) *Config {
 			delims[i] = flag
 		}
 	}
+	l.boolean(f.TemplateErrorFatal, &l.errorFatal)
 	for _, t := range f.Templates {
 		if tmpl := l.template(t, c.Wait, delims); tmpl != nil {
 			c.Templates = append(c.Templates, tmpl)
 		}
 	}
 	c.Templates = append(c.Templates, l.flagTemplates(c.Wait, delims)...)
+	if fatal := l.o.TemplateErrorFatal; fatal != nil {
+		// As in consul-template, the flag decides for every template.
+		for _, t := range c.Templates {
+			t.ErrorFatal = *fatal
+		}
+	}
 	for _, r := range f.Registrators {
 		c.Registrators = append(c.Registrators, l.registrator(r))
 	}

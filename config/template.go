@@ -59,9 +59,8 @@ func (l *loader) template(r *rawTemplate, wait Wait, delims [2]string) *Template
 	l.str(r.LeftDelimiter, &t.LeftDelimiter)
 	l.str(r.RightDelimiter, &t.RightDelimiter)
 	l.boolean(r.ErrorOnMissingKey, &t.ErrorOnMissingKey)
-	if r.ErrorFatal != nil {
-		l.warnAt(r.ErrorFatal.NameRange, "Ignored setting", "error_fatal is ignored: drcon never stops on a template error; the job keeps its last output, shows the error in its status and tries again when its data changes.")
-	}
+	t.ErrorFatal = l.errorFatal
+	l.boolean(r.ErrorFatal, &t.ErrorFatal)
 	l.list(r.FunctionDenylist, r.FunctionBlacklist, &t.FunctionDenylist, nil)
 	l.str(r.SandboxPath, &t.SandboxPath)
 	if t.Name == "" {

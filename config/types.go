@@ -184,6 +184,9 @@ type Template struct {
 	ErrorOnMissingKey bool
 	FunctionDenylist  []string
 	SandboxPath       string
+	// ErrorFatal stops drcon when the template fails to execute, as
+	// consul-template's error_fatal does; drcon's default is false.
+	ErrorFatal bool
 }
 
 // Exec is consul-template's exec mode: one child process, started once

@@ -136,8 +136,7 @@ var refusedFlags = map[string]string{
 	"vault-transport-disable-keep-alives": whyVault, "vault-transport-max-conns-per-host": whyVault,
 	"vault-transport-max-idle-conns-per-host": whyVault, "vault-transport-tls-handshake-timeout": whyVault,
 
-	"parse-only":           "Use drcon validate to parse the configuration and every template, or the -once and -dry flags to render them without writing files.",
-	"template-error-fatal": "drcon never stops on a template error: the job keeps its last output, shows the error in its status and tries again when its data changes. Remove this flag.",
+	"parse-only": "Use drcon validate to parse the configuration and every template, or the -once and -dry flags to render them without writing files.",
 }
 
 // common are the flags that locate and override the configuration; every
@@ -175,6 +174,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.MaxStale, "max-stale", "", "accept stale answers up to this age, e.g. 2s")
 	fs.StringVar(&o.PidFile, "pid-file", "", "write the process id to this file")
 	fs.Var(optionalBool{&o.Dedup}, "dedup", "share dependency data among agents through Consul KV (overrides dedup { enabled })")
+	fs.Var(optionalBool{&o.TemplateErrorFatal}, "template-error-fatal", "stop drcon when a template fails to execute (overrides every template's error_fatal and template_error_fatal)")
 	fs.Var(optionalBool{&o.ConsulRetry}, "consul-retry", "retry failed Consul queries (the default); =false: a dependency fails at its first failure (overrides consul { retry { enabled } })")
 	fs.StringVar(&o.RetryAttempts, "consul-retry-attempts", "", "failed queries in a row before a dependency fails (overrides consul { retry { attempts } }; 0: never)")
 	fs.StringVar(&o.RetryBackoff, "consul-retry-backoff", "", "first wait after a failed query, e.g. 250ms")

@@ -112,6 +112,35 @@ func TestLegacyConsulFlag(t *testing.T) {
 	}
 }
 
+// TestTemplateErrorFatal: a template's error_fatal, else the file's
+// template_error_fatal (drcon's default false), and -template-error-fatal
+// over both, as in consul-template.
+func TestTemplateErrorFatal(t *testing.T) {
+	const own = "template \"b\" {\n  contents = \"x\"\n  destination = \"$DIR/b.out\"\n  error_fatal = false\n}\n"
+	for _, tc := range []struct {
+		hcl  string
+		args []string
+		a, b bool // error_fatal of templates a (unset) and b (false)
+	}{
+		{own, nil, false, false},
+		{"template_error_fatal = true\n" + own, nil, true, false},
+		{own, []string{"-template-error-fatal"}, true, true},
+		{"template_error_fatal = true\n" + own, []string{"-template-error-fatal=false"}, false, false},
+	} {
+		cfg, err := loadFlags(t, tc.hcl, tc.args...)
+		if err != nil {
+			t.Fatalf("%q %q: %v", tc.hcl, tc.args, err)
+		}
+		fatal := map[string]bool{}
+		for _, tmpl := range cfg.Templates {
+			fatal[tmpl.Name] = tmpl.ErrorFatal
+		}
+		if fatal["a"] != tc.a || fatal["b"] != tc.b {
+			t.Errorf("%q %q: error_fatal a=%t b=%t, want a=%t b=%t", tc.hcl, tc.args, fatal["a"], fatal["b"], tc.a, tc.b)
+		}
+	}
+}
+
 // loadFlags loads the configuration file hcl (after a template job) with
 // the command line args, as every subcommand does.
 func loadFlags(t *testing.T, hcl string, args ...string) (*config.Config, error) {
@@ -261,9 +290,8 @@ func TestOverrideFlags(t *testing.T) {
 // form and on each subcommand, prints its reason on one line and exits 2.
 func TestRefusedFlags(t *testing.T) {
 	reasons := map[string]string{
-		"vault-token":          "Vault Agent",
-		"parse-only":           "drcon validate",
-		"template-error-fatal": "never stops on a template error",
+		"vault-token": "Vault Agent",
+		"parse-only":  "drcon validate",
 	}
 	for name := range refusedFlags {
 		for _, sub := range subcommands {

@@ -173,7 +173,7 @@ func runExit(stderr io.Writer, err error) int {
 	switch {
 	case errors.Is(err, agent.ErrInvalid):
 		return exitConfig
-	case errors.Is(err, render.ErrExitRequested):
+	case errors.Is(err, render.ErrExitRequested), errors.Is(err, render.ErrTemplateFatal):
 		return exitRender
 	default:
 		return exitError

@@ -168,6 +168,40 @@ template "other" {
 	}
 }
 
+// TestTemplateErrorFatal: a consul-template configuration that says
+// template_error_fatal = true loads, and a template that then fails to
+// execute stops drcon (exit 4), as it stops consul-template; a template
+// that says error_fatal = false only logs its failure.
+func TestTemplateErrorFatal(t *testing.T) {
+	c := testenv.StartConsul(t)
+	c.PutKV("k", `{"a":1}`)
+	c.PutKV("j", `{"a":1}`)
+	d := newDrcon(t)
+	d.write(fmt.Sprintf(`consul { address = %q }
+template_error_fatal = true
+template "lenient" {
+  contents    = "{{ (key \"j\" | parseJSON).a }}"
+  destination = "$DIR/lenient.out"
+  error_fatal = false
+}
+template "strict" {
+  contents    = "{{ (key \"k\" | parseJSON).a }}"
+  destination = "$DIR/strict.out"
+}
+`, c.Addr))
+	d.start()
+	testenv.WaitFor(t, waitLimit, "both rendered", func() bool { return d.read("strict.out") == "1" && d.read("lenient.out") == "1" })
+	c.PutKV("j", "not json")
+	testenv.WaitFor(t, waitLimit, "the lenient job's error in status", func() bool { return d.job("lenient").LastError != "" })
+	c.PutKV("k", "not json")
+	if code := d.exitCode(); code != 4 {
+		t.Fatalf("exit code %d, want 4", code)
+	}
+	if d.countLog(`error_fatal is true" job=strict`) != 1 {
+		t.Fatalf("the exit is not logged with the job's name")
+	}
+}
+
 // TestNoWriteWhileTheCommandRuns: KV changes during a template's command
 // are written once it has run, so that the command reads one file from its
 // start to its end (nginx -t, then a reload, read the same one), as under

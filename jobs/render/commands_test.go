@@ -221,6 +221,40 @@ func TestOnCommandFailureExit(t *testing.T) {
 	}
 }
 
+// TestErrorFatal: with error_fatal a template that fails to execute ends
+// the daemon job, as it stops consul-template; without it the job keeps
+// its last output and renders again when the data is mended.
+func TestErrorFatal(t *testing.T) {
+	for _, fatal := range []bool{true, false} {
+		store := rendertest.NewStore()
+		store.SetKey("k", `{"a":1}`)
+		cfg := newConfig(t, "web", `{{ with key "k" | parseJSON }}{{ .a }}{{ end }}`)
+		cfg.ErrorFatal = fatal
+		j := mustNew(t, cfg, store.Subscribe(), Options{})
+		done := startJob(t, j)
+		eventually(t, "the first render", func() bool { return j.Status().Ready })
+		store.SetKey("k", "not json")
+		if fatal {
+			err := <-done
+			if !errors.Is(err, ErrTemplateFatal) || !strings.Contains(err.Error(), `render job "web"`) {
+				t.Errorf("Run returned %v, want ErrTemplateFatal naming the job", err)
+			}
+			continue
+		}
+		eventually(t, "the error in the status", func() bool { return j.Status().State == StateError })
+		store.SetKey("k", `{"a":2}`)
+		eventually(t, "the render after the mend", func() bool {
+			b, _ := os.ReadFile(cfg.Destination)
+			return string(b) == "2"
+		})
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned %v without error_fatal", err)
+		default:
+		}
+	}
+}
+
 // gate is a command that records its start and end and blocks until a
 // file exists: a way to hold a run open.
 func gate(t *testing.T) (cmd config.Command, log, open string) {

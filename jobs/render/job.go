@@ -108,6 +108,11 @@ type Options struct {
 // fatal and exits non-zero.
 var ErrExitRequested = errors.New("command failed and on_command_failure is exit")
 
+// ErrTemplateFatal is wrapped by the error Run returns when the template
+// failed to execute and the job's error_fatal is true, as consul-template
+// stops then: the agent treats it as fatal and exits non-zero.
+var ErrTemplateFatal = errors.New("template failed and error_fatal is true")
+
 // States of a job, as Status reports them.
 const (
 	StateStarting = "starting"

@@ -33,6 +33,9 @@ type run struct {
 	refused *[sha256.Size]byte
 	printed []byte // the last output printed (Dry) or sent to a stream destination
 
+	// fatal ends the daemon: the template failed and error_fatal is true.
+	fatal error
+
 	pending     *CommandRun
 	heldBy      <-chan struct{} // a run of the job's command that a write waits for
 	requested   bool            // a command was requested since the job started
@@ -40,7 +43,7 @@ type run struct {
 }
 
 // Run renders until ctx ends (or once, per Options.Mode). It returns an
-// error only in Once mode, or wrapping ErrExitRequested.
+// error only in Once mode, or wrapping ErrExitRequested or ErrTemplateFatal.
 func (j *Job) Run(ctx context.Context) error {
 	r := &run{j: j, tmpl: j.tmpl, text: j.cfg.Text, files: fileWatch{log: j.log},
 		win: newWindow(j.cfg.Wait.Min, j.cfg.Wait.Max), edits: newWindow(editQuiet, editMax)}
@@ -82,6 +85,9 @@ func (r *run) daemon(ctx context.Context) error {
 	r.files.watch(r.watchList(nil))
 	renderNow()
 	for {
+		if r.fatal != nil {
+			return r.fatal
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -227,6 +233,9 @@ func (r *run) discover() (*template.Result, error) {
 	}
 	if j.o.Metrics != nil {
 		j.o.Metrics.RenderErrors.WithLabelValues(j.cfg.Name).Inc()
+	}
+	if j.cfg.ErrorFatal {
+		r.fatal = fmt.Errorf("render job %q: %w: %w", j.cfg.Name, ErrTemplateFatal, err)
 	}
 	return nil, r.fail(StateError, fmt.Errorf("render job %q: %w", j.cfg.Name, err))
 }

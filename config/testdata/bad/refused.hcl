@@ -1,6 +1,5 @@
 once                 = true
 parse_only           = true
-template_error_fatal = true
 err_on_failed_lookup = true
 
 vault {

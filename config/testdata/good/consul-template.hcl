@@ -1,5 +1,5 @@
 # A consul-template v0.41 configuration, loaded unchanged.
-template_error_fatal = false
+template_error_fatal = true
 parse_only           = false
 consul {
   address = "127.0.0.1:8500"
