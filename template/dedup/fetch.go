@@ -54,8 +54,11 @@ func (m *Member) Fetch(ctx context.Context, d dep.Dependency, q watch.QueryOptio
 		served := errors.Is(context.Cause(dctx), errServed) && ctx.Err() == nil
 		cancel(nil)
 		var raw []byte
-		if err == nil {
+		switch {
+		case err == nil:
 			raw = m.rec.note(d, v, meta, dq2)
+		case !served && !errors.Is(ctx.Err(), context.Canceled):
+			m.rec.fail(d)
 		}
 		m.srv.end(d, dq, err == nil, meta.LastIndex, raw)
 		if served && err != nil {

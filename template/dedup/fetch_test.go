@@ -1,7 +1,9 @@
 package dedup
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -338,4 +340,57 @@ func TestSameIndexOtherDataIsAChange(t *testing.T) {
 			t.Fatalf("%d queries, %d open: %+v", len(calls), open, calls)
 		}
 	})
+}
+
+type fetchFunc func(ctx context.Context) (any, watch.ResponseMeta, error)
+
+func (f fetchFunc) Fetch(ctx context.Context, _ dep.Dependency, _ watch.QueryOptions) (any, watch.ResponseMeta, error) {
+	return f(ctx)
+}
+
+// TestFailedQueryIsNotShared: an answer whose latest query failed is not
+// published (its last answer may be out of date while the followers' own
+// queries would succeed) until a query answers again; a query the caller
+// gave up on is no failure.
+func TestFailedQueryIsNotShared(t *testing.T) {
+	var failure error
+	m := New(nil, fetchFunc(func(ctx context.Context) (any, watch.ResponseMeta, error) {
+		if err := cmp.Or(ctx.Err(), failure); err != nil {
+			return nil, watch.ResponseMeta{}, err
+		}
+		return val1, watch.ResponseMeta{LastIndex: 5}, nil
+	}), Options{})
+	fetch := func(ctx context.Context) { _, _, _ = m.Fetch(ctx, keyA, watch.QueryOptions{}) }
+	// check looks at what is recorded, and whether the leader's publisher
+	// was told of a change since the last check.
+	check := func(step string, shared, news bool) {
+		t.Helper()
+		a := m.rec.copy()[keyA]
+		if (a.raw != nil) != shared || a.index != 5 || (!shared && a.err != errQuery) {
+			t.Fatalf("%s: recorded %+v", step, a)
+		}
+		told := false
+		select {
+		case <-m.rec.changed:
+			told = true
+		default:
+		}
+		if told != news {
+			t.Fatalf("%s: publisher told of a change %v, want %v", step, told, news)
+		}
+	}
+	fetch(t.Context())
+	check("answered", true, true)
+	failure = errors.New("no path to datacenter")
+	fetch(t.Context())
+	check("failed", false, true)
+	fetch(t.Context())
+	check("failed again", false, false)
+	failure = nil
+	fetch(t.Context())
+	check("answered again", true, true)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	fetch(ctx)
+	check("given up", true, false)
 }

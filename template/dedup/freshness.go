@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -31,6 +32,7 @@ type view struct {
 	holder      string
 	holderHeard time.Time
 	lockIndex   uint64
+	lockValue   []byte
 	lockSeen    bool
 	dataSeen    bool
 
@@ -42,7 +44,10 @@ type view struct {
 func (v *view) onLock(s lockState, now time.Time) {
 	first := !v.lockSeen
 	changed := first || s.index != v.lockIndex
-	v.lockSeen, v.lockIndex = true, s.index
+	// Only a value written anew is a sign of life: Consul frees the lock of
+	// a session that ends (deposed, expired) leaving its last beat in place.
+	rewritten := first || !bytes.Equal(s.value, v.lockValue)
+	v.lockSeen, v.lockIndex, v.lockValue = true, s.index, s.value
 	holder := ""
 	if s.present {
 		holder = s.session
@@ -51,7 +56,7 @@ func (v *view) onLock(s lockState, now time.Time) {
 		v.holderHeard = now
 	}
 	v.holder = holder
-	if b, err := decodeBeat(s.value); err == nil && s.present && changed {
+	if b, err := decodeBeat(s.value); err == nil && s.present && rewritten {
 		v.beat = &b
 		at := now
 		if first {

@@ -91,6 +91,18 @@ func TestJudge(t *testing.T) {
 			{at: 16.2, data: data("b", 1), serve: true},
 		},
 	}, {
+		// The deposer cannot take the lock (writes refused, the deposed
+		// session's lock delay): the lock stays free with the old beat.
+		name: "a deposed leader's lock, freed by Consul with its last beat, is no sign of life",
+		steps: []step{
+			{at: 0, lock: ls(lock(10, "a", Beat{At: at(0)})), data: data("a", 1), serve: true},
+			{at: 15.2, serve: true, take: true},
+			{at: 15.3, lock: &lockState{present: true, index: 12, value: encodeBeat(Beat{Session: "a", Holder: "host-a", At: at(0)})},
+				serve: true},
+			{at: 16.1, why: "host-a, who wrote the data, silent for 16s"},
+			{at: 30, why: "silent for 30s"},
+		},
+	}, {
 		name: "a leader that cannot publish is not trusted",
 		steps: []step{
 			{at: 0, lock: ls(lock(10, "a", Beat{At: at(0)})), data: data("a", 1), serve: true},

@@ -34,6 +34,7 @@ func (m *Member) lead(ctx context.Context, k keys, session string, st *leadState
 	defer sweep.Stop()
 	pending := true
 	first := true
+	beatErr := "" // why the latest beat failed
 	for {
 		select {
 		case <-ctx.Done():
@@ -84,10 +85,19 @@ func (m *Member) lead(ctx context.Context, k keys, session string, st *leadState
 				// session expired, or the agent stops or reloads.
 				return nil
 			case err != nil:
-				m.log.Warn("dedup: beat: " + err.Error())
+				// Warned once per reason: a beat fails every ttl/3 while
+				// Consul refuses writes, and the status keeps the error.
+				if err.Error() == beatErr {
+					m.log.Debug("dedup: beat: " + err.Error())
+				} else {
+					m.log.Warn("dedup: beat: " + err.Error())
+				}
+				beatErr = err.Error()
 				m.update(func(s *Status) { s.LastError, s.LastErrorAt = err.Error(), time.Now() })
 			case !ok:
 				return errLost
+			default:
+				beatErr = ""
 			}
 			beat.Reset(m.o.TTL / 3)
 		}
@@ -150,6 +160,10 @@ func (p *publisher) publish(ctx context.Context) (retry time.Duration, err error
 	slices.SortFunc(w.Entries, func(a, b wireEntry) int { return strings.Compare(a.ID, b.ID) })
 	sum := digest(w)
 	if p.st.published > 0 && sum == p.sum {
+		// The data key holds these answers already: a failed write of
+		// answers that have changed back since is no failure any more,
+		// which the next beat must tell the followers.
+		p.failures, p.err = 0, ""
 		return 0, nil
 	}
 	w.Seq, w.PublishedAt = p.st.published+1, time.Now().UTC()
@@ -166,8 +180,12 @@ func (p *publisher) publish(ctx context.Context) (retry time.Duration, err error
 			return 0, err
 		}
 		p.failures++
+		if err.Error() == p.err {
+			m.log.Debug("dedup: publish: " + err.Error()) // warned already, and in the status
+		} else {
+			m.log.Warn("dedup: publish: " + err.Error())
+		}
 		p.err = err.Error()
-		m.log.Warn("dedup: publish: " + err.Error())
 		m.update(func(s *Status) { s.LastError, s.LastErrorAt = err.Error(), time.Now() })
 		return backoff(p.failures), err
 	}

@@ -70,6 +70,31 @@ func (r *recorder) note(d dep.Dependency, v any, m watch.ResponseMeta, q watch.Q
 	return raw
 }
 
+// errQuery is why an answer whose latest query failed is not shared: the
+// leader keeps its last answer, which may be out of date by now, while the
+// followers' own queries may well succeed (a datacenter only the leader
+// cannot reach).
+const errQuery = "the latest query failed"
+
+// fail records that the latest query of d failed, until an answer comes.
+func (r *recorder) fail(d dep.Dependency) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a := r.answers[d]
+	if a == nil {
+		a = &recorded{key: d.String()}
+		r.answers[d] = a
+	}
+	if a.raw == nil && a.err == errQuery {
+		return
+	}
+	a.raw, a.err = nil, errQuery
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+}
+
 // keep forgets the answers of dependencies for which keep is false.
 func (r *recorder) keep(keep func(key string) bool) {
 	r.mu.Lock()

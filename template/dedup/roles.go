@@ -77,6 +77,9 @@ func (l *loop) startLeader(g *group) {
 	g.leader = true
 	l.prev = nil
 	l.m.srv.serve(nil)
+	// What it last logged as a follower is no longer so: should it follow
+	// again, not having data yet is no news.
+	l.lastWhy, l.trusting = "", false
 	session := l.session
 	seen := make(chan *[sha256.Size]byte)
 	g.start(l.ctx, func(ctx context.Context) {
