@@ -178,10 +178,10 @@ func (l *loader) load(srcs []source) (*Config, error) {
 	return c, nil
 }
 
-// warnSkipped warns of each file that a configuration directory left out
-// and no template uses as its source (or writes): consul-template would
-// have read it as configuration, and its settings and jobs would be
-// missing without a word.
+// warnSkipped warns of each file that a configuration directory left out,
+// that parses as configuration and that no template uses as its source (or
+// writes): consul-template would have read it as configuration, and its
+// settings and jobs would be missing without a word.
 func (l *loader) warnSkipped(c *Config) {
 	used := map[string]bool{}
 	for _, t := range c.Templates {
@@ -192,11 +192,28 @@ func (l *loader) warnSkipped(c *Config) {
 		}
 	}
 	for _, p := range l.skipped {
-		if !used[absPath(p)] {
+		if !used[absPath(p)] && parses(p) {
 			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "File not read",
 				Detail: fmt.Sprintf("%s is not read: in a directory drcon reads *.hcl, *.conf and *.json files only, and no template uses it, where consul-template would read it as configuration. Rename it to *.hcl if it is one, or give it with its own -config.", p)})
 		}
 	}
+}
+
+// parses reports whether the file at p is HCL or JSON that parses. A file
+// that does not (a script, a token, a certificate, a file a template reads
+// with file) would have stopped consul-template, which reads every file of
+// the directory: it is none of its configuration.
+func parses(p string) bool {
+	b, err := readFile(p)
+	if err != nil {
+		return false
+	}
+	if isJSON(source{name: p, data: b}) {
+		_, _, err := jsonToHCL(b)
+		return err == nil
+	}
+	_, diags := hclsyntax.ParseConfig(b, p, hcl.InitialPos)
+	return !diags.HasErrors()
 }
 
 // absPath is p made absolute, for comparing paths given in different forms;

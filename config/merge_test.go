@@ -243,13 +243,18 @@ func TestConfigurationDirectoryTree(t *testing.T) {
 // configuration directory, drcon its *.hcl, *.conf and *.json files. A file
 // left out that no template uses (haproxy.cfg or settings with no extension,
 // as consul-template setups name them) is warned of, not dropped in
-// silence; a directory of such files only is refused, naming them.
+// silence; a directory of such files only is refused, naming them. A file
+// that does not parse as configuration (a script, a token, a file a
+// template reads) would have stopped consul-template: it is not warned of.
 func TestDirectoryFilesLeftOut(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
-		"jobs.hcl":       "template \"web\" {\n  source = \"tmpl/web.ctmpl\"\n  destination = \"out/web.conf\"\n}\n",
-		"tmpl/web.ctmpl": "{{ key \"web\" }}",
-		"consul.cfg":     "consul = \"127.0.0.1:8500\"\n",
-		"settings":       "log_level = \"warn\"\n",
+		"jobs.hcl":           "template \"web\" {\n  source = \"tmpl/web.ctmpl\"\n  destination = \"out/web.conf\"\n  command = \"./reload.sh\"\n}\nconsul { token_file = \"token\" }\n",
+		"tmpl/web.ctmpl":     "{{ key \"web\" }}{{ file \"tmpl/upstreams.txt\" }}",
+		"tmpl/upstreams.txt": "10.0.0.1:80\n",
+		"reload.sh":          "#!/bin/sh\nnginx -s reload\n",
+		"token":              "3f2a9c1e-77b0-4d1e-9c55-0c9e1b7e2f41\n",
+		"consul.cfg":         "consul = \"127.0.0.1:8500\"\n",
+		"settings":           "log_level = \"warn\"\n",
 	})
 	other := writeFiles(t, map[string]string{"only-cfg/a.cfg": aJob, "only-cfg/b.cfg": aJob, "only-cfg/.hidden.sw": "x"})
 	t.Chdir(dir)
@@ -261,7 +266,7 @@ func TestDirectoryFilesLeftOut(t *testing.T) {
 		}
 	}
 	if want := []string{"consul.cfg", "settings"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("warned of %v, want %v (not of the template's own source)", got, want)
+		t.Errorf("warned of %v, want %v (not of the template's own source, nor of files that are no configuration)", got, want)
 	}
 	t.Chdir(other)
 	cerr, summary := loadError(t, []string{"only-cfg"}, Overrides{})

@@ -40,9 +40,15 @@ func (f *fileWatch) blind() bool { return f.disabled || f.unseen }
 func (f *fileWatch) watch(paths []string) {
 	files := map[string]bool{}
 	for _, p := range paths {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			continue
+		abs := p
+		if !filepath.IsAbs(p) {
+			// Not filepath.Abs, which cleans "link/.." to the link's own
+			// directory: the kernel, and chain, go to its target's parent.
+			wd, err := os.Getwd()
+			if err != nil {
+				continue
+			}
+			abs = wd + string(filepath.Separator) + p
 		}
 		for _, name := range chain(abs) {
 			files[name] = true

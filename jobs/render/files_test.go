@@ -171,6 +171,50 @@ func TestSymlinkedDirectoryIsWatched(t *testing.T) {
 	eventually(t, "the edit in the new directory", func() bool { return content(cfg.Destination) == "r2!" })
 }
 
+// A link re-pointed ahead of its target (a deploy that switches before it
+// unpacks) fails the render; the target appearing mends it, with no other
+// change to wake the job: the files of a failed execution are watched too.
+func TestSymlinkToMissingTargetIsWatched(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"a", "b"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replace(t, filepath.Join(dir, "a", "f"), "a")
+	symlink(t, filepath.Join(dir, "a", "f"), filepath.Join(dir, "link"))
+	cfg := newConfig(t, "web", `{{ file "`+filepath.Join(dir, "link")+`" }}`)
+	j := mustNew(t, cfg, rendertest.NewStore().Subscribe(), Options{})
+	startJob(t, j)
+	eventually(t, "the first render", func() bool { return content(cfg.Destination) == "a" })
+
+	symlink(t, filepath.Join(dir, "b", "f"), filepath.Join(dir, "link.new"))
+	if err := os.Rename(filepath.Join(dir, "link.new"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the missing target's error", func() bool { return j.Status().State == StateError })
+	replace(t, filepath.Join(dir, "b", "f"), "b")
+	eventually(t, "the target appeared", func() bool { return content(cfg.Destination) == "b" })
+}
+
+// A ".." after a directory link leads to the parent of the link's target,
+// as the kernel resolves it, not back to the link's own directory.
+func TestDotDotAfterDirectoryLinkIsWatched(t *testing.T) {
+	here, there := t.TempDir(), t.TempDir()
+	if err := os.Mkdir(filepath.Join(there, "r1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	replace(t, filepath.Join(here, "f"), "here")
+	replace(t, filepath.Join(there, "f"), "there")
+	symlink(t, filepath.Join(there, "r1"), filepath.Join(here, "current"))
+	cfg := newConfig(t, "web", `{{ file "`+here+`/current/../f" }}`)
+	j := mustNew(t, cfg, rendertest.NewStore().Subscribe(), Options{})
+	startJob(t, j)
+	eventually(t, "the first render", func() bool { return content(cfg.Destination) == "there" })
+	replace(t, filepath.Join(there, "f"), "there2")
+	eventually(t, "the edit of the file read", func() bool { return content(cfg.Destination) == "there2" })
+}
+
 // A template that writes a file it also reads settles: the write is an
 // event on a watched file, and the render after it writes the same bytes,
 // which is no change. consul-template re-renders it every 2 s for ever.

@@ -31,7 +31,8 @@ type run struct {
 
 	missing []dep.Dependency // of the latest execution, in order of first use
 	refused *[sha256.Size]byte
-	printed []byte // the last output printed (Dry) or sent to a stream destination
+	printed []byte   // the last output printed (Dry) or sent to a stream destination
+	read    []string // the files the last execution that did not fail read
 
 	// fatal ends the daemon: the template failed and error_fatal is true.
 	fatal error
@@ -198,6 +199,7 @@ func (r *run) discover() (*template.Result, error) {
 			break
 		}
 		r.missing = out.MissingByFirstUse
+		r.read = out.Files
 		r.files.watch(r.watchList(out.Files))
 		grew := r.want(out.Used)
 		j.update(func(s *jobs.Status) {
@@ -230,6 +232,12 @@ func (r *run) discover() (*template.Result, error) {
 		r.want(r.wanted)
 	case out != nil:
 		r.want(out.Used)
+	}
+	if out != nil {
+		// The files it read as well: one it could not read (missing, a
+		// link re-pointed ahead of its target, a loop) ends the failure
+		// when it is mended, and no other change may come.
+		r.files.watch(r.watchList(slices.Concat(r.read, out.Files)))
 	}
 	if j.o.Metrics != nil {
 		j.o.Metrics.RenderErrors.WithLabelValues(j.cfg.Name).Inc()
