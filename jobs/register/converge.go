@@ -76,6 +76,9 @@ func (j *Job) handle(ctx context.Context, id string, w *work) error {
 	e := j.entry(id)
 	if w.stopping.After(e.stopping) {
 		e.stopping = w.stopping
+		if w.event {
+			j.drainAtOnce(ctx, id, e)
+		}
 	}
 	e.kills = mergeKills(e.kills, w.kills)
 	if w.snap != nil && w.snap.seq > e.seq {
@@ -111,6 +114,37 @@ func (j *Job) handle(ctx context.Context, id string, w *work) error {
 		j.q.later(id, e.every, &work{refresh: true})
 	}
 	return nil
+}
+
+// drainAtOnce puts the container's services in maintenance as soon as it
+// is told to stop, from what drcon knows the agent has, before the pass
+// inspects it: Docker answers the inspect of a container that a SIGKILL
+// ended only once it has torn the container down (its network among the
+// rest), measured at 0.4-0.8 s, while the load balancer still sends it
+// requests. The pass that follows decides as ever; a write that fails
+// here leaves it to read the agent.
+func (j *Job) drainAtOnce(ctx context.Context, id string, e *entry) {
+	var actions []action
+	reason := stoppingReason(e.stopping)
+	for _, sid := range sortedKeys(e.actual) {
+		if !e.actual[sid].Maint {
+			actions = append(actions, action{kind: actMaintOn, service: sid, reason: reason})
+		}
+	}
+	if len(actions) == 0 {
+		return
+	}
+	err := j.apply(ctx, e.label(id), actions)
+	e.seq = j.seq.Add(1)
+	if err != nil {
+		e.actual = nil
+		return
+	}
+	for _, a := range actions {
+		s := e.actual[a.service]
+		s.Maint, s.Stopping = true, e.stopping
+		e.actual[a.service] = s
+	}
 }
 
 // entry returns the container's entry, creating it. Once a reconcile has
