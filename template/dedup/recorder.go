@@ -46,11 +46,7 @@ func (r *recorder) note(d dep.Dependency, v any, m watch.ResponseMeta, q watch.Q
 	raw, err := dep.EncodeValue(d.Kind, v)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	a := r.answers[d]
-	if a == nil {
-		a = &recorded{key: d.String()}
-		r.answers[d] = a
-	}
+	a := r.answer(d)
 	switch {
 	case err != nil:
 		if a.err == err.Error() {
@@ -63,10 +59,7 @@ func (r *recorder) note(d dep.Dependency, v any, m watch.ResponseMeta, q watch.Q
 		a.raw, a.err = raw, ""
 	}
 	a.index = m.LastIndex
-	select {
-	case r.changed <- struct{}{}:
-	default:
-	}
+	r.poke()
 	return raw
 }
 
@@ -80,20 +73,24 @@ const errQuery = "the latest query failed"
 func (r *recorder) fail(d dep.Dependency) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	a := r.answer(d)
+	if a.raw == nil && a.err == errQuery {
+		return
+	}
+	a.raw, a.err = nil, errQuery
+	r.poke()
+}
+
+// answer is d's record, made if new; r.mu is held.
+func (r *recorder) answer(d dep.Dependency) *recorded {
 	a := r.answers[d]
 	if a == nil {
 		a = &recorded{key: d.String()}
 		r.answers[d] = a
 	}
-	if a.raw == nil && a.err == errQuery {
-		return
-	}
-	a.raw, a.err = nil, errQuery
-	select {
-	case r.changed <- struct{}{}:
-	default:
-	}
+	return a
 }
+
 
 // keep forgets the answers of dependencies for which keep is false.
 func (r *recorder) keep(keep func(key string) bool) {
@@ -117,7 +114,8 @@ func (r *recorder) copy() map[dep.Dependency]recorded {
 	return out
 }
 
-// poke wakes the leader's publisher, as a changed answer does: the set changed.
+// poke wakes the leader's publisher: an answer or the set changed. One
+// pending signal covers any number of changes.
 func (r *recorder) poke() {
 	select {
 	case r.changed <- struct{}{}:
