@@ -733,6 +733,10 @@ var daemonEdgeCases = []daemonCase{
 				e.write("ct/bk", "hand\n")
 				e.write("drcon/bk", "hand\n")
 				e.put("bk/x", "4")
+				// consul-template renders every template on any change: had
+				// the step's barrier reached it before bk/x did, it would
+				// have put "3" back over the hand edit first.
+				e.waitFor("bk", "4\n")
 			}, map[string]string{"bk": "4\n", "bk.bak": "hand\n"}},
 		},
 	},

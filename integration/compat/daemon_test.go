@@ -206,6 +206,23 @@ func (e *daemonEnv) write(name, content string) {
 	}
 }
 
+// waitFor waits until both daemons' file name holds content: a step whose
+// outcome depends on the order in which consul-template hears of its change
+// and of the barrier puts the barrier only after.
+func (e *daemonEnv) waitFor(name, content string) {
+	e.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		ct, _ := os.ReadFile(filepath.Join(e.dir, "ct", name))
+		dr, _ := os.ReadFile(filepath.Join(e.dir, "drcon", name))
+		if string(ct) == content && string(dr) == content {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: want %q; consul-template has %q, drcon %q", name, content, ct, dr)
+		}
+	}
+}
+
 // TestDaemonChanges: consul-template v0.41.1 and drcon run as daemons over
 // the same templates while daemonCases and daemonEdgeCases change Consul
 // (and files) step by step; after each step, both daemons' files must reach
