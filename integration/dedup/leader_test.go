@@ -97,6 +97,12 @@ func TestLeaderWarnsOncePerOutage(t *testing.T) {
 		return true
 	}
 	warnings := func(what string) int { return strings.Count(leader.proc.Output(), `level=WARN msg="dedup: `+what+": ") }
+	// A leader is settled once it holds the lock; its first publication
+	// may still be on its way, and an outage from now on would refuse it.
+	testenv.WaitFor(t, waitLimit, "the leader's first publication", func() bool {
+		p, _, err := c.Client().KV().Get(group+"/data", nil)
+		return err == nil && p != nil
+	})
 	for outage := 1; outage <= 2; outage++ {
 		beats.Store(0)
 		publications.Store(0)
