@@ -91,7 +91,6 @@ func (r *recorder) answer(d dep.Dependency) *recorded {
 	return a
 }
 
-
 // keep forgets the answers of dependencies for which keep is false.
 func (r *recorder) keep(keep func(key string) bool) {
 	r.mu.Lock()
