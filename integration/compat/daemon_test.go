@@ -211,16 +211,11 @@ func (e *daemonEnv) write(name, content string) {
 // and of the barrier puts the barrier only after.
 func (e *daemonEnv) waitFor(name, content string) {
 	e.t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	testenv.WaitFor(e.t, 30*time.Second, fmt.Sprintf("both daemons' %s to read %q", name, content), func() bool {
 		ct, _ := os.ReadFile(filepath.Join(e.dir, "ct", name))
 		dr, _ := os.ReadFile(filepath.Join(e.dir, "drcon", name))
-		if string(ct) == content && string(dr) == content {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s: want %q; consul-template has %q, drcon %q", name, content, ct, dr)
-		}
-	}
+		return string(ct) == content && string(dr) == content
+	})
 }
 
 // TestDaemonChanges: consul-template v0.41.1 and drcon run as daemons over
