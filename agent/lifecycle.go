@@ -80,6 +80,9 @@ func (a *Agent) build(cfg *config.Config, s spec, b *backend, prewarm []dep.Depe
 			src = a.opts.Data()
 		} else {
 			r.sub = b.pool.Subscribe()
+			if s.template.ErrOnFailedLookup {
+				r.sub.FailLookups()
+			}
 			if len(prewarm) > 0 {
 				r.sub.Want(prewarm)
 			}

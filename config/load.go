@@ -58,6 +58,9 @@ type loader struct {
 	// errorFatal is template_error_fatal, the default of every
 	// template's error_fatal.
 	errorFatal bool
+	// failLookups is err_on_failed_lookup, the default of every
+	// template's.
+	failLookups bool
 	// skipped are the files of -config directories left out for their
 	// names, which consul-template would have read (warnSkipped).
 	skipped []string

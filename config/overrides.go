@@ -51,6 +51,9 @@ type Overrides struct {
 	// TemplateErrorFatal is -template-error-fatal: every template's
 	// error_fatal.
 	TemplateErrorFatal *bool
+	// ErrOnFailedLookup is -err-on-failed-lookup: every template's
+	// err_on_failed_lookup.
+	ErrOnFailedLookup *bool
 	// LegacyConsulAddr is -consul, consul-template's old name of
 	// -consul-addr, taken with a warning as consul = "addr" is in a file;
 	// -consul-addr wins over it.
@@ -297,6 +300,7 @@ func (l *loader) flagTemplates(wait Wait, delims [2]string) []*Template {
 		}
 		t := newTemplate(wait, delims)
 		t.ErrorFatal = l.errorFatal
+		t.ErrOnFailedLookup = l.failLookups
 		t.Name, t.Source, t.Destination = parts[1], parts[0], parts[1]
 		if t.Name == "" {
 			t.Name = t.Source

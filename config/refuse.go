@@ -38,21 +38,4 @@ func (l *loader) refuse(f *rawFile) {
 			l.errorAt(r.a.NameRange, "Unsupported argument", "%s = true is not supported by drcon. %s", r.a.Name, r.detail)
 		}
 	}
-	l.refuseErrOnFailedLookup(f.ErrOnFailedLookup)
-}
-
-// refuseErrOnFailedLookup accepts consul-template's default (false) with a
-// warning, and refuses true: drcon cannot honour it, and silently ignoring it
-// would turn a fail-fast setup into one that waits.
-func (l *loader) refuseErrOnFailedLookup(a *hcl.Attribute) {
-	var on bool
-	if !l.boolean(a, &on) {
-		return
-	}
-	const why = "drcon never stops on a lookup without data: the job waits and its status names the missing dependency; use keyOrDefault where a default is wanted."
-	if on {
-		l.errorAt(a.NameRange, "Unsupported argument", "err_on_failed_lookup = true is not supported by drcon. %s", why)
-		return
-	}
-	l.warnAt(a.NameRange, "Ignored setting", "err_on_failed_lookup is ignored. %s", why)
 }

@@ -94,6 +94,7 @@ func (l *loader) resolve(f *rawFile) *Config {
 		}
 	}
 	l.boolean(f.TemplateErrorFatal, &l.errorFatal)
+	l.boolean(f.ErrOnFailedLookup, &l.failLookups)
 	for _, t := range f.Templates {
 		if tmpl := l.template(t, c.Wait, delims); tmpl != nil {
 			c.Templates = append(c.Templates, tmpl)
@@ -104,6 +105,11 @@ func (l *loader) resolve(f *rawFile) *Config {
 		// As in consul-template, the flag decides for every template.
 		for _, t := range c.Templates {
 			t.ErrorFatal = *fatal
+		}
+	}
+	if fail := l.o.ErrOnFailedLookup; fail != nil {
+		for _, t := range c.Templates {
+			t.ErrOnFailedLookup = *fail
 		}
 	}
 	for _, r := range f.Registrators {

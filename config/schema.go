@@ -35,11 +35,13 @@ type rawFile struct {
 	LogFile *rawLogFile `hcl:"log_file,block"`
 
 	// consul-template keys that drcon refuses or ignores; see refuse.go.
-	Vault              []*rawAny      `hcl:"vault,block"`
-	Nomad              []*rawAny      `hcl:"nomad,block"`
-	Once               *hcl.Attribute `hcl:"once,optional"`
-	ParseOnly          *hcl.Attribute `hcl:"parse_only,optional"`
-	ParseOnlyCT        *hcl.Attribute `hcl:"parseonly,optional"`
+	Vault       []*rawAny      `hcl:"vault,block"`
+	Nomad       []*rawAny      `hcl:"nomad,block"`
+	Once        *hcl.Attribute `hcl:"once,optional"`
+	ParseOnly   *hcl.Attribute `hcl:"parse_only,optional"`
+	ParseOnlyCT *hcl.Attribute `hcl:"parseonly,optional"`
+
+	// Defaults of every template's error_fatal and err_on_failed_lookup.
 	TemplateErrorFatal *hcl.Attribute `hcl:"template_error_fatal,optional"`
 	ErrOnFailedLookup  *hcl.Attribute `hcl:"err_on_failed_lookup,optional"`
 }
@@ -167,6 +169,7 @@ type rawTemplate struct {
 	RightDelimiter    *hcl.Attribute `hcl:"right_delimiter,optional"`
 	ErrorOnMissingKey *hcl.Attribute `hcl:"error_on_missing_key,optional"`
 	ErrorFatal        *hcl.Attribute `hcl:"error_fatal,optional"`
+	ErrOnFailedLookup *hcl.Attribute `hcl:"err_on_failed_lookup,optional"`
 	FunctionDenylist  *hcl.Attribute `hcl:"function_denylist,optional"`
 	FunctionBlacklist *hcl.Attribute `hcl:"function_blacklist,optional"`
 	SandboxPath       *hcl.Attribute `hcl:"sandbox_path,optional"`

@@ -61,6 +61,8 @@ func (l *loader) template(r *rawTemplate, wait Wait, delims [2]string) *Template
 	l.boolean(r.ErrorOnMissingKey, &t.ErrorOnMissingKey)
 	t.ErrorFatal = l.errorFatal
 	l.boolean(r.ErrorFatal, &t.ErrorFatal)
+	t.ErrOnFailedLookup = l.failLookups
+	l.boolean(r.ErrOnFailedLookup, &t.ErrOnFailedLookup)
 	l.list(r.FunctionDenylist, r.FunctionBlacklist, &t.FunctionDenylist, nil)
 	l.str(r.SandboxPath, &t.SandboxPath)
 	if t.Name == "" {

@@ -187,6 +187,10 @@ type Template struct {
 	// ErrorFatal stops drcon when the template fails to execute, as
 	// consul-template's error_fatal does; drcon's default is false.
 	ErrorFatal bool
+	// ErrOnFailedLookup makes a key that Consul answers does not exist a
+	// failure of the template (as its error_fatal says), instead of
+	// waiting for the key: consul-template's err_on_failed_lookup.
+	ErrOnFailedLookup bool
 }
 
 // Exec is consul-template's exec mode: one child process, started once

@@ -175,6 +175,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.PidFile, "pid-file", "", "write the process id to this file")
 	fs.Var(optionalBool{&o.Dedup}, "dedup", "share dependency data among agents through Consul KV (overrides dedup { enabled })")
 	fs.Var(optionalBool{&o.TemplateErrorFatal}, "template-error-fatal", "stop drcon when a template fails to execute (overrides every template's error_fatal and template_error_fatal)")
+	fs.Var(optionalBool{&o.ErrOnFailedLookup}, "err-on-failed-lookup", "fail a template whose key Consul says does not exist, instead of waiting for it (overrides every template's err_on_failed_lookup)")
 	fs.Var(optionalBool{&o.ConsulRetry}, "consul-retry", "retry failed Consul queries (the default); =false: a dependency fails at its first failure (overrides consul { retry { enabled } })")
 	fs.StringVar(&o.RetryAttempts, "consul-retry-attempts", "", "failed queries in a row before a dependency fails (overrides consul { retry { attempts } }; 0: never)")
 	fs.StringVar(&o.RetryBackoff, "consul-retry-backoff", "", "first wait after a failed query, e.g. 250ms")

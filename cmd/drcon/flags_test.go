@@ -112,31 +112,41 @@ func TestLegacyConsulFlag(t *testing.T) {
 	}
 }
 
-// TestTemplateErrorFatal: a template's error_fatal, else the file's
+// TestTemplateSettingDefaults: a template's error_fatal, else the file's
 // template_error_fatal (drcon's default false), and -template-error-fatal
-// over both, as in consul-template.
-func TestTemplateErrorFatal(t *testing.T) {
-	const own = "template \"b\" {\n  contents = \"x\"\n  destination = \"$DIR/b.out\"\n  error_fatal = false\n}\n"
-	for _, tc := range []struct {
-		hcl  string
-		args []string
-		a, b bool // error_fatal of templates a (unset) and b (false)
+// over both, as in consul-template; err_on_failed_lookup likewise, with a
+// template's own setting and -err-on-failed-lookup (drcon's additions).
+func TestTemplateSettingDefaults(t *testing.T) {
+	for _, set := range []struct {
+		own, top, flag string
+		get            func(*config.Template) bool
 	}{
-		{own, nil, false, false},
-		{"template_error_fatal = true\n" + own, nil, true, false},
-		{own, []string{"-template-error-fatal"}, true, true},
-		{"template_error_fatal = true\n" + own, []string{"-template-error-fatal=false"}, false, false},
+		{"error_fatal", "template_error_fatal", "-template-error-fatal", func(t *config.Template) bool { return t.ErrorFatal }},
+		{"err_on_failed_lookup", "err_on_failed_lookup", "-err-on-failed-lookup", func(t *config.Template) bool { return t.ErrOnFailedLookup }},
 	} {
-		cfg, err := loadFlags(t, tc.hcl, tc.args...)
-		if err != nil {
-			t.Fatalf("%q %q: %v", tc.hcl, tc.args, err)
-		}
-		fatal := map[string]bool{}
-		for _, tmpl := range cfg.Templates {
-			fatal[tmpl.Name] = tmpl.ErrorFatal
-		}
-		if fatal["a"] != tc.a || fatal["b"] != tc.b {
-			t.Errorf("%q %q: error_fatal a=%t b=%t, want a=%t b=%t", tc.hcl, tc.args, fatal["a"], fatal["b"], tc.a, tc.b)
+		own := "template \"b\" {\n  contents = \"x\"\n  destination = \"$DIR/b.out\"\n  " + set.own + " = false\n}\n"
+		top := set.top + " = true\n"
+		for _, tc := range []struct {
+			hcl  string
+			args []string
+			a, b bool // the setting of templates a (unset) and b (false)
+		}{
+			{own, nil, false, false},
+			{top + own, nil, true, false},
+			{own, []string{set.flag}, true, true},
+			{top + own, []string{set.flag + "=false"}, false, false},
+		} {
+			cfg, err := loadFlags(t, tc.hcl, tc.args...)
+			if err != nil {
+				t.Fatalf("%q %q: %v", tc.hcl, tc.args, err)
+			}
+			got := map[string]bool{}
+			for _, tmpl := range cfg.Templates {
+				got[tmpl.Name] = set.get(tmpl)
+			}
+			if got["a"] != tc.a || got["b"] != tc.b {
+				t.Errorf("%q %q: %s a=%t b=%t, want a=%t b=%t", tc.hcl, tc.args, set.own, got["a"], got["b"], tc.a, tc.b)
+			}
 		}
 	}
 }
@@ -324,7 +334,7 @@ func TestBadFlags(t *testing.T) {
 		stderr []string
 	}{
 		{[]string{"-bogus"}, []string{"flag provided but not defined: -bogus", "-h for the flags"}},
-		{[]string{"-err-on-failed-lookup"}, []string{"flag provided but not defined: -err-on-failed-lookup"}},
+		{[]string{"-err-on-failed-lookup=sometimes"}, []string{`invalid boolean value "sometimes" for -err-on-failed-lookup`}},
 		{[]string{"-dedup=maybe"}, []string{`invalid boolean value "maybe" for -dedup`, "-h for the flags"}},
 		{[]string{"-consul-ssl=2"}, []string{`invalid boolean value "2" for -consul-ssl`}},
 		{[]string{"-consul-addr"}, []string{"flag needs an argument: -consul-addr"}},

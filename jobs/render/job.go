@@ -56,7 +56,9 @@ type Source interface {
 	// Recall returns the latest answer to d and whether there is one.
 	Recall(d dep.Dependency) (any, bool)
 	// Failure is why d has no data, once its queries have failed for good
-	// (the retry attempts are spent); nil otherwise.
+	// (the retry attempts are spent) or, under err_on_failed_lookup, once
+	// Consul said that its key does not exist (wrapping
+	// dep.ErrFailedLookup); nil otherwise.
 	Failure(d dep.Dependency) error
 	// Hold keeps the answers, which the jobs of a source share, to one
 	// execution at a time until the returned function is called. Template

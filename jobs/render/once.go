@@ -44,9 +44,16 @@ func (r *run) once(ctx context.Context) error {
 // failedDependencies joins the failures of the missing dependencies that
 // will not get data.
 func (r *run) failedDependencies() error {
+	return r.failures(r.missing, false)
+}
+
+// failures joins the source's failures of ds; with lookups, only the
+// failed lookups (err_on_failed_lookup).
+func (r *run) failures(ds []dep.Dependency, lookups bool) error {
 	var errs []error
-	for _, d := range r.missing {
-		if err := r.j.src.Failure(d); err != nil {
+	for _, d := range ds {
+		err := r.j.src.Failure(d)
+		if err != nil && (!lookups || errors.Is(err, dep.ErrFailedLookup)) {
 			errs = append(errs, fmt.Errorf("%s: %w", d, err))
 		}
 	}

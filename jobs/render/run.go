@@ -208,6 +208,11 @@ func (r *run) discover() (*template.Result, error) {
 		if out.Complete() {
 			return out, nil
 		}
+		// A key that Consul says does not exist fails the execution under
+		// err_on_failed_lookup; the rest of what is missing is waited for.
+		if err = r.failures(out.MissingByFirstUse, true); err != nil {
+			break
+		}
 		// Newly wanted dependencies that already have data (another job
 		// shares them) are worth another pass at once: consul-template's one
 		// pass would have read them. The others wait for their first

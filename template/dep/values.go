@@ -2,6 +2,7 @@ package dep
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/consul/api"
@@ -45,6 +46,11 @@ func (d Dependency) NoData(v any) bool {
 	kv, _ := v.(KVValue)
 	return !kv.Exists
 }
+
+// ErrFailedLookup is why a key has no data under err_on_failed_lookup:
+// Consul answered that it does not exist, and the template is not to wait
+// for it.
+var ErrFailedLookup = errors.New("the key does not exist in Consul, and err_on_failed_lookup is true")
 
 // CARoot is a Connect CA root certificate (see package api for why it is
 // a type of drcon's own).

@@ -65,7 +65,7 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 			kept = empty && w.has
 		}
 		changed := verdict == moved && !empty && !(w.has && p.same(w, v))
-		p.answered(w, cur.index, v, changed, kept, recovered)
+		p.answered(w, answer{index: cur.index, v: v, changed: changed, kept: kept, absent: empty && !w.has, recovered: recovered})
 		switch verdict {
 		case tooStale:
 			continue // ask the leader at once
@@ -152,27 +152,43 @@ func (p *Pool) reset(w *watcher) uint64 {
 	return n
 }
 
-// answered publishes a successful answer; when changed, v becomes the data
-// and every subscriber of w is signalled. kept says that the data was kept
-// over the answers since it; recovered, that queries of w failed before it:
-// the others failing are woken (see healed).
-func (p *Pool) answered(w *watcher, index uint64, v any, changed, kept, recovered bool) {
+// answer is a successful answer to a query, as the poller judged it.
+type answer struct {
+	index uint64
+	v     any
+	// changed: v becomes the data and every subscriber of w is signalled.
+	changed bool
+	// kept: the data was kept over the answers since it.
+	kept bool
+	// absent: v says the key does not exist, and w has no data.
+	absent bool
+	// recovered: queries of w failed before it; the others failing are
+	// woken (see healed).
+	recovered bool
+}
+
+// answered publishes a successful answer.
+func (p *Pool) answered(w *watcher, a answer) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	w.index = index
-	w.kept = kept
+	w.index = a.index
+	w.kept = a.kept
 	w.answeredAt = now
 	w.failures = 0
 	w.failing = false
-	if changed {
-		w.value, w.has, w.changedAt = v, true, now
+	if a.changed {
+		w.value, w.has, w.changedAt = a.v, true, now
 		p.changes.Add(1)
 	}
+	// The first answer to say that the key is absent wakes the subscribers
+	// that fail on it; later ones say nothing new.
+	absent := a.absent && !w.absent
+	w.absent = w.absent || a.absent
 	for s := range w.subs {
-		s.settle(w, changed)
+		s.settle(w, a.changed || absent && s.failLookups)
 	}
-	if recovered {
+	if a.recovered {
 		p.healed(w)
 	}
 }

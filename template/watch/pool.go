@@ -78,6 +78,7 @@ type watcher struct {
 	value      any
 	has        bool
 	kept       bool // value was kept over the answers since (dep.Dependency.NoData)
+	absent     bool // an answer said the key does not exist, and none had data before
 	index      uint64
 	changedAt  time.Time
 	answeredAt time.Time

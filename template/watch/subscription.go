@@ -25,6 +25,9 @@ type Subscription struct {
 	first  map[*watcher]struct{}
 	owed   bool // new data is waiting for first to empty
 	closed bool
+	// failLookups: a key that Consul says does not exist is a failure
+	// (err_on_failed_lookup), not a wait.
+	failLookups bool
 	// signals counts the signals sent; began is its value when the latest
 	// execution began (Hold; begun until its Want), done when the latest
 	// one to end (Want) began. An execution begun before a signal may have
@@ -68,7 +71,7 @@ func (s *Subscription) Want(ds []dep.Dependency) {
 		w := p.acquire(d, s)
 		next[d] = w
 		switch {
-		case w.has:
+		case w.has, w.absent && s.failLookups:
 			s.owed = true
 		case w.lastErr == "":
 			s.first[w] = struct{}{}
@@ -138,14 +141,31 @@ func (s *Subscription) Hold() (release func()) {
 	return s.p.held.Unlock
 }
 
+// FailLookups makes s fail the keys that Consul says do not exist (see
+// Failure), as err_on_failed_lookup asks. Call it before the first Want.
+func (s *Subscription) FailLookups() {
+	s.p.mu.Lock()
+	s.failLookups = true
+	s.p.mu.Unlock()
+}
+
 // Failure reports why d has no data when its queries have failed Retry.Attempts
-// times in a row; nil while d has data, or may still get some. The pool
-// keeps retrying either way; a -once render gives up on it.
+// times in a row, or, under FailLookups, when Consul answered that its key
+// does not exist (wrapping dep.ErrFailedLookup); nil while d has data, or
+// may still get some. The pool keeps watching either way: a -once render
+// gives up on d, a daemon job fails on a failed lookup and waits out the
+// rest.
 func (s *Subscription) Failure(d dep.Dependency) error {
 	s.p.mu.RLock()
 	defer s.p.mu.RUnlock()
 	w, ok := s.want[d]
-	if !ok || w.has || !w.failing {
+	if !ok || w.has {
+		return nil
+	}
+	if w.absent && s.failLookups {
+		return dep.ErrFailedLookup
+	}
+	if !w.failing {
 		return nil
 	}
 	// The caller names d; the fetcher's errors name it too.

@@ -1,6 +1,5 @@
-once                 = true
-parse_only           = true
-err_on_failed_lookup = true
+once       = true
+parse_only = true
 
 vault {
   address = "https://vault:8200"

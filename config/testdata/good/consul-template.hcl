@@ -1,5 +1,6 @@
 # A consul-template v0.41 configuration, loaded unchanged.
 template_error_fatal = true
+err_on_failed_lookup = true
 parse_only           = false
 consul {
   address = "127.0.0.1:8500"
