@@ -26,7 +26,7 @@ template "half" {
 	d.start()
 	testenv.WaitFor(t, waitLimit, "the render with both keys", func() bool { return d.read("half.out") == "both" })
 	testenv.WaitFor(t, waitLimit, "the warning", func() bool {
-		return d.countLog("render would stop consul-template") == 1 && d.countLog("with the data of kv.block(app/a) alone") == 1
+		return d.countLog("render would fail in consul-template") == 1 && d.countLog("with the data of kv.block(app/a) alone") == 1
 	})
 	// The job writes the file, then records its state: wait for it.
 	testenv.WaitFor(t, waitLimit, `the job's state "idle"`, func() bool { return d.job("half").State == "idle" })

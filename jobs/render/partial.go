@@ -120,6 +120,6 @@ func (r *run) partialFailure() error {
 	if r.j.o.Mode&ModeOnce != 0 {
 		return err
 	}
-	r.j.log.Warn("render would stop consul-template", "error", err)
+	r.j.log.Warn("render would fail in consul-template", "error", err)
 	return nil
 }

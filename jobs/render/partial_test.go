@@ -137,7 +137,7 @@ func TestDaemonWarnsOfAnyFirstAnswerAlone(t *testing.T) {
 	eventually(t, "the job to wait", func() bool { return j.Status().State == StateMissing })
 	store.SetTogether(map[dep.Dependency]any{rendertest.KVBlock("a"): dep.KVValue{Exists: true, Value: "1"}, rendertest.KVBlock("b"): dep.KVValue{Exists: true, Value: "2"}})
 	eventually(t, "the render", func() bool { return content(cfg.Destination) == "both" })
-	warned := log.find("render would stop consul-template")
+	warned := log.find("render would fail in consul-template")
 	if len(warned) != 1 || !strings.Contains(attr(warned[0], "error"), "with the data of kv.block(a) alone") {
 		t.Errorf("warnings: %v", warned)
 	}
