@@ -298,9 +298,7 @@ func (l *loader) flagTemplates(wait Wait, delims [2]string) []*Template {
 			l.flagError("-template", fmt.Errorf("%q is not \"src:dest[:command]\"", spec))
 			continue
 		}
-		t := newTemplate(wait, delims)
-		t.ErrorFatal = l.errorFatal
-		t.ErrOnFailedLookup = l.failLookups
+		t := l.newTemplate(wait, delims)
 		t.Name, t.Source, t.Destination = parts[1], parts[0], parts[1]
 		if t.Name == "" {
 			t.Name = t.Source

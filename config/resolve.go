@@ -101,14 +101,12 @@ func (l *loader) resolve(f *rawFile) *Config {
 		}
 	}
 	c.Templates = append(c.Templates, l.flagTemplates(c.Wait, delims)...)
-	if fatal := l.o.TemplateErrorFatal; fatal != nil {
-		// As in consul-template, the flag decides for every template.
-		for _, t := range c.Templates {
+	// As in consul-template, the flags decide for every template.
+	for _, t := range c.Templates {
+		if fatal := l.o.TemplateErrorFatal; fatal != nil {
 			t.ErrorFatal = *fatal
 		}
-	}
-	if fail := l.o.ErrOnFailedLookup; fail != nil {
-		for _, t := range c.Templates {
+		if fail := l.o.ErrOnFailedLookup; fail != nil {
 			t.ErrOnFailedLookup = *fail
 		}
 	}

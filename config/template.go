@@ -13,23 +13,26 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 )
 
-// newTemplate is a template job with every default applied.
-func newTemplate(wait Wait, delims [2]string) *Template {
+// newTemplate is a template job with every default applied, those of the
+// top-level template_error_fatal and err_on_failed_lookup included.
+func (l *loader) newTemplate(wait Wait, delims [2]string) *Template {
 	return &Template{
-		CreateDestDirs:   true,
-		Atomic:           true,
-		Wait:             wait,
-		CommandTimeout:   30 * time.Second,
-		OnCommandFailure: "log",
-		LeftDelimiter:    delims[0],
-		RightDelimiter:   delims[1],
+		CreateDestDirs:    true,
+		Atomic:            true,
+		Wait:              wait,
+		CommandTimeout:    30 * time.Second,
+		OnCommandFailure:  "log",
+		LeftDelimiter:     delims[0],
+		RightDelimiter:    delims[1],
+		ErrorFatal:        l.errorFatal,
+		ErrOnFailedLookup: l.failLookups,
 	}
 }
 
 // template resolves one template block. wait and delims are the top-level
 // defaults. It returns nil when the block has no usable name.
 func (l *loader) template(r *rawTemplate, wait Wait, delims [2]string) *Template {
-	t := newTemplate(wait, delims)
+	t := l.newTemplate(wait, delims)
 	t.DeclRange = r.DefRange
 	switch {
 	case r.Destination == nil:
@@ -59,9 +62,7 @@ func (l *loader) template(r *rawTemplate, wait Wait, delims [2]string) *Template
 	l.str(r.LeftDelimiter, &t.LeftDelimiter)
 	l.str(r.RightDelimiter, &t.RightDelimiter)
 	l.boolean(r.ErrorOnMissingKey, &t.ErrorOnMissingKey)
-	t.ErrorFatal = l.errorFatal
 	l.boolean(r.ErrorFatal, &t.ErrorFatal)
-	t.ErrOnFailedLookup = l.failLookups
 	l.boolean(r.ErrOnFailedLookup, &t.ErrOnFailedLookup)
 	l.list(r.FunctionDenylist, r.FunctionBlacklist, &t.FunctionDenylist, nil)
 	l.str(r.SandboxPath, &t.SandboxPath)

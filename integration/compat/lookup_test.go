@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/drcon/drcon/integration/testenv"
+	"github.com/drcon/drcon/template/dep"
 )
 
 // TestErrOnFailedLookup runs one consul-template configuration with
@@ -70,8 +71,9 @@ template {
 		return string(b), dest, err
 	}
 
-	for _, who := range []string{"consul-template", "drcon"} {
-		tool := map[string]string{"consul-template": ctBin, "drcon": bin}[who]
+	tools := []struct{ who, bin string }{{"consul-template", ctBin}, {"drcon", bin}}
+	for _, tl := range tools {
+		who, tool := tl.who, tl.bin
 		out, dest, err := once(who, tool, present)
 		if err != nil {
 			t.Fatalf("%s -once over existing keys: %v\n%s", who, err, out)
@@ -93,14 +95,13 @@ template {
 	}
 
 	// Daemons that stop: both.
-	for _, who := range []string{"consul-template", "drcon"} {
-		tool := map[string]string{"consul-template": ctBin, "drcon": bin}[who]
-		cfg, _ := config(who, absent, true)
-		p := testenv.Start(t, who, exec.Command(tool, "-config", cfg, "-consul-addr", c.Addr))
+	for _, tl := range tools {
+		cfg, _ := config(tl.who, absent, true)
+		p := testenv.Start(t, tl.who, exec.Command(tl.bin, "-config", cfg, "-consul-addr", c.Addr))
 		err, ok := p.Wait(60 * time.Second)
 		var exit *exec.ExitError
 		if !ok || !errors.As(err, &exit) {
-			t.Fatalf("%s daemon with error_fatal = true over an absent key: ended %t, %v; want a non-zero exit", who, ok, err)
+			t.Fatalf("%s daemon with error_fatal = true over an absent key: ended %t, %v; want a non-zero exit", tl.who, ok, err)
 		}
 	}
 
@@ -108,8 +109,11 @@ template {
 	cfg, dest := config("drcon-daemon", absent, false)
 	p := testenv.Start(t, "drcon", exec.Command(bin, "-config", cfg, "-consul-addr", c.Addr))
 	testenv.WaitFor(t, 30*time.Second, "drcon to report the failed lookup", func() bool {
-		return strings.Contains(p.Output(), "kv.block(lk/absent)")
+		return strings.Contains(p.Output(), "kv.block(lk/absent): "+dep.ErrFailedLookup.Error())
 	})
+	if _, err := os.Stat(dest); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the daemon wrote its destination over an absent key (%v)", err)
+	}
 	if _, err := kv.Put(&api.KVPair{Key: "lk/absent", Value: []byte("a")}, nil); err != nil {
 		t.Fatal(err)
 	}
