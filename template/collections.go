@@ -238,7 +238,13 @@ func nest(m map[string]any, k string, v any, full string) error {
 		}
 		next, ok := m[top].(map[string]any)
 		if !ok {
-			return fmt.Errorf("not a map: %q: %q already has value %v", full, top, m[top])
+			// Quoted when a string, as consul-template prints it (a KV
+			// value); a parsed number or bool as it is.
+			held := fmt.Sprint(m[top])
+			if s, ok := m[top].(string); ok {
+				held = strconv.Quote(s)
+			}
+			return fmt.Errorf("not a map: %q: %q already has value %s", full, top, held)
 		}
 		m, k, full = next, rest, k
 	}

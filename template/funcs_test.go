@@ -63,6 +63,7 @@ func TestHelpers(t *testing.T) {
 		{`{{ in (split "," "a") nil }}`, "", "in: cannot look for nil"},
 		{`{{ explode (ls "p") }} {{ explodeMap (parseJSON "{\"x/y\":1,\"x/z\":2}") }}`, "map[b:3] map[x:map[y:1 z:2]]", ""},
 		{`{{ explodeMap (parseJSON "{\"a\":1,\"a/b\":2}") }}`, "", `explodeMap: not a map: "a/b": "a" already has value 1`},
+		{`{{ explodeMap (parseJSON "{\"a\":\"1\",\"a/b\":2}") }}`, "", `explodeMap: not a map: "a/b": "a" already has value "1"`},
 		{`{{ mergeMap (parseJSON "{\"a\":1}") (parseJSON "{\"a\":2,\"b\":3}") }} {{ mergeMapWithOverride (parseJSON "{\"a\":1}") (parseJSON "{\"a\":2}") }}`, "map[a:1 b:3] map[a:2]", ""},
 		{`{{ range loop 2 }}{{ . }}{{ end }}{{ range loop (parseUint "3") 5 }}{{ . }}{{ end }}{{ range loop "1" "2" }}{{ . }}{{ end }}`, "01341", ""},
 		{`{{ loop }}`, "", "loop: wrong number of arguments, expected 1 or 2, but got 0"},

@@ -69,6 +69,9 @@ type Child struct {
 
 	// splayFor picks the delay of a reload; tests fix it.
 	splayFor func() time.Duration
+	// heldSince is when the pending reload signal was first held back
+	// because the process did not catch it yet; zero when none is. Run's.
+	heldSince time.Time
 
 	mu      sync.Mutex
 	status  Status
@@ -210,16 +213,66 @@ func (c *Child) Run(ctx context.Context) error {
 				due = time.After(d)
 				continue
 			}
-			if p, err = c.act(ctx, p); p == nil {
+			if p, due, err = c.actOrHold(ctx, p); p == nil {
 				return err
 			}
 		case <-due:
-			due = nil
-			if p, err = c.act(ctx, p); p == nil {
+			if p, due, err = c.actOrHold(ctx, p); p == nil {
 				return err
 			}
 		}
 	}
+}
+
+// holdPoll is how often a held reload signal looks again whether the
+// process catches it; holdLimit is how long it is held at most, after
+// which it is sent anyway, as consul-template sends it: a program that
+// never catches its reload signal is ended by it.
+const (
+	holdPoll  = 10 * time.Millisecond
+	holdLimit = 30 * time.Second
+)
+
+// actOrHold does the pending action, unless that is the reload signal and
+// the process does not catch it yet (it is still starting, or re-executing
+// itself for the last reload): then it returns when to look again. Without
+// this, a change in the first moments of a child's life, or two changes in
+// a row, kill nginx or haproxy or leave them on the old file.
+func (c *Child) actOrHold(ctx context.Context, p *process) (*process, <-chan time.Time, error) {
+	if wait := c.hold(p); wait > 0 {
+		return p, time.After(wait), nil
+	}
+	p, err := c.act(ctx, p)
+	return p, nil, err
+}
+
+// hold is how long to wait before the pending action: zero, or holdPoll
+// while the reload signal would reach a process that does not catch it. A
+// shell's process group is not looked at: the signal is for its members.
+func (c *Child) hold(p *process) time.Duration {
+	c.mu.Lock()
+	action := c.pending
+	c.mu.Unlock()
+	sig := c.cfg.ReloadSignal
+	if action != Reload || p.group || catches(p.pid(), sig.Signal) {
+		if !c.heldSince.IsZero() && action == Reload {
+			c.log.Info("the child catches the reload signal now", "signal", sig.Name, "pid", p.pid(),
+				"held", time.Since(c.heldSince).Round(time.Millisecond).String())
+		}
+		c.heldSince = time.Time{}
+		return 0
+	}
+	if c.heldSince.IsZero() {
+		c.heldSince = time.Now()
+		c.log.Info("holding the reload signal: the child does not catch it yet", "signal", sig.Name, "pid", p.pid())
+	}
+	if time.Since(c.heldSince) >= holdLimit {
+		c.log.Warn("the child has not caught the reload signal in time: sending it anyway", "signal", sig.Name,
+			"pid", p.pid(), "held", holdLimit.String())
+		c.heldSince = time.Time{}
+		return 0
+	}
+	return holdPoll
 }
 
 // act does the pending action to p: the reload signal, or a restart, whose

@@ -328,3 +328,32 @@ func TestShellCommandGetsTheSignal(t *testing.T) {
 
 // script0 is script as a file's content.
 const script0 = "#!/bin/sh\n" + script
+
+// A change that comes before the child catches its reload signal (nginx or
+// haproxy still starting, or haproxy's master re-executing itself for the
+// last reload) holds the signal until the child catches it: sent at once,
+// the signal's default action would end the child.
+func TestReloadSignalWaitsForTheHandler(t *testing.T) {
+	const lateTrap = `
+trap 'echo "int $$" >> "$LOG"; exit 3' INT
+echo "start $$" >> "$LOG"
+sleep 0.5
+trap 'echo "usr2 $$" >> "$LOG"' USR2
+echo "ready $$" >> "$LOG"
+while :; do sleep 0.05; done
+`
+	c, log := newTestChild(t, config.Exec{Command: config.Command{Argv: []string{"/bin/sh", "-c", lateTrap}},
+		ReloadSignal: config.Signal{Name: "SIGUSR2", Signal: syscall.SIGUSR2}})
+	stop := run(t, c)
+	c.Start()
+	waitStarted(t, c, log, 1)
+	c.Changed(Follow)
+	s := waitLog(t, log, func(s string) bool { return count(s, "usr2") == 1 })
+	if !strings.Contains(s, "ready") || strings.Index(s, "ready") > strings.Index(s, "usr2") {
+		t.Fatalf("log %q: want the signal after the trap is set", s)
+	}
+	waitStatus(t, c, "the reload counted", func(st Status) bool { return st.Reloads == 1 })
+	if err := stop(); err != nil {
+		t.Fatalf("Run after stop: %v (the reload signal ended the child?)", err)
+	}
+}
