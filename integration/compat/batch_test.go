@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -67,6 +68,10 @@ func drconBatch(bin, addr string, cases []tcase, workDir string, timeout time.Du
 	return out, nil
 }
 
+// guardAfter is how long past its -timeout a drcon batch may run before it
+// counts as stuck.
+const guardAfter = 3 * time.Minute
+
 // exitConfig is drcon's exit code for a configuration or template that does
 // not parse (cmd/drcon/main.go).
 const exitConfig = 3
@@ -82,15 +87,23 @@ func runDrcon(bin, addr string, cases []tcase, idx []int, dir string, timeout ti
 	if err := os.WriteFile(cfgPath, []byte(hcl.String()), 0o644); err != nil {
 		return 0, "", fmt.Errorf("drcon batch: %w", err)
 	}
-	// drcon gives up by itself after timeout; the context only guards
-	// against a drcon that does not.
-	ctx, cancel := context.WithTimeout(context.Background(), timeout+30*time.Second)
+	// drcon gives up waiting for data by itself after timeout; the context
+	// only guards against a drcon that does not. -timeout bounds the wait
+	// for data, not a render under way, and the corpora's costliest
+	// templates (sprig_derivePassword's scrypt, executeTemplate 9990 deep)
+	// take tens of seconds of CPU under -race: a CI machine running the
+	// four corpora beside another package took over 43s past -timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+guardAfter)
 	defer cancel()
 	// The same retries as consul-template's run (render_test.go): a query
 	// that keeps failing fails the template in both.
 	args := append([]string{"-once", "-timeout", timeout.String(), "-consul-addr", addr,
 		"-consul-retry-attempts", "2", "-config", cfgPath}, extra...)
 	cmd := exec.CommandContext(ctx, bin, args...)
+	// A drcon that overstays gets SIGQUIT, so that its goroutines say
+	// where it is stuck.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Dir = dir
 	// Every case of a batch shares COMPAT_OUT, so the corpus's writeToFile
 	// cases use file names of their own.
@@ -101,7 +114,8 @@ func runDrcon(bin, addr string, cases []tcase, idx []int, dir string, timeout ti
 	var exit *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
-		return 0, "", fmt.Errorf("drcon -once did not exit within %s of its -timeout %s:\n%s", 30*time.Second, timeout, stderr.String())
+		return 0, "", fmt.Errorf("drcon -once did not exit within %s of its -timeout %s; its goroutines:\n%s",
+			guardAfter, timeout, stuckAt(stderr.String()))
 	case errors.As(err, &exit):
 		return exit.ExitCode(), stderr.String(), nil
 	case err != nil:
@@ -173,4 +187,50 @@ func jobLines(stderr string) map[string]string {
 		out[name] = strings.TrimSpace(stderr[loc[1]:end])
 	}
 	return out
+}
+
+// stuckAt sums up the goroutine dump that ends what a drcon given SIGQUIT
+// printed: the log lines just before it, then each distinct stack of
+// drcon's own frames with how many goroutines share it.
+func stuckAt(out string) string {
+	at := strings.Index(out, "\ngoroutine ")
+	if at < 0 {
+		return out
+	}
+	logs := strings.Split(strings.TrimSpace(out[:at]), "\n")
+	logs = logs[max(0, len(logs)-10):]
+	count := map[string]int{}
+	var order []string
+	for _, g := range strings.Split(out[at+1:], "\n\n") {
+		lines := strings.Split(g, "\n")
+		if !strings.HasPrefix(lines[0], "goroutine ") {
+			continue
+		}
+		state := lines[0][strings.Index(lines[0], "[")+1:]
+		state = strings.SplitN(strings.TrimSuffix(state, "]:"), ",", 2)[0]
+		key := "[" + state + "]"
+		frames := 0
+		for _, l := range lines[1:] {
+			if strings.HasPrefix(l, "github.com/drcon/") && frames < 6 {
+				if i := strings.LastIndex(l, "("); i > 0 {
+					l = l[:i]
+				}
+				key += "\n    " + l
+				frames++
+			}
+		}
+		if frames == 0 {
+			continue // the runtime's own
+		}
+		if count[key] == 0 {
+			order = append(order, key)
+		}
+		count[key]++
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", strings.Join(logs, "\n"))
+	for _, k := range order {
+		fmt.Fprintf(&b, "%d × %s\n", count[k], k)
+	}
+	return b.String()
 }

@@ -213,7 +213,7 @@ func (r *parityRun) snapshot(bin, addr, workDir string) error {
 	// Every case rendered live, so nothing waits: the timeout only bounds
 	// a bug, and a loaded machine takes long over thousands.
 	timeout := 6 * batchHangAfter(r.saved)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout+30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+guardAfter)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "snapshot", "-timeout", timeout.String(), "-consul-addr", addr,
 		"-consul-retry-attempts", "2", "-config", cfgPath, "-o", r.state)
