@@ -204,6 +204,9 @@ func (c *Child) Run(ctx context.Context) error {
 			c.gone()
 			return p.exitError()
 		case sig := <-c.signals:
+			if s, ok := sig.(syscall.Signal); ok {
+				c.awaitReady(ctx, p, s, holdLimit)
+			}
 			p.signal(sig)
 		case <-c.changes:
 			if due != nil {
@@ -224,10 +227,11 @@ func (c *Child) Run(ctx context.Context) error {
 	}
 }
 
-// holdPoll is how often a held reload signal looks again whether the
-// process catches it; holdLimit is how long it is held at most, after
-// which it is sent anyway, as consul-template sends it: a program that
-// never catches its reload signal is ended by it.
+// holdPoll is how often a held signal looks again whether the process is
+// ready for it; holdLimit is how long a reload or passed-on signal is held
+// at most (the kill signal: kill_timeout), after which it is sent anyway,
+// as consul-template sends it: a program that never catches its reload
+// signal is ended by it.
 const (
 	holdPoll  = 10 * time.Millisecond
 	holdLimit = 30 * time.Second
@@ -254,7 +258,7 @@ func (c *Child) hold(p *process) time.Duration {
 	action := c.pending
 	c.mu.Unlock()
 	sig := c.cfg.ReloadSignal
-	if action != Reload || p.group || catches(p.pid(), sig.Signal) {
+	if action != Reload || p.group || p.readyFor(sig.Signal) {
 		if !c.heldSince.IsZero() && action == Reload {
 			c.log.Info("the child catches the reload signal now", "signal", sig.Name, "pid", p.pid(),
 				"held", time.Since(c.heldSince).Round(time.Millisecond).String())
@@ -288,6 +292,7 @@ func (c *Child) act(ctx context.Context, p *process) (*process, error) {
 	case Reload:
 		c.log.Info("template changed: signalling the child", "signal", c.cfg.ReloadSignal.Name, "pid", p.pid())
 		p.signal(c.cfg.ReloadSignal.Signal)
+		p.reloaded = time.Now()
 		c.update(func(s *Status) { s.Reloads++ })
 		c.acted("reload")
 		return p, nil
@@ -340,10 +345,13 @@ func (c *Child) spawn() (*process, error) {
 	return p, nil
 }
 
-// stop sends the kill signal, waits up to the kill timeout, then kills.
+// stop sends the kill signal, once the child is ready for it if it handles
+// it (awaitReady), waits up to the kill timeout in all, then kills.
 func (c *Child) stop(p *process) {
+	start := time.Now()
+	c.awaitReady(context.Background(), p, c.cfg.KillSignal.Signal, c.cfg.KillTimeout)
 	p.signal(c.cfg.KillSignal.Signal)
-	timer := time.NewTimer(c.cfg.KillTimeout)
+	timer := time.NewTimer(max(0, c.cfg.KillTimeout-time.Since(start)))
 	defer timer.Stop()
 	select {
 	case <-p.exited:
@@ -370,6 +378,10 @@ type process struct {
 	group   bool          // signals go to its process group (a shell's)
 	exited  chan struct{} // closed once Wait returned
 	err     error         // Wait's, once exited is closed
+	// seen are the signals it was ever seen ready for (readyFor), and
+	// reloaded when it was last sent the reload signal; Run's.
+	seen     uint64
+	reloaded time.Time
 }
 
 func startProcess(c config.Command, o Options) (*process, error) {

@@ -357,3 +357,48 @@ while :; do sleep 0.05; done
 		t.Fatalf("Run after stop: %v (the reload signal ended the child?)", err)
 	}
 }
+
+// A child that handles a signal but ignores it for a moment, as haproxy's
+// master does while it re-executes itself for a reload, gets a passed-on
+// signal and the kill signal once it handles them again: sent at once, the
+// passed-on signal would be lost, and the stop would wait for the kill
+// timeout and end in SIGKILL.
+func TestSignalsWaitWhileTheChildReloads(t *testing.T) {
+	const reexec = `
+on_usr2() {
+	trap '' USR1 INT
+	echo "reloading $$" >> "$LOG"
+	sleep 0.5
+	trap 'echo "usr1 $$" >> "$LOG"' USR1
+	trap 'echo "int $$" >> "$LOG"; exit 3' INT
+	echo "reloaded $$" >> "$LOG"
+}
+trap on_usr2 USR2
+trap 'echo "usr1 $$" >> "$LOG"' USR1
+trap 'echo "int $$" >> "$LOG"; exit 3' INT
+echo "start $$" >> "$LOG"
+while :; do sleep 0.05; done
+`
+	c, log := newTestChild(t, config.Exec{Command: config.Command{Argv: []string{"/bin/sh", "-c", reexec}},
+		ReloadSignal: config.Signal{Name: "SIGUSR2", Signal: syscall.SIGUSR2}, KillTimeout: 20 * time.Second})
+	stop := run(t, c)
+	c.Start()
+	waitStarted(t, c, log, 1)
+	c.Changed(Follow)
+	waitLog(t, log, func(s string) bool { return strings.Contains(s, "reloading") })
+	c.Signal(syscall.SIGUSR1)
+	s := waitLog(t, log, func(s string) bool { return strings.Contains(s, "usr1") })
+	if strings.Index(s, "reloaded") > strings.Index(s, "usr1") {
+		t.Fatalf("log %q: want SIGUSR1 once the trap is back", s)
+	}
+
+	c.Changed(Follow)
+	waitLog(t, log, func(s string) bool { return count(s, "reloading") == 2 })
+	start := time.Now()
+	if err := stop(); err != nil {
+		t.Fatalf("Run after stop: %v", err)
+	}
+	if b, _ := os.ReadFile(log); !strings.Contains(string(b), "reloaded") || !strings.Contains(string(b), "int ") {
+		t.Fatalf("log %q: want the kill signal caught once the trap is back, not SIGKILL after %s", b, time.Since(start))
+	}
+}
