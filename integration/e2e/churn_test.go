@@ -110,7 +110,9 @@ type churn struct {
 	image string
 }
 
-// run starts n containers of the service at once.
+// run starts n containers of the service at once. They are not --rm: the
+// docker daemon's auto-removal of a stopping container races `docker
+// restart` ("marked for removal"); the stack's teardown removes them.
 func (ch *churn) run(ctx context.Context, n int) []demo.Container {
 	ch.t.Helper()
 	out := make([]demo.Container, n)
@@ -118,7 +120,7 @@ func (ch *churn) run(ctx context.Context, n int) []demo.Container {
 	for i := range n {
 		g.Go(func() error {
 			var err error
-			out[i], err = ch.st.Run(gctx, ch.image, "--rm", "-p", "127.0.0.1::80", "-l", "SERVICE_NAME=whoami",
+			out[i], err = ch.st.Run(gctx, ch.image, "-p", "127.0.0.1::80", "-l", "SERVICE_NAME=whoami",
 				"-l", "SERVICE_TAGS=http", "-e", "DRAIN=1s")
 			return err
 		})
