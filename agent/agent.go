@@ -141,7 +141,8 @@ func (a *Agent) startBackend(cfg *config.Config) (*backend, error) {
 			Backoff:    cfg.Consul.Retry.Backoff,
 			MaxBackoff: cfg.Consul.Retry.MaxBackoff,
 		},
-		Logger: a.log,
+		FirstDataOnly: a.opts.Once,
+		Logger:        a.log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &backend{consul: client, pool: pool, dedup: member, cancel: cancel, done: make(chan struct{}), key: backendKey(cfg)}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/drcon/drcon/integration/testenv"
+	"github.com/hashicorp/consul/api"
 )
 
 // bJob is the body of job b in onceConfig.
@@ -80,6 +81,53 @@ template {
 	expect(t, "-once", drcon(t, dir, "-once", "-config", "drcon.hcl"), 0)
 	if one, two := read(t, dir, "one.conf"), read(t, dir, "two.conf"); one != "a=1" || two != "a=1" {
 		t.Fatalf("rendered %q and %q", one, two)
+	}
+}
+
+// TestOnceAsksEachDependencyOnce: -once sends one query per dependency
+// that Consul answers with data, and no blocking query for a change it
+// would not use; a key that is missing at first is waited for with a
+// blocking query, and then not asked again.
+func TestOnceAsksEachDependencyOnce(t *testing.T) {
+	c := testenv.StartConsul(t)
+	const services = 20
+	for i := range services {
+		c.Register(&api.AgentServiceRegistration{ID: fmt.Sprintf("web-%02d", i), Name: fmt.Sprintf("web-%02d", i), Port: 8000 + i})
+	}
+	proxy := testenv.StartProxy(t, c.Addr)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"up.ctmpl": `{{ key "app/late" }}
+{{- range services }}{{ range service .Name }}
+{{ .Name }} {{ .Port }}{{ end }}{{ end }}
+`,
+		"drcon.hcl": fmt.Sprintf(`consul { address = %q }
+template {
+  source      = "up.ctmpl"
+  destination = "$DIR/up.conf"
+}
+`, proxy.Addr),
+	})
+	late := make(chan struct{})
+	go func() {
+		defer close(late)
+		testenv.WaitFor(t, runLimit, "drcon to ask for app/late", func() bool { return proxy.PathCount("/v1/kv/app/late") > 0 })
+		c.PutKV("app/late", "here")
+	}()
+	expect(t, "-once", drcon(t, dir, "-once", "-config", "drcon.hcl"), 0)
+	<-late
+	out := read(t, dir, "up.conf")
+	if !strings.HasPrefix(out, "here\nconsul ") || !strings.Contains(out, "\nweb-00 8000\n") || strings.Count(out, "\n") != services+2 {
+		t.Fatalf("rendered:\n%s", out)
+	}
+	if n := proxy.PathCount("/v1/health/service/"); n != services+1 {
+		t.Errorf("%d queries of services' instances for %d services", n, services+1)
+	}
+	if n := proxy.PathCount("/v1/catalog/services"); n != 1 {
+		t.Errorf("%d queries of the services list, want 1", n)
+	}
+	if n := proxy.PathCount("/v1/kv/app/late"); n != 2 {
+		t.Errorf("%d queries of the late key, want 2 (missing, then a blocking query until it came)", n)
 	}
 }
 

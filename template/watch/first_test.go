@@ -225,3 +225,43 @@ func TestQueriesThatDoNotBlockAreBounded(t *testing.T) {
 		}
 	})
 }
+
+// With FirstDataOnly (a -once run), a dependency is asked until its first
+// answer with data and never again: no blocking query waits for a change
+// the run will not use. A key that does not exist yet goes on being asked
+// until it does.
+func TestFirstDataOnlyStopsAtTheFirstData(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		present := dep.Dependency{Kind: dep.KindKVBlock, Name: "present"}
+		later := dep.Dependency{Kind: dep.KindKVBlock, Name: "later"}
+		f.set(present, 3, dep.KVValue{Exists: true, Value: "x"})
+		f.set(later, 3, dep.KVValue{})
+		p := runPool(t, f, watch.Options{FirstDataOnly: true})
+		s := p.Subscribe()
+		s.Want([]dep.Dependency{present, later})
+		settle()
+		if !signalled(s) {
+			t.Fatal("the first answers were not signalled")
+		}
+		f.set(later, 4, dep.KVValue{Exists: true, Value: "y"})
+		settle()
+		if !signalled(s) {
+			t.Fatal("the missing key's arrival was not signalled")
+		}
+		f.set(present, 5, dep.KVValue{Exists: true, Value: "changed"})
+		time.Sleep(time.Hour)
+		if n := len(f.callsTo(present)); n != 1 {
+			t.Fatalf("%d queries of a dependency answered with data at once, want 1", n)
+		}
+		if calls := f.callsTo(later); len(calls) != 2 || calls[1].q.WaitIndex != 3 {
+			t.Fatalf("queries of the missing key: %+v, want the first and one blocking on index 3", calls)
+		}
+		if open := f.inFlight(); len(open) != 0 {
+			t.Fatalf("queries still open: %v", open)
+		}
+		if v, _ := s.Recall(present); v != (dep.KVValue{Exists: true, Value: "x"}) {
+			t.Fatalf("data = %#v, want the first answer's", v)
+		}
+	})
+}

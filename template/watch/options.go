@@ -38,6 +38,13 @@ type Options struct {
 	// Consul is spared the burst (consul-template #1065). Blocking queries,
 	// which hold their connection for minutes, are not bounded.
 	FirstQueries int
+	// FirstDataOnly makes a poller stop at its dependency's first answer
+	// with data, for a run that renders once (-once, -dry, snapshot) and
+	// never uses a later answer: the blocking queries that would wait for
+	// the next change cost a connection and a poller each until the run
+	// ends, and a query of every dependency answered before the last one
+	// is. A dependency without data yet goes on asking until it has some.
+	FirstDataOnly bool
 	// Logger receives errors, recoveries and (at debug) data changes.
 	Logger *slog.Logger
 }

@@ -75,6 +75,9 @@ func (p *Pool) poll(ctx context.Context, w *watcher) {
 		if changed {
 			log.Debug("data changed", "index", cur.index)
 		}
+		if p.o.FirstDataOnly && w.has {
+			return // w.has is written by this poller only (in answered)
+		}
 		if !sleep(ctx, jitterUp(p.o.MinGap)-time.Since(start)) {
 			return
 		}
