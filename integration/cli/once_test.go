@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/drcon/drcon/integration/testenv"
 	"github.com/hashicorp/consul/api"
@@ -108,14 +109,31 @@ template {
 }
 `, proxy.Addr),
 	})
-	late := make(chan struct{})
+	// The key is written once drcon, told it is missing, waits for it with
+	// a blocking query. The writer reports to the test, which may have
+	// ended early.
+	waiting := func() bool {
+		return slices.ContainsFunc(proxy.BlockingPaths(), func(k string) bool { return strings.HasPrefix(k, "/v1/kv/app/late") })
+	}
+	done, putErr := make(chan struct{}), make(chan error, 1)
 	go func() {
-		defer close(late)
-		testenv.WaitFor(t, runLimit, "drcon to ask for app/late", func() bool { return proxy.PathCount("/v1/kv/app/late") > 0 })
-		c.PutKV("app/late", "here")
+		for !waiting() {
+			select {
+			case <-done:
+				putErr <- nil
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		_, err := c.Client().KV().Put(&api.KVPair{Key: "app/late", Value: []byte("here")}, nil)
+		putErr <- err
 	}()
-	expect(t, "-once", drcon(t, dir, "-once", "-config", "drcon.hcl"), 0)
-	<-late
+	r := drcon(t, dir, "-once", "-config", "drcon.hcl")
+	close(done)
+	if err := <-putErr; err != nil {
+		t.Fatalf("put app/late: %v", err)
+	}
+	expect(t, "-once", r, 0)
 	out := read(t, dir, "up.conf")
 	if !strings.HasPrefix(out, "here\nconsul ") || !strings.Contains(out, "\nweb-00 8000\n") || strings.Count(out, "\n") != services+2 {
 		t.Fatalf("rendered:\n%s", out)

@@ -39,11 +39,10 @@ type Options struct {
 	// which hold their connection for minutes, are not bounded.
 	FirstQueries int
 	// FirstDataOnly makes a poller stop at its dependency's first answer
-	// with data, for a run that renders once (-once, -dry, snapshot) and
-	// never uses a later answer: the blocking queries that would wait for
-	// the next change cost a connection and a poller each until the run
-	// ends, and a query of every dependency answered before the last one
-	// is. A dependency without data yet goes on asking until it has some.
+	// with data, for a run that renders once (-once, with or without -dry,
+	// and snapshot) and never uses a later answer: a blocking query for the
+	// next change would hold a connection and a poller until the run ends.
+	// A dependency without data yet goes on asking until it has some.
 	FirstDataOnly bool
 	// Logger receives errors, recoveries and (at debug) data changes.
 	Logger *slog.Logger
