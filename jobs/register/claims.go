@@ -30,16 +30,6 @@ func (j *Job) claim(id string, e *entry, d *decision) {
 			delete(e.actual, sid)
 		}
 	}
-	for sid := range e.claims {
-		if h := j.holders[sid]; h != nil {
-			if h.running && !d.running {
-				for w := range h.waiting {
-					j.q.push(w, &work{converge: true})
-				}
-			}
-			h.running = d.running
-		}
-	}
 	kept := d.services[:0]
 	for _, svc := range d.services {
 		sid := svc.Reg.ID
@@ -69,18 +59,29 @@ func (j *Job) claim(id string, e *entry, d *decision) {
 			}
 			e.claims[sid] = true
 		}
-		h.name, h.running = e.label(id), d.running
+		// A holder that starts running holds at once; one that stops yields
+		// in release, once this convergence's writes to the ID are done.
+		h.name, h.running = e.label(id), h.running || d.running
 		kept = append(kept, svc)
 	}
 	d.services = kept
 }
 
 // release frees the IDs container id held and no longer has on the agent,
-// once its writes are done, and converges again the containers that waited
-// for them. The caller holds j.mu.
+// and yields those it keeps while it no longer runs (e.running), once its
+// writes are done, and converges again the containers that waited for
+// them: one converged before those writes would register the ID, which
+// the holder's deregistration or maintenance would then hit. The caller
+// holds j.mu.
 func (j *Job) release(id string, e *entry) {
 	for sid := range e.claims {
 		if _, ok := e.actual[sid]; ok {
+			if h := j.holders[sid]; h != nil && h.container == id && h.running && !e.running {
+				h.running = false
+				for w := range h.waiting {
+					j.q.push(w, &work{converge: true})
+				}
+			}
 			continue
 		}
 		delete(e.claims, sid)

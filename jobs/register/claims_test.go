@@ -28,7 +28,7 @@ func TestClaims(t *testing.T) {
 	claim := func(cid string, e *entry, d decision) decision {
 		t.Helper()
 		j.claim(cid, e, &d)
-		e.actual = after(d, e.actual)
+		e.actual, e.running = after(d, e.actual), d.running // as converge leaves them
 		j.mu.Lock()
 		j.release(cid, e)
 		j.mu.Unlock()
@@ -83,7 +83,7 @@ func TestWaiterConvergedWhenHolderStopsRunning(t *testing.T) {
 	}
 	claim := func(cid string, e *entry, d decision) decision {
 		j.claim(cid, e, &d)
-		e.actual = after(d, e.actual)
+		e.actual, e.running = after(d, e.actual), d.running // as converge leaves them
 		j.mu.Lock()
 		j.release(cid, e)
 		j.mu.Unlock()
@@ -98,5 +98,52 @@ func TestWaiterConvergedWhenHolderStopsRunning(t *testing.T) {
 	cancel()
 	if id, _, ok := j.q.next(ctx); !ok || id != "A" {
 		t.Fatalf("queued %q %v after the holder stopped running; want A converged again", id, ok)
+	}
+}
+
+// A holder that stops keeps its ID until its convergence's writes are done:
+// a waiter converged in between (another event of its own) is still refused,
+// or the holder's deregistration, sent after, would remove the waiter's
+// service. Seen in TestSharedServiceID under load.
+func TestHolderYieldsOnlyAfterItsWrites(t *testing.T) {
+	j := &Job{q: newQueue(), entries: map[string]*entry{}, holders: map[string]*holder{}}
+	a, b := &entry{name: "a"}, &entry{name: "b"}
+	j.entries["A"], j.entries["B"] = a, b
+	wants := func(running bool, ids ...string) decision {
+		d := decision{running: running}
+		for _, id := range ids {
+			d.services = append(d.services, &service{Reg: &api.AgentServiceRegistration{ID: id}})
+		}
+		return d
+	}
+	d := wants(true, "dup")
+	j.claim("B", b, &d)
+	b.actual, b.running = after(d, b.actual), true
+	d = wants(true, "dup")
+	if j.claim("A", a, &d); len(d.services) != 0 {
+		t.Fatal("A got the ID while B runs")
+	}
+
+	stopping := wants(false, "dup") // B stops: maintenance, then deregistration
+	j.claim("B", b, &stopping)
+	if len(stopping.services) != 1 {
+		t.Fatalf("the stopping holder lost its own service: %+v", stopping.services)
+	}
+	d = wants(true, "dup")
+	if j.claim("A", a, &d); len(d.services) != 0 {
+		t.Fatal("A took the ID before the stopping holder's writes were done")
+	}
+	b.actual, b.running = map[string]actualService{}, false // B's service deregistered
+	j.mu.Lock()
+	j.release("B", b)
+	j.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if id, _, ok := j.q.next(ctx); !ok || id != "A" {
+		t.Fatalf("queued %q %v after the holder's writes; want A converged again", id, ok)
+	}
+	d = wants(true, "dup")
+	if j.claim("A", a, &d); len(d.services) != 1 {
+		t.Fatal("A did not get the ID once the holder's service was gone")
 	}
 }
