@@ -49,6 +49,7 @@ type loader struct {
 	order map[string]int // file name -> position, for sorting diagnostics
 	names []string
 	json  map[string]jsonFile // the JSON files, by name
+	hcl1  map[string]hcl1File // the files rewriteHCL1 changed, by name
 	// tlsEnabledSet: a file said tls { enabled }; then only -consul-ssl
 	// changes it.
 	tlsEnabledSet bool
@@ -76,6 +77,7 @@ func newLoader(o Overrides) *loader {
 		o:       o,
 		files:   map[string]*hcl.File{},
 		json:    map[string]jsonFile{},
+		hcl1:    map[string]hcl1File{},
 		order:   map[string]int{},
 	}
 }
@@ -170,7 +172,7 @@ func (l *loader) load(srcs []source) (*Config, error) {
 	}
 	c := l.resolve(merged)
 	l.warnSkipped(c)
-	l.placeJSON()
+	l.placeAll(c)
 	sortDiagnostics(l.diags, l.order)
 	if l.diags.HasErrors() {
 		return nil, &Error{Diagnostics: l.diags, Files: l.files}
@@ -215,6 +217,7 @@ func parses(p string) bool {
 		_, _, err := jsonToHCL(b)
 		return err == nil
 	}
+	b, _, _ = rewriteHCL1(b, p)
 	_, diags := hclsyntax.ParseConfig(b, p, hcl.InitialPos)
 	return !diags.HasErrors()
 }
@@ -237,6 +240,9 @@ func (l *loader) parse(s source) *rawFile {
 			return nil
 		}
 		l.json[s.name] = jsonFile{src: s.data, lines: lines}
+		s.data = data
+	} else if data, f, changed := rewriteHCL1(s.data, s.name); changed {
+		l.hcl1[s.name] = f
 		s.data = data
 	}
 	f, diags := hclsyntax.ParseConfig(s.data, s.name, hcl.InitialPos)
@@ -279,19 +285,44 @@ func (l *loader) parse(s source) *rawFile {
 	return raw
 }
 
-// placeJSON puts the diagnostics of JSON files on their JSON lines, and
-// the JSON text where snippets are taken from.
-func (l *loader) placeJSON() {
+// place moves r from the text that was parsed to the file as written: a
+// JSON file's line (json.go), or a file in HCL 1 forms (hcl1.go).
+func (l *loader) place(r *hcl.Range) {
+	if r == nil {
+		return
+	}
+	if f, ok := l.json[r.Filename]; ok {
+		f.place(r)
+	} else if f, ok := l.hcl1[r.Filename]; ok {
+		f.place(r)
+	}
+}
+
+// pos is pos(r) in the file as written.
+func (l *loader) pos(r hcl.Range) string {
+	l.place(&r)
+	return pos(r)
+}
+
+// placeAll puts the diagnostics and the jobs of c on the files as written,
+// and the files' own text where snippets are taken from.
+func (l *loader) placeAll(c *Config) {
 	for _, d := range l.diags {
-		for _, r := range []*hcl.Range{d.Subject, d.Context} {
-			if r != nil {
-				if f, ok := l.json[r.Filename]; ok {
-					f.place(r)
-				}
-			}
+		l.place(d.Subject)
+		l.place(d.Context)
+	}
+	if c != nil {
+		for _, t := range c.Templates {
+			l.place(&t.DeclRange)
+		}
+		for _, r := range c.Registrators {
+			l.place(&r.DeclRange)
 		}
 	}
 	for name, f := range l.json {
+		l.files[name] = &hcl.File{Bytes: f.src}
+	}
+	for name, f := range l.hcl1 {
 		l.files[name] = &hcl.File{Bytes: f.src}
 	}
 }

@@ -10,7 +10,7 @@ import (
 // one file and drcon's spelling in another merge as the same setting.
 func (l *loader) normalize(f *rawFile) {
 	if f.WaitAttr != nil && f.Wait != nil {
-		l.errorAt(f.Wait.DefRange, "Duplicate wait", "wait is set at %s and by this block; use either wait = \"min:max\" or a wait block.", pos(f.WaitAttr.NameRange))
+		l.errorAt(f.Wait.DefRange, "Duplicate wait", "wait is set at %s and by this block; use either wait = \"min:max\" or a wait block.", l.pos(f.WaitAttr.NameRange))
 	}
 	if f.ConsulAttr != nil {
 		l.normalizeLegacyConsul(f)
@@ -20,7 +20,7 @@ func (l *loader) normalize(f *rawFile) {
 	}
 	if f.Deduplicate != nil {
 		if f.Dedup != nil {
-			l.errorAt(f.Deduplicate.DefRange, "Duplicate dedup", "deduplicate is consul-template's name for dedup, which is also given at %s; keep one.", pos(f.Dedup.DefRange))
+			l.errorAt(f.Deduplicate.DefRange, "Duplicate dedup", "deduplicate is consul-template's name for dedup, which is also given at %s; keep one.", l.pos(f.Dedup.DefRange))
 		} else {
 			f.Dedup, f.Deduplicate = f.Deduplicate, nil
 		}
@@ -44,7 +44,7 @@ func (l *loader) normalizeLegacyConsul(f *rawFile) {
 		return
 	}
 	if f.Consul != nil && f.Consul.Address != nil {
-		l.errorAt(a.NameRange, "Duplicate consul address", "consul = \"...\" is the old spelling of consul { address }, which is also set at %s; keep one.", pos(f.Consul.Address.NameRange))
+		l.errorAt(a.NameRange, "Duplicate consul address", "consul = \"...\" is the old spelling of consul { address }, which is also set at %s; keep one.", l.pos(f.Consul.Address.NameRange))
 		return
 	}
 	l.warnAt(a.NameRange, "Deprecated setting", "consul = \"...\" is deprecated; write consul { address = \"...\" }.")
@@ -63,7 +63,7 @@ func (l *loader) normalizeConsul(c *rawConsul) {
 		return
 	}
 	if c.TLS != nil {
-		l.errorAt(c.SSL.DefRange, "Duplicate tls", "ssl is consul-template's name for tls, which is also given at %s; keep one.", pos(c.TLS.DefRange))
+		l.errorAt(c.SSL.DefRange, "Duplicate tls", "ssl is consul-template's name for tls, which is also given at %s; keep one.", l.pos(c.TLS.DefRange))
 		return
 	}
 	s := c.SSL

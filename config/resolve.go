@@ -203,7 +203,7 @@ func (l *loader) checkJobs(c *Config) {
 	dests := map[string]hcl.Range{}
 	seen := func(m map[string]hcl.Range, key string, at hcl.Range, summary, what string) bool {
 		if first, ok := m[key]; ok {
-			l.errorAt(at, summary, "%s %q is also used at %s; each job needs its own.", what, key, pos(first))
+			l.errorAt(at, summary, "%s %q is also used at %s; each job needs its own.", what, key, l.pos(first))
 			return true
 		}
 		m[key] = at
@@ -222,7 +222,7 @@ func (l *loader) checkJobs(c *Config) {
 			if o.DockerHost == r.DockerHost && filtersOverlap(o.Filter, r.Filter) {
 				l.warnAt(r.DeclRange, "Registrator blocks overlap",
 					"registrator %q and %q (at %s) watch the same engine and a container can match both filters: both would register it, under the same service IDs, and undo each other's registrations. Give them filters that exclude each other.",
-					r.Name, o.Name, pos(o.DeclRange))
+					r.Name, o.Name, l.pos(o.DeclRange))
 			}
 		}
 	}

@@ -54,7 +54,7 @@ func (l *loader) template(r *rawTemplate, wait Wait, delims [2]string) *Template
 	l.boolean(r.Backup, &t.Backup)
 	l.boolean(r.Atomic, &t.Atomic)
 	if r.WaitAttr != nil && r.Wait != nil {
-		l.errorAt(r.Wait.DefRange, "Duplicate wait", "wait is set at %s and by this block; use either wait = \"min:max\" or a wait block.", pos(r.WaitAttr.NameRange))
+		l.errorAt(r.Wait.DefRange, "Duplicate wait", "wait is set at %s and by this block; use either wait = \"min:max\" or a wait block.", l.pos(r.WaitAttr.NameRange))
 	} else if own := l.wait(r.WaitAttr, r.Wait); own.Enabled() {
 		t.Wait = own
 	}
@@ -78,7 +78,7 @@ func (l *loader) template(r *rawTemplate, wait Wait, delims [2]string) *Template
 func (l *loader) templateText(r *rawTemplate, t *Template) {
 	switch {
 	case r.Source != nil && r.Contents != nil:
-		l.errorAt(r.Contents.NameRange, "Both source and contents", "source is also set at %s; a template is either a file (source) or inline text (contents).", pos(r.Source.NameRange))
+		l.errorAt(r.Contents.NameRange, "Both source and contents", "source is also set at %s; a template is either a file (source) or inline text (contents).", l.pos(r.Source.NameRange))
 	case r.Source != nil:
 		var src string
 		if !l.str(r.Source, &src) {
@@ -181,7 +181,7 @@ func (l *loader) commandEnv(r *rawExecEnv, env *CommandEnv) {
 // sees each list read.
 func (l *loader) list(a, old *hcl.Attribute, dst *[]string, check func(*hcl.Attribute, []string)) {
 	if a != nil && old != nil {
-		l.warnAt(old.NameRange, "Setting given twice", "%s is the old name of %s, also set at %s; the lists are joined, as in consul-template.", old.Name, a.Name, pos(a.NameRange))
+		l.warnAt(old.NameRange, "Setting given twice", "%s is the old name of %s, also set at %s; the lists are joined, as in consul-template.", old.Name, a.Name, l.pos(a.NameRange))
 	}
 	for _, at := range []*hcl.Attribute{a, old} {
 		var v []string
@@ -201,7 +201,7 @@ func (l *loader) alias(a, e *hcl.Attribute, name string) *hcl.Attribute {
 		return a
 	}
 	if a != nil {
-		l.warnAt(a.NameRange, "Setting given twice", "%s is ignored: exec.%s, set at %s, wins, as in consul-template.", name, e.Name, pos(e.NameRange))
+		l.warnAt(a.NameRange, "Setting given twice", "%s is ignored: exec.%s, set at %s, wins, as in consul-template.", name, e.Name, l.pos(e.NameRange))
 	}
 	return e
 }
@@ -296,7 +296,7 @@ func (l *loader) owner(name, id *hcl.Attribute, dst *string) {
 		return
 	}
 	if name != nil {
-		l.warnAt(id.NameRange, "Setting given twice", "%s is ignored: %s, set at %s, wins, as in consul-template.", id.Name, name.Name, pos(name.NameRange))
+		l.warnAt(id.NameRange, "Setting given twice", "%s is ignored: %s, set at %s, wins, as in consul-template.", id.Name, name.Name, l.pos(name.NameRange))
 		return
 	}
 	var n int

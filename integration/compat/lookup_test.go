@@ -37,14 +37,7 @@ func TestErrOnFailedLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	work := t.TempDir()
-	write := func(name, content string) string {
-		t.Helper()
-		path := filepath.Join(work, name)
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := fileWriter(t, work)
 	present := write("present.ctmpl", `{{ key "lk/present" }}`+"\n")
 	absent := write("absent.ctmpl", `{{ key "lk/present" }}-{{ key "lk/absent" }}`+"\n")
 	// config is the same file for both tools but for the destination.
@@ -125,5 +118,18 @@ template {
 	case <-p.Done():
 		t.Fatal("drcon exited")
 	default:
+	}
+}
+
+// fileWriter returns a function that writes a file in dir and returns its
+// path.
+func fileWriter(t *testing.T, dir string) func(name, content string) string {
+	return func(name, content string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
 }
