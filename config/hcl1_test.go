@@ -1,8 +1,10 @@
 package config
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -92,6 +94,36 @@ template { contents = "x" destination = "/tmp/a" perms = "0640" wait { min = "1s
 		if len(got.Warnings) != 0 || got.Fingerprint() != want.Fingerprint() ||
 			len(got.Templates) != 1 || got.Templates[0].Fingerprint() != want.Templates[0].Fingerprint() {
 			t.Errorf("%s\nloads as %+v %+v, warnings %v; want %+v %+v", file, got, got.Templates, got.Warnings, want, want.Templates)
+		}
+	}
+}
+
+// TestHCL1Separators: the canonical file with each line break between items
+// replaced at random by a space, a comma, a comma and a line break, or
+// nothing where the items can touch, loads as the same configuration.
+func TestHCL1Separators(t *testing.T) {
+	want := mustLoad(t, []string{writeFiles(t, map[string]string{"a.hcl": hcl1Canonical})}, Overrides{})
+	lines := strings.Split(strings.TrimSuffix(hcl1Canonical, "\n"), "\n")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 300 {
+		var b strings.Builder
+		for i, line := range lines {
+			b.WriteString(strings.TrimSpace(line))
+			if i == len(lines)-1 {
+				break
+			}
+			afterOpen := strings.HasSuffix(line, "{")
+			seps := []string{"\n", " ", ", ", ",\n", ""}
+			if afterOpen {
+				seps = []string{"\n", " ", ""} // no comma before a body's first item
+			}
+			b.WriteString(seps[rng.IntN(len(seps))])
+		}
+		file := b.String() + "\n"
+		got := mustLoad(t, []string{writeFiles(t, map[string]string{"a.hcl": file})}, Overrides{})
+		if got.Fingerprint() != want.Fingerprint() || len(got.Templates) != 1 ||
+			got.Templates[0].Fingerprint() != want.Templates[0].Fingerprint() {
+			t.Fatalf("%s\nloads as %+v %+v", file, got, got.Templates[0])
 		}
 	}
 }
