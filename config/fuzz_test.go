@@ -25,7 +25,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`{"template": [{"destination": "/tmp/x"}, 1], "a": [[1]], "b": {"c": {"d": null}}}`))
 	// HCL 1's forms take a rewrite first (hcl1.go).
 	f.Add([]byte("consul{address=\"a:1\",retry{attempts=3}}\nwait { min = \"1s\" max = \"2s\" }\n" +
-		"template = { contents = \"x\", destination = \"/tmp/x\", exec { command = \"true\" timeout = \"5s\" } }\n"))
+		"template = { \"contents\" = \"x\", destination = \"/tmp/x\", \"exec\" { command = \"true\" timeout = \"5s\" } }\n"))
 	// The file sits in testdata/good so that relative source and file()
 	// paths can reach the fixtures' templates.
 	name := filepath.Join("testdata", "good", "fuzz.hcl")

@@ -12,17 +12,19 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
-// consul-template reads its configuration with HCL 1, which takes three
-// forms that HCL 2 refuses and that published configurations use:
+// consul-template reads its configuration with HCL 1, which takes forms
+// that HCL 2 refuses and that published configurations use:
 //
 //	wait { min = "2s" max = "10s" }                several items on a block's line
 //	template { source = "a", destination = "b", }  items ended by commas
 //	consul = { address = "127.0.0.1:8500" }        a block written as an argument
+//	"destination" = "/etc/nginx/nginx.conf"        a name in quotes
 //
 // rewriteHCL1 turns them into HCL 2 before a file is parsed, so that such a
 // file loads unchanged. It edits only separators: a space or a comma
 // between items becomes a newline, a comma at the end of a line a space,
-// and the "=" of a block written as an argument a space. Only where items
+// the "=" of a block written as an argument and the quotes around a name a
+// space. Only where items
 // touch (wait{min="2s"}) is a newline inserted. Bytes keep their offsets
 // but for those insertions, and hcl1File maps every position back to the
 // file as written. A form it does not know is left as it is, for the HCL 2
@@ -86,7 +88,13 @@ func rewriteHCL1(src []byte, name string) ([]byte, hcl1File, bool) {
 	if !w.body(fileBlocks, true) || len(w.edits) == 0 {
 		return src, hcl1File{}, false
 	}
-	slices.SortStableFunc(w.edits, func(a, b hcl1Edit) int { return a.off - b.off })
+	// A newline inserted before a byte goes before the byte's replacement.
+	slices.SortStableFunc(w.edits, func(a, b hcl1Edit) int {
+		if a.off != b.off {
+			return a.off - b.off
+		}
+		return btoi(b.insert) - btoi(a.insert)
+	})
 	out := make([]byte, 0, len(src)+len(w.edits))
 	f := hcl1File{src: src}
 	last := 0
@@ -157,10 +165,14 @@ func (w *hcl1Walker) body(blocks hcl1Blocks, top bool) bool {
 				w.separate(append(gaps, gap), top, attrs == 1 && others == 0)
 			}
 			return true
-		case hclsyntax.TokenIdent:
+		case hclsyntax.TokenIdent, hclsyntax.TokenOQuote:
 			gap.next = w.i
 			gaps = append(gaps, gap)
-			block, ok := w.item(blocks)
+			name, ok := w.name()
+			if !ok {
+				return false
+			}
+			block, ok := w.item(blocks, name)
 			if !ok {
 				return false
 			}
@@ -224,11 +236,29 @@ func (w *hcl1Walker) newline(g hcl1Gap) {
 	}
 }
 
+// name reads an item's name: a name, or a name in quotes ("destination" =
+// "..."), which HCL 1 takes too and whose quotes become spaces.
+func (w *hcl1Walker) name() ([]byte, bool) {
+	t := w.toks[w.i]
+	if t.Type == hclsyntax.TokenIdent {
+		w.i++
+		return t.Bytes, true
+	}
+	if w.i+2 >= len(w.toks) {
+		return nil, false
+	}
+	lit, closing := w.toks[w.i+1], w.toks[w.i+2]
+	if lit.Type != hclsyntax.TokenQuotedLit || closing.Type != hclsyntax.TokenCQuote || !hclsyntax.ValidIdentifier(string(lit.Bytes)) {
+		return nil, false
+	}
+	w.edits = append(w.edits, hcl1Edit{off: t.Range.Start.Byte, b: ' '}, hcl1Edit{off: closing.Range.Start.Byte, b: ' '})
+	w.i += 3
+	return lit.Bytes, true
+}
+
 // item reads one item of a body: an argument or a block. It reports
 // whether the item is a block, and false on anything it does not know.
-func (w *hcl1Walker) item(blocks hcl1Blocks) (block, ok bool) {
-	name := w.toks[w.i].Bytes
-	w.i++
+func (w *hcl1Walker) item(blocks hcl1Blocks, name []byte) (block, ok bool) {
 	if w.toks[w.i].Type == hclsyntax.TokenEqual {
 		eq := w.i
 		w.i++
@@ -274,8 +304,8 @@ labels:
 }
 
 // expression reads an argument's value: up to a newline, a comma or a
-// closing brace outside brackets, or up to a name that follows a whole
-// operand (min = "2s" max = "10s").
+// closing brace outside brackets, or up to a name, quoted or not, that
+// follows a whole operand (min = "2s" max = "10s").
 func (w *hcl1Walker) expression() bool {
 	start := w.i
 	for {
@@ -284,7 +314,7 @@ func (w *hcl1Walker) expression() bool {
 		case hclsyntax.TokenNewline, hclsyntax.TokenComment, hclsyntax.TokenComma,
 			hclsyntax.TokenCBrace, hclsyntax.TokenEOF:
 			return w.i > start
-		case hclsyntax.TokenIdent:
+		case hclsyntax.TokenIdent, hclsyntax.TokenOQuote: // a name, quoted or not
 			if w.i > start && operandEnd(w.toks[w.i-1].Type) {
 				return true
 			}
@@ -350,4 +380,11 @@ func operandEnd(t hclsyntax.TokenType) bool {
 		return true
 	}
 	return false
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

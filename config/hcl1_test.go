@@ -83,6 +83,17 @@ template {
   exec { command = "true"
     timeout = "5s" } }
 `,
+		// Names in quotes.
+		`"consul" { "address" = "127.0.0.1:8500" "retry" = { "attempts" = 3 } }
+wait { "min" = "2s", max = "10s" }
+template {
+  "contents" = "x"
+  "destination" = "/tmp/a"
+  perms = "0640"
+  "wait" { min = "1s" max = "3s" }
+  exec { "command" = "true" timeout = "5s" }
+}
+`,
 		// Comments between items.
 		`consul { address = "127.0.0.1:8500" /* the local agent */ retry { attempts = 3 } }
 wait { min = "2s" # quiet
@@ -136,6 +147,7 @@ func TestHCL1Positions(t *testing.T) {
 		line, col     int
 	}{
 		{"template { contents = \"x\" destination = \"/tmp/a\" bogus = 1 }\n", "Unsupported argument", 1, 50},
+		{"template {\n  \"contents\" = \"x\"\n  \"destination\" = \"/tmp/a\"\n  \"bogus\" = 1\n}\n", "Unsupported argument", 4, 4},
 		{"wait{min=\"2s\",max=\"soon\"}\ntemplate { contents = \"x\", destination = \"/tmp/a\" }\n", "Invalid duration", 1, 19},
 		{"consul = { address = \"a:1\", retry { backoff = \"0s\" } }\n\ntemplate { contents = \"x\"\n destination = \"/tmp/a\" }\n", "Invalid retry backoff", 1, 47},
 		// A form HCL 1 refuses too is left to the parser.

@@ -308,9 +308,9 @@ func TestConsulTemplateSyntaxHints(t *testing.T) {
 	for _, tc := range []struct{ file, summary, detail string }{
 		{"template \"x\" {\n  destination = \"/tmp/x\"\n  contents = \"x\"\n  command = \"echo ${PWD}\"\n}\n", "Variables not allowed", "write $${"},
 		{"template \"x\" {\n  destination = \"/tmp/x\"\n  contents = <<EOT\nlog-format \"%{+Q}o\"\nEOT\n}\n", "Invalid template directive", "%%{"},
-		// HCL 1's forms that rewriteHCL1 takes load (hcl1_test.go); a quoted
-		// name is not one of them.
-		{aJob + "consul = {\n  \"address\" = \"a:1\"\n}\n", "Block written as an argument", "consul { ... }"},
+		// HCL 1's forms that rewriteHCL1 takes load (hcl1_test.go); a name
+		// that is no name is not one of them.
+		{aJob + "consul = {\n  \"the address\" = \"a:1\"\n}\n", "Block written as an argument", "consul { ... }"},
 	} {
 		dir := writeFiles(t, map[string]string{"a.hcl": tc.file})
 		cerr, got := loadError(t, []string{dir}, Overrides{})

@@ -15,10 +15,10 @@ import (
 )
 
 // TestHCL1Configuration runs one consul-template configuration written in
-// HCL 1's forms (blocks on one line, commas, blocks written as arguments),
-// as published configurations write it, with -once in both tools against
-// the same Consul: both load it, write the same files with the same modes
-// and run the template's command.
+// HCL 1's forms (blocks on one line, commas, blocks written as arguments,
+// names in quotes), as published configurations write it, with -once in
+// both tools against the same Consul: both load it, write the same files
+// with the same modes and run the template's command.
 func TestHCL1Configuration(t *testing.T) {
 	ctBin := testenv.ConsulTemplate(t)
 	bin := testenv.Drcon(t)
@@ -39,8 +39,8 @@ func TestHCL1Configuration(t *testing.T) {
 wait { min = "1s" max = "2s" }
 template { source = %q, destination = %q, perms = 0640 }
 template {
-  source = %q,
-  destination = %q,
+  "source" = %q,
+  "destination" = %q,
   wait = { min = "1s", max = "3s" }
   exec { command = "touch %s", timeout = "5s" }
 }
