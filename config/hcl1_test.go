@@ -85,7 +85,7 @@ template {
 `,
 		// Names in quotes.
 		`"consul" { "address" = "127.0.0.1:8500" "retry" = { "attempts" = 3 } }
-wait { "min" = "2s", max = "10s" }
+wait{"min"="2s""max"="10s"}
 template {
   "contents" = "x"
   "destination" = "/tmp/a"
