@@ -71,16 +71,7 @@ func TestClaims(t *testing.T) {
 // A waits for B's ID; B crashes and is kept (on-success): A should be
 // converged again to take the ID.
 func TestWaiterConvergedWhenHolderStopsRunning(t *testing.T) {
-	j := &Job{q: newQueue(), entries: map[string]*entry{}, holders: map[string]*holder{}}
-	a, b := &entry{name: "a"}, &entry{name: "b"}
-	j.entries["A"], j.entries["B"] = a, b
-	wants := func(running bool, ids ...string) decision {
-		d := decision{running: running}
-		for _, id := range ids {
-			d.services = append(d.services, &service{Reg: &api.AgentServiceRegistration{ID: id}})
-		}
-		return d
-	}
+	j, a, b := twoContainers()
 	claim := func(cid string, e *entry, d decision) decision {
 		j.claim(cid, e, &d)
 		e.actual, e.running = after(d, e.actual), d.running // as converge leaves them
@@ -106,16 +97,7 @@ func TestWaiterConvergedWhenHolderStopsRunning(t *testing.T) {
 // or the holder's deregistration, sent after, would remove the waiter's
 // service. Seen in TestSharedServiceID under load.
 func TestHolderYieldsOnlyAfterItsWrites(t *testing.T) {
-	j := &Job{q: newQueue(), entries: map[string]*entry{}, holders: map[string]*holder{}}
-	a, b := &entry{name: "a"}, &entry{name: "b"}
-	j.entries["A"], j.entries["B"] = a, b
-	wants := func(running bool, ids ...string) decision {
-		d := decision{running: running}
-		for _, id := range ids {
-			d.services = append(d.services, &service{Reg: &api.AgentServiceRegistration{ID: id}})
-		}
-		return d
-	}
+	j, a, b := twoContainers()
 	d := wants(true, "dup")
 	j.claim("B", b, &d)
 	b.actual, b.running = after(d, b.actual), true
@@ -146,4 +128,22 @@ func TestHolderYieldsOnlyAfterItsWrites(t *testing.T) {
 	if j.claim("A", a, &d); len(d.services) != 1 {
 		t.Fatal("A did not get the ID once the holder's service was gone")
 	}
+}
+
+// twoContainers is a job with containers A and B, and their entries.
+func twoContainers() (j *Job, a, b *entry) {
+	j = &Job{q: newQueue(), entries: map[string]*entry{}, holders: map[string]*holder{}}
+	a, b = &entry{name: "a"}, &entry{name: "b"}
+	j.entries["A"], j.entries["B"] = a, b
+	return j, a, b
+}
+
+// wants is the decision of a container that runs or not, with services of
+// these IDs.
+func wants(running bool, ids ...string) decision {
+	d := decision{running: running}
+	for _, id := range ids {
+		d.services = append(d.services, &service{Reg: &api.AgentServiceRegistration{ID: id}})
+	}
+	return d
 }
